@@ -1,0 +1,21 @@
+/// What an application asked for: run `skill` on `input` within `timeout`.
+public struct TaskSpec: Sendable, Equatable {
+    /// Priority when the application gives none: the middle of the "normal" band (64-127).
+    public static let defaultPriority: UInt8 = 96
+
+    public var id: TaskID
+    public var skill: SkillID
+    public var input: [UInt8]
+    /// 0-255: 192-255 critical, 128-191 high, 64-127 normal, 0-63 low.
+    public var priority: UInt8
+    /// How long the application is willing to wait for the result, from submission.
+    public var timeout: Duration
+
+    public init(id: TaskID, skill: SkillID, input: [UInt8], priority: UInt8 = defaultPriority, timeout: Duration) {
+        self.id = id
+        self.skill = skill
+        self.input = input
+        self.priority = priority
+        self.timeout = timeout
+    }
+}

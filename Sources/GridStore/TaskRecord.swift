@@ -1,0 +1,77 @@
+import Foundation
+import GRDB
+import GridCore
+
+/// One row of the `task` table: a task an application submitted to this node, and how it ended.
+public struct TaskRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "task"
+
+    public enum Status: String, Codable, Sendable {
+        case running, succeeded, failed
+    }
+
+    /// Task ID, hex.
+    public var id: String
+    public var skill: String
+    public var input: Data
+    public var priority: Int
+    public var timeoutMs: Int64
+    public var status: Status
+    /// Wall-clock milliseconds since the Unix epoch.
+    public var submittedAtMs: Int64
+    public var finishedAtMs: Int64?
+    /// Node ID (hex) of the node that produced the outcome.
+    public var executor: String?
+    public var output: Data?
+    public var errorCode: String?
+    public var errorMessage: String?
+}
+
+extension GridDatabase {
+    /// Records a task the moment it is accepted from an application, before any work starts.
+    public func recordSubmitted(_ spec: TaskSpec, atMs now: Int64) throws(GridError) {
+        let record = TaskRecord(
+            id: spec.id.hex, skill: spec.skill.name, input: Data(spec.input), priority: Int(spec.priority),
+            timeoutMs: Self.milliseconds(spec.timeout), status: .running, submittedAtMs: now)
+        try write("record task \(spec.id)") { db in try record.insert(db) }
+    }
+
+    /// Records how a task ended.
+    public func recordOutcome(_ id: TaskID, _ outcome: TaskOutcome, executor: NodeID?, atMs now: Int64) throws(GridError) {
+        try write("record the outcome of task \(id)") { db in
+            guard var record = try TaskRecord.fetchOne(db, key: id.hex) else { return }
+            record.finishedAtMs = now
+            record.executor = executor?.hex
+            switch outcome {
+            case .success(let output):
+                record.status = .succeeded
+                record.output = Data(output)
+            case .failure(let failure):
+                record.status = .failed
+                record.errorCode = failure.code.rawValue
+                record.errorMessage = failure.message
+            }
+            try record.update(db)
+        }
+    }
+
+    public func task(_ id: TaskID) throws(GridError) -> TaskRecord? {
+        do {
+            return try writer.read { db in try TaskRecord.fetchOne(db, key: id.hex) }
+        } catch {
+            throw GridError(.storeUnavailable, "cannot read task \(id): \(error)")
+        }
+    }
+
+    private func write(_ what: String, _ body: (Database) throws -> Void) throws(GridError) {
+        do {
+            try writer.write(body)
+        } catch {
+            throw GridError(.storeWrite, "cannot \(what): \(error); check free space in the data directory")
+        }
+    }
+
+    static func milliseconds(_ duration: Duration) -> Int64 {
+        duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
+    }
+}

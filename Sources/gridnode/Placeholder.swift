@@ -1,0 +1,1 @@
+@main struct GridnodeMain { static func main() {} }
