@@ -32,7 +32,7 @@ extension GridDatabase {
     public func recordSubmitted(_ spec: TaskSpec, atMs now: Int64) throws(GridError) {
         let record = TaskRecord(
             id: spec.id.hex, skill: spec.skill.name, input: Data(spec.input), priority: Int(spec.priority),
-            timeoutMs: Self.milliseconds(spec.timeout), status: .running, submittedAtMs: now)
+            timeoutMs: spec.timeout.milliseconds, status: .running, submittedAtMs: now)
         try write("record task \(spec.id)") { db in try record.insert(db) }
     }
 
@@ -69,9 +69,5 @@ extension GridDatabase {
         } catch {
             throw GridError(.storeWrite, "cannot \(what): \(error); check free space in the data directory")
         }
-    }
-
-    static func milliseconds(_ duration: Duration) -> Int64 {
-        duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
     }
 }

@@ -76,3 +76,6 @@ extension Grid_V1_SignedEnvelope {
             author: author, payloadType: payloadType, payload: payload, timestampMs: timestampMs, nonce: Array(nonce))
     }
 }
+
+/// Any message of the wire schema, so the shell can seal payloads without importing SwiftProtobuf.
+public typealias WireMessage = SwiftProtobuf.Message

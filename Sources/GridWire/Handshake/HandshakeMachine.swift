@@ -24,8 +24,8 @@ public struct HandshakeMachine: Sendable {
         case send(Grid_V1_Frame)
         /// The peer proved its key; the connection may carry envelopes now.
         case established(Peer)
-        /// The handshake failed; close the connection. Any error frame to send came just before.
-        case fail(GridError)
+        /// The handshake failed for `reason`; close the connection. Any error frame to send came just before.
+        case fail(GridError, reason: Grid_V1_ErrorCode)
     }
 
     private enum State: Sendable {
@@ -80,7 +80,7 @@ public struct HandshakeMachine: Sendable {
             return []
         case (_, .error(let error)):
             state = .failed
-            return [.fail(GridError(.handshakeFailed, "the peer refused the handshake: \(error.message)"))]
+            return [.fail(GridError(.handshakeFailed, "the peer refused the handshake: \(error.message)"), reason: error.code)]
         default:
             return refuse(.malformed, "unexpected frame during the handshake: expected Hello, then HelloProof")
         }
@@ -124,6 +124,6 @@ public struct HandshakeMachine: Sendable {
         var error = Grid_V1_Error()
         error.code = code
         error.message = message
-        return [.send(.with { $0.error = error }), .fail(GridError(.handshakeFailed, message))]
+        return [.send(.with { $0.error = error }), .fail(GridError(.handshakeFailed, message), reason: code)]
     }
 }

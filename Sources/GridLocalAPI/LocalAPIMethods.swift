@@ -1,0 +1,127 @@
+/// The local API's methods, their parameters and their results (Protocol/local-api.md).
+public enum LocalAPI {
+    /// The socket's file name inside the data directory.
+    public static let socketFileName = "gridnode.sock"
+    /// Longest request or response line, in bytes (a 1 MiB input in base64 fits with room to spare).
+    public static let maxLineBytes = 4 << 20
+
+    public enum Method: String, Sendable, CaseIterable {
+        case taskSubmit = "task.submit"
+        case taskGet = "task.get"
+        case peersList = "peers.list"
+        case nodeInfo = "node.info"
+    }
+}
+
+/// `task.submit` parameters. Give the input as `input` (UTF-8 text) or `inputBase64`, not both.
+public struct SubmitParams: Codable, Sendable, Equatable {
+    public var skill: String
+    public var input: String?
+    public var inputBase64: String?
+    /// Wait for the result (default false: return as soon as the task is accepted).
+    public var wait: Bool?
+    /// How long the task may take, in milliseconds (default and maximum: the node's settings).
+    public var timeoutMs: Int?
+    /// 0-255 (default 96, normal).
+    public var priority: Int?
+
+    public init(skill: String, input: String? = nil, inputBase64: String? = nil, wait: Bool? = nil,
+                timeoutMs: Int? = nil, priority: Int? = nil) {
+        self.skill = skill
+        self.input = input
+        self.inputBase64 = inputBase64
+        self.wait = wait
+        self.timeoutMs = timeoutMs
+        self.priority = priority
+    }
+}
+
+/// `task.get` parameters.
+public struct TaskGetParams: Codable, Sendable, Equatable {
+    public var taskId: String
+    public init(taskId: String) { self.taskId = taskId }
+}
+
+/// A task as the API shows it. Exactly one of `output` (when the output is valid UTF-8) and
+/// `outputBase64` is present on success; `error` on failure.
+public struct TaskView: Codable, Sendable, Equatable {
+    public enum Status: String, Codable, Sendable {
+        case running, succeeded, failed
+    }
+
+    public struct Failure: Codable, Sendable, Equatable {
+        public var code: String
+        public var message: String
+        public init(code: String, message: String) {
+            self.code = code
+            self.message = message
+        }
+    }
+
+    public var taskId: String
+    public var skill: String
+    public var status: Status
+    /// Milliseconds since the Unix epoch.
+    public var submittedAtMs: Int64
+    public var finishedAtMs: Int64?
+    /// Node ID of the node that produced the outcome.
+    public var executor: String?
+    public var output: String?
+    public var outputBase64: String?
+    public var error: Failure?
+
+    public init(taskId: String, skill: String, status: Status, submittedAtMs: Int64, finishedAtMs: Int64? = nil,
+                executor: String? = nil, output: String? = nil, outputBase64: String? = nil, error: Failure? = nil) {
+        self.taskId = taskId
+        self.skill = skill
+        self.status = status
+        self.submittedAtMs = submittedAtMs
+        self.finishedAtMs = finishedAtMs
+        self.executor = executor
+        self.output = output
+        self.outputBase64 = outputBase64
+        self.error = error
+    }
+}
+
+/// One connected peer, as `peers.list` shows it.
+public struct PeerView: Codable, Sendable, Equatable {
+    public var nodeId: String
+    /// The address the connection runs over ("host:port").
+    public var address: String
+    /// Where the peer accepts connections, as it said in its handshake; may be empty.
+    public var listenAddress: String
+    /// "outbound" (this node dialled) or "inbound".
+    public var direction: String
+    public var skills: [String]
+    public var connectedAtMs: Int64
+
+    public init(nodeId: String, address: String, listenAddress: String, direction: String, skills: [String], connectedAtMs: Int64) {
+        self.nodeId = nodeId
+        self.address = address
+        self.listenAddress = listenAddress
+        self.direction = direction
+        self.skills = skills
+        self.connectedAtMs = connectedAtMs
+    }
+}
+
+/// `node.info` result.
+public struct NodeInfoView: Codable, Sendable, Equatable {
+    public var nodeId: String
+    public var listenAddress: String
+    public var skills: [String]
+    public var peerCount: Int
+    /// Messages from peers dropped because their signature was missing or wrong, or they broke the protocol.
+    public var droppedMessages: Int
+    public var protocolVersion: Int
+
+    public init(nodeId: String, listenAddress: String, skills: [String], peerCount: Int, droppedMessages: Int, protocolVersion: Int) {
+        self.nodeId = nodeId
+        self.listenAddress = listenAddress
+        self.skills = skills
+        self.peerCount = peerCount
+        self.droppedMessages = droppedMessages
+        self.protocolVersion = protocolVersion
+    }
+}

@@ -1,0 +1,77 @@
+import Foundation
+import GridCore
+
+/// One entry of `bootstrap-peers.json`: where to dial, and optionally which key must answer.
+public struct BootstrapPeer: Sendable, Equatable {
+    public var name: String?
+    public var address: HostPort
+    /// When set, a node at this address presenting any other key is refused.
+    public var publicKey: NodeID?
+
+    public init(name: String? = nil, address: HostPort, publicKey: NodeID? = nil) {
+        self.name = name
+        self.address = address
+        self.publicKey = publicKey
+    }
+}
+
+/// The bootstrap file: `{"peers": [{"address": "127.0.0.1", "port": 7401, "publicKey": "<hex>", "name": "node1"}]}`.
+public enum BootstrapPeers {
+    /// At most this many entries are read; a larger file is refused rather than dialled wholesale.
+    public static let maxEntries = 1000
+
+    private struct File: Decodable {
+        var peers: [Entry]
+    }
+
+    private struct Entry: Decodable {
+        var address: String?
+        var port: Int?
+        var publicKey: String?
+        var name: String?
+    }
+
+    public static func load(from path: String) throws(GridError) -> [BootstrapPeer] {
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw GridError(.bootstrapFile, "cannot read bootstrap file \(path): \(error.localizedDescription)")
+        }
+        return try parse(data, source: path)
+    }
+
+    public static func parse(_ data: Data, source: String) throws(GridError) -> [BootstrapPeer] {
+        let file: File
+        do {
+            file = try JSONDecoder().decode(File.self, from: data)
+        } catch {
+            throw GridError(
+                .bootstrapFile,
+                "\(source) is not a bootstrap file: expected {\"peers\": [{\"address\": \"127.0.0.1\", \"port\": 7401}]} (\(error))")
+        }
+        guard file.peers.count <= maxEntries else {
+            throw GridError(.bootstrapFile, "\(source) lists \(file.peers.count) peers; at most \(maxEntries) are allowed")
+        }
+        var peers: [BootstrapPeer] = []
+        for (index, entry) in file.peers.enumerated() {
+            let which = "\(source): peer \(index + 1)\(entry.name.map { " (\($0))" } ?? "")"
+            guard let host = entry.address, let port = entry.port else {
+                throw GridError(.bootstrapFile, "\(which) needs both \"address\" and \"port\"")
+            }
+            do throws(GridError) {
+                let address = try HostPort(validatingHost: host, port: port)
+                guard address.port > 0 else { throw GridError(.invalidAddress, "port 0 cannot be dialled") }
+                let key = try entry.publicKey.map { hex throws(GridError) in try NodeID(hex: hex) }
+                peers.append(BootstrapPeer(name: entry.name, address: address, publicKey: key))
+            } catch {
+                throw GridError(.bootstrapFile, "\(which): \(error.message)")
+            }
+        }
+        return peers
+    }
+}
+
+extension GridError.Code {
+    public static let bootstrapFile = Self("config.bootstrap_file")
+}

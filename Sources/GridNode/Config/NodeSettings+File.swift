@@ -1,0 +1,66 @@
+import Foundation
+import GridCore
+
+extension NodeSettings {
+    private struct AnyKey: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let known = Set(CodingKeys.allCases.map(\.stringValue))
+        for key in try decoder.container(keyedBy: AnyKey.self).allKeys where !known.contains(key.stringValue) {
+            throw GridError(
+                .invalidSetting,
+                "unknown setting '\(key.stringValue)'; known settings: \(CodingKeys.allCases.map(\.stringValue).joined(separator: ", "))")
+        }
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init()
+        func load<T: Decodable>(_ key: CodingKeys, into value: inout T) throws {
+            if let decoded = try c.decodeIfPresent(T.self, forKey: key) { value = decoded }
+        }
+        try load(.listen, into: &listen)
+        bootstrapFile = try c.decodeIfPresent(String.self, forKey: .bootstrapFile)
+        try load(.skills, into: &skills)
+        try load(.maxConcurrentTasks, into: &maxConcurrentTasks)
+        try load(.maxQueuedTasks, into: &maxQueuedTasks)
+        try load(.defaultTaskTimeoutMs, into: &defaultTaskTimeoutMs)
+        try load(.maxTaskTimeoutMs, into: &maxTaskTimeoutMs)
+        try load(.handshakeTimeoutMs, into: &handshakeTimeoutMs)
+        try load(.connectTimeoutMs, into: &connectTimeoutMs)
+        try load(.dialBackoffBaseMs, into: &dialBackoffBaseMs)
+        try load(.dialBackoffMaxMs, into: &dialBackoffMaxMs)
+        try load(.maxFrameBytes, into: &maxFrameBytes)
+        try load(.maxTaskBytes, into: &maxTaskBytes)
+        try load(.logLevel, into: &logLevel)
+    }
+
+    /// Reads and validates `path`. A missing file means every default.
+    public static func load(from path: String) throws(GridError) -> NodeSettings {
+        guard FileManager.default.fileExists(atPath: path) else { return NodeSettings() }
+        let settings: NodeSettings
+        do {
+            let data = try Data(contentsOf: URL(fileURLWithPath: path))
+            settings = try JSONDecoder().decode(NodeSettings.self, from: data)
+        } catch let error as GridError {
+            throw GridError(error.code, "\(path): \(error.message)")
+        } catch let DecodingError.typeMismatch(type, context), let DecodingError.valueNotFound(type, context) {
+            let key = context.codingPath.map(\.stringValue).joined(separator: ".")
+            throw GridError(.unreadableConfig, "\(path): setting '\(key)' must be a \(type)")
+        } catch {
+            throw GridError(.unreadableConfig, "\(path) is not a valid JSON settings file (\(error)); fix it, or delete it to use the defaults")
+        }
+        try settings.validate()
+        return settings
+    }
+
+    /// The settings as the pretty-printed JSON `gridnode init` writes and `gridnode config show` prints.
+    public func json() -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        let data = (try? encoder.encode(self)) ?? Data("{}".utf8)  // plain values: encoding cannot fail
+        return String(decoding: data, as: UTF8.self) + "\n"
+    }
+}

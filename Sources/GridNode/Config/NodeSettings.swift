@@ -1,0 +1,85 @@
+import Foundation
+import GridCore
+import Logging
+
+/// A node's settings: `DIR/config.json`, overridden by `gridnode run` flags. Every key is optional
+/// in the file; a missing key takes the default documented here (and in README.md). An unknown key
+/// is an error, so a misspelt setting is never silently ignored.
+public struct NodeSettings: Sendable, Equatable, Codable {
+    /// TCP address peers connect to. Default `127.0.0.1:7401`; port 0 picks a free port.
+    public var listen = HostPort(host: "127.0.0.1", port: 7401)
+    /// Path of the bootstrap peers file (format in README.md). Default: none.
+    public var bootstrapFile: String? = nil
+    /// Built-in skills this node serves (`echo`, `sha256`, `sleep`, `fail`). Default `echo`, `sha256`.
+    public var skills = ["echo", "sha256"]
+    /// Tasks this node runs at once. Default 4.
+    public var maxConcurrentTasks = 4
+    /// Tasks from peers waiting for a free slot before new ones are refused as busy. Default 64.
+    public var maxQueuedTasks = 64
+    /// Time a task may take when the application gives none, in ms. Default 30000.
+    public var defaultTaskTimeoutMs = 30_000
+    /// Longest timeout an application may ask for, in ms. Default 600000 (10 minutes).
+    public var maxTaskTimeoutMs = 600_000
+    /// Time a new connection has to complete its handshake, in ms. Default 5000.
+    public var handshakeTimeoutMs = 5_000
+    /// Time a dial may take to connect, in ms. Default 3000.
+    public var connectTimeoutMs = 3_000
+    /// First retry delay for an unreachable bootstrap peer, in ms (doubles per failure, full jitter). Default 500.
+    public var dialBackoffBaseMs = 500
+    /// Longest retry delay for an unreachable bootstrap peer, in ms. Default 30000.
+    public var dialBackoffMaxMs = 30_000
+    /// Largest frame accepted or sent on a peer connection, in bytes. Default 4194304 (4 MiB).
+    public var maxFrameBytes = 4 << 20
+    /// Largest task input or output, in bytes. Default 1048576 (1 MiB).
+    public var maxTaskBytes = 1 << 20
+    /// Log level: trace, debug, info, notice, warning, error or critical. Default `info`.
+    public var logLevel = "info"
+
+    public static let `default` = NodeSettings()
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case listen, bootstrapFile, skills, maxConcurrentTasks, maxQueuedTasks, defaultTaskTimeoutMs
+        case maxTaskTimeoutMs, handshakeTimeoutMs, connectTimeoutMs, dialBackoffBaseMs, dialBackoffMaxMs
+        case maxFrameBytes, maxTaskBytes, logLevel
+    }
+
+    public init() {}
+
+    /// Checks every setting; the error names the setting and the range it must be in.
+    public func validate() throws(GridError) {
+        func check(_ ok: Bool, _ message: @autoclosure () -> String) throws(GridError) {
+            if !ok { throw GridError(.invalidSetting, message()) }
+        }
+        try check((1...1024).contains(maxConcurrentTasks), "maxConcurrentTasks is \(maxConcurrentTasks); use 1-1024")
+        try check((0...100_000).contains(maxQueuedTasks), "maxQueuedTasks is \(maxQueuedTasks); use 0-100000")
+        try check((1...86_400_000).contains(maxTaskTimeoutMs), "maxTaskTimeoutMs is \(maxTaskTimeoutMs); use 1-86400000")
+        try check(
+            (1...maxTaskTimeoutMs).contains(defaultTaskTimeoutMs),
+            "defaultTaskTimeoutMs is \(defaultTaskTimeoutMs); use 1 up to maxTaskTimeoutMs (\(maxTaskTimeoutMs))")
+        try check((100...600_000).contains(handshakeTimeoutMs), "handshakeTimeoutMs is \(handshakeTimeoutMs); use 100-600000")
+        try check((100...600_000).contains(connectTimeoutMs), "connectTimeoutMs is \(connectTimeoutMs); use 100-600000")
+        try check((1...3_600_000).contains(dialBackoffBaseMs), "dialBackoffBaseMs is \(dialBackoffBaseMs); use 1-3600000")
+        try check(
+            (dialBackoffBaseMs...3_600_000).contains(dialBackoffMaxMs),
+            "dialBackoffMaxMs is \(dialBackoffMaxMs); use dialBackoffBaseMs (\(dialBackoffBaseMs)) up to 3600000")
+        try check((64 << 10...64 << 20).contains(maxFrameBytes), "maxFrameBytes is \(maxFrameBytes); use 65536-67108864")
+        try check(
+            (1...maxFrameBytes - 4096).contains(maxTaskBytes),
+            "maxTaskBytes is \(maxTaskBytes); use 1 up to maxFrameBytes - 4096 (\(maxFrameBytes - 4096)) so a task fits in a frame")
+        try check(Logger.Level(rawValue: logLevel) != nil, "logLevel is '\(logLevel)'; use trace, debug, info, notice, warning, error or critical")
+        for name in skills {
+            let skill = try SkillID(name)
+            try check(
+                BuiltinSkills.all[skill] != nil,
+                "skill '\(name)' is not a built-in skill; available: \(BuiltinSkills.names.joined(separator: ", "))")
+        }
+    }
+
+    public var logLevelValue: Logger.Level { Logger.Level(rawValue: logLevel) ?? .info }
+    public var skillIDs: Set<SkillID> { Set(skills.compactMap { try? SkillID($0) }) }
+}
+
+extension GridError.Code {
+    public static let invalidSetting = Self("config.invalid_setting")
+    public static let unreadableConfig = Self("config.unreadable")
+}

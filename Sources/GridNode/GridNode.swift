@@ -1,0 +1,102 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import GridCore
+import GridCrypto
+import GridStore
+import GridWire
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+
+/// A running grid node: TCP listener for peers, dialers for the bootstrap peers, the local API
+/// socket, and the coordinator behind them. Stops on graceful shutdown or cancellation, removing
+/// its socket.
+public final class GridNode: Service, Sendable {
+    public let dataDirectory: DataDirectory
+    public let settings: NodeSettings
+    public let identity: SigningIdentity
+    public let bootstrap: [BootstrapPeer]
+    let logger: Logger
+    private let ready = ReadySignal<HostPort>()
+
+    public init(dataDirectory: DataDirectory, settings: NodeSettings, identity: SigningIdentity, bootstrap: [BootstrapPeer], logger: Logger) {
+        self.dataDirectory = dataDirectory
+        self.settings = settings
+        self.identity = identity
+        self.bootstrap = bootstrap
+        var logger = logger
+        logger[metadataKey: "node"] = "\(identity.nodeID.short)"
+        self.logger = logger
+    }
+
+    public var nodeID: NodeID { identity.nodeID }
+
+    /// The TCP address peers can reach, once the node listens (with the real port when 0 was asked).
+    public func listeningAddress() async throws -> HostPort {
+        try await ready.wait()
+    }
+
+    public func run() async throws {
+        do {
+            try await cancelWhenGracefulShutdown { try await self.serve() }
+        } catch is CancellationError {
+            // Shutdown was asked for (signal, or the caller cancelled): a normal stop.
+            ready.fail(CancellationError())
+        } catch {
+            ready.fail(error)
+            throw error
+        }
+        logger.info("node stopped")
+    }
+
+    private func serve() async throws {
+        try settings.validate()
+        try dataDirectory.create()
+        let database = try GridDatabase(path: dataDirectory.databasePath)
+        let node = NodeContext(identity: identity, settings: settings, database: database, logger: logger)
+        let coordinator = DelegationCoordinator(node: node)
+        let taskServer = TaskServer(node: node)
+
+        let listener = try await PeerTransport.listen(on: settings.listen, maxFrameBytes: settings.maxFrameBytes)
+        let port = listener.channel.localAddress?.port ?? settings.listen.port
+        let listening = HostPort(host: settings.listen.host, port: port)
+        let socket = try await LocalAPIServer.bind(at: dataDirectory.socketPath)
+        defer { unlink(dataDirectory.socketPath) }
+
+        let connection = PeerConnection(node: node, coordinator: coordinator, taskServer: taskServer, advertisedAddress: listening.description)
+        let api = LocalAPIHandler(node: node, coordinator: coordinator, listenAddress: listening.description)
+        logger.info("node \(identity.nodeID) listening on \(listening), local API at \(dataDirectory.socketPath), skills \(node.localSkills.map(\.name).sorted())")
+        if bootstrap.isEmpty {
+            logger.notice("no bootstrap peers: running alone until a peer connects")
+        }
+        ready.succeed(listening)
+
+        try await withThrowingDiscardingTaskGroup { group in
+            group.addTask {
+                try await listener.executeThenClose { inbound in
+                    try await withThrowingDiscardingTaskGroup { connections in
+                        for try await channel in inbound {
+                            connections.addTask { _ = await connection.run(channel, direction: .inbound, expectedPeer: nil) }
+                        }
+                    }
+                }
+            }
+            group.addTask {
+                try await socket.executeThenClose { inbound in
+                    try await withThrowingDiscardingTaskGroup { clients in
+                        for try await client in inbound {
+                            clients.addTask { await LocalAPIServer.serve(client, handler: api, logger: self.logger) }
+                        }
+                    }
+                }
+            }
+            for entry in bootstrap {
+                group.addTask { await BootstrapDialer(entry: entry, node: node, connection: connection).run() }
+            }
+        }
+    }
+}

@@ -1,0 +1,170 @@
+import Foundation
+import GridCore
+import GridCrypto
+import GridLocalAPI
+import GridStore
+import GridWire
+
+/// Answers one local API request line (Protocol/local-api.md). Never throws: every problem becomes
+/// a JSON-RPC error the application can act on.
+struct LocalAPIHandler {
+    let node: NodeContext
+    let coordinator: DelegationCoordinator
+    let listenAddress: String
+
+    /// The response line for `line`, or nil for a notification (a request without an ID).
+    func respond(to line: Data) async -> Data? {
+        let head: RPCRequestHead
+        do {
+            head = try JSONDecoder().decode(RPCRequestHead.self, from: line)
+        } catch {
+            return encode(RPCResponse<NoResult>(
+                id: nil, error: RPCError(code: RPCError.parseError, message: "the request is not a JSON object: send one JSON-RPC 2.0 request per line")))
+        }
+        guard head.jsonrpc == "2.0", let name = head.method else {
+            return encode(RPCResponse<NoResult>(
+                id: head.id, error: RPCError(code: RPCError.invalidRequest, message: "a request needs \"jsonrpc\": \"2.0\" and a \"method\"")))
+        }
+        guard let method = LocalAPI.Method(rawValue: name) else {
+            let known = LocalAPI.Method.allCases.map(\.rawValue).joined(separator: ", ")
+            return encode(RPCResponse<NoResult>(
+                id: head.id, error: RPCError(code: RPCError.methodNotFound, message: "unknown method '\(name.prefix(64))'; methods: \(known)")))
+        }
+        let response: Data
+        switch method {
+        case .taskSubmit: response = await call(line, id: head.id, submit)
+        case .taskGet: response = await call(line, id: head.id, getTask)
+        case .peersList: response = await call(line, id: head.id) { (_: NoResult?) in await node.peers.views() }
+        case .nodeInfo: response = await call(line, id: head.id) { (_: NoResult?) in await info() }
+        }
+        return head.id == nil ? nil : response
+    }
+
+    private func call<P: Codable & Sendable, R: Codable & Sendable>(
+        _ line: Data, id: RPCID?, _ body: (P?) async throws(RPCError) -> R
+    ) async -> Data {
+        let params: P?
+        do {
+            params = try JSONDecoder().decode(RPCRequest<P>.self, from: line).params
+        } catch {
+            return encode(RPCResponse<R>(id: id, error: RPCError(code: RPCError.invalidParams, message: "invalid params: \(Self.explain(error))")))
+        }
+        do {
+            return encode(RPCResponse(id: id, result: try await body(params)))
+        } catch {
+            return encode(RPCResponse<R>(id: id, error: error))
+        }
+    }
+
+    private func submit(_ params: SubmitParams?) async throws(RPCError) -> TaskView {
+        guard let params else { throw invalid("task.submit needs params: {\"skill\": ..., \"input\": ...}") }
+        let spec = try taskSpec(from: params)
+        do {
+            try await coordinator.submit(spec)
+        } catch {
+            throw RPCError(code: RPCError.unavailable, message: error.message, data: .init(taskId: spec.id.hex))
+        }
+        guard params.wait == true else {
+            return TaskView(taskId: spec.id.hex, skill: spec.skill.name, status: .running, submittedAtMs: WallClock.nowMs())
+        }
+        if let completion = await coordinator.completion(of: spec.id), case .failure(let failure) = completion.outcome {
+            throw RPCError(code: RPCError.taskFailed, message: failure.message, data: .init(taskId: spec.id.hex, reason: failure.code.rawValue))
+        }
+        let view = try storedTask(spec.id)
+        if let error = view.error {
+            throw RPCError(code: RPCError.taskFailed, message: error.message, data: .init(taskId: spec.id.hex, reason: error.code))
+        }
+        return view
+    }
+
+    private func taskSpec(from params: SubmitParams) throws(RPCError) -> TaskSpec {
+        let skill: SkillID
+        do { skill = try SkillID(params.skill) } catch { throw invalid(error.message) }
+        let input: [UInt8]
+        switch (params.input, params.inputBase64) {
+        case (let text?, nil): input = Array(text.utf8)
+        case (nil, let base64?):
+            guard let data = Data(base64Encoded: base64) else { throw invalid("inputBase64 is not valid base64") }
+            input = Array(data)
+        case (nil, nil): input = []
+        case (_?, _?): throw invalid("give the input as \"input\" or \"inputBase64\", not both")
+        }
+        let settings = node.settings
+        guard input.count <= settings.maxTaskBytes else {
+            throw RPCError(
+                code: RPCError.invalidParams, message: "input is \(input.count) bytes; this node accepts at most \(settings.maxTaskBytes) (maxTaskBytes)",
+                data: .init(reason: TaskFailure.Code.tooLarge.rawValue))
+        }
+        let timeoutMs = params.timeoutMs ?? settings.defaultTaskTimeoutMs
+        guard (1...settings.maxTaskTimeoutMs).contains(timeoutMs) else {
+            throw invalid("timeoutMs is \(timeoutMs); use 1-\(settings.maxTaskTimeoutMs) (maxTaskTimeoutMs)")
+        }
+        let priority = params.priority ?? Int(TaskSpec.defaultPriority)
+        guard (0...255).contains(priority) else { throw invalid("priority is \(priority); use 0-255") }
+        var rng = SecureRandomNumberGenerator()
+        return TaskSpec(id: .random(using: &rng), skill: skill, input: input, priority: UInt8(priority), timeout: .milliseconds(timeoutMs))
+    }
+
+    private func getTask(_ params: TaskGetParams?) async throws(RPCError) -> TaskView {
+        guard let params else { throw invalid("task.get needs params: {\"taskId\": ...}") }
+        let id: TaskID
+        do { id = try TaskID(hex: params.taskId) } catch { throw invalid("taskId: \(error.message)") }
+        return try storedTask(id)
+    }
+
+    private func storedTask(_ id: TaskID) throws(RPCError) -> TaskView {
+        let record: TaskRecord?
+        do { record = try node.database.task(id) } catch { throw RPCError(code: RPCError.unavailable, message: error.message) }
+        guard let record else {
+            throw RPCError(code: RPCError.taskNotFound, message: "no task \(id) on this node; task IDs are per node", data: .init(taskId: id.hex))
+        }
+        return TaskView(record)
+    }
+
+    private func info() async -> NodeInfoView {
+        NodeInfoView(
+            nodeId: node.nodeID.hex, listenAddress: listenAddress, skills: node.localSkills.map(\.name).sorted(),
+            peerCount: await node.peers.peerCount, droppedMessages: await node.stats.droppedMessages,
+            protocolVersion: Int(HandshakeMachine.protocolVersion))
+    }
+
+    private func invalid(_ message: String) -> RPCError {
+        RPCError(code: RPCError.invalidParams, message: message)
+    }
+
+    private func encode<R>(_ response: RPCResponse<R>) -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // Plain strings and numbers only: encoding cannot fail.
+        return (try? encoder.encode(response)) ?? Data(#"{"jsonrpc":"2.0","error":{"code":-32603,"message":"internal error"}}"#.utf8)
+    }
+
+    private static func explain(_ error: any Error) -> String {
+        switch error {
+        case DecodingError.keyNotFound(let key, _): "missing \"\(key.stringValue)\""
+        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context),
+            DecodingError.dataCorrupted(let context):
+            "\"\(context.codingPath.map(\.stringValue).joined(separator: "."))\" has the wrong type"
+        default: "\(error)"
+        }
+    }
+}
+
+extension TaskView {
+    init(_ record: TaskRecord) {
+        let status: Status = switch record.status {
+        case .running: .running
+        case .succeeded: .succeeded
+        case .failed: .failed
+        }
+        var output: String?
+        var outputBase64: String?
+        if let data = record.output {
+            if let text = String(validating: data, as: UTF8.self) { output = text } else { outputBase64 = data.base64EncodedString() }
+        }
+        self.init(
+            taskId: record.id, skill: record.skill, status: status, submittedAtMs: record.submittedAtMs,
+            finishedAtMs: record.finishedAtMs, executor: record.executor, output: output, outputBase64: outputBase64,
+            error: record.errorCode.map { Failure(code: $0, message: record.errorMessage ?? "") })
+    }
+}

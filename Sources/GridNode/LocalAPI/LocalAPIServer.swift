@@ -1,0 +1,64 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+import GridCore
+import GridLocalAPI
+import Logging
+import NIOCore
+import NIOPosix
+
+/// The Unix socket applications talk to (mode 0600 inside the 0700 data directory).
+enum LocalAPIServer {
+    typealias Connection = NIOAsyncChannel<ByteBuffer, ByteBuffer>
+
+    /// sun_path holds 108 bytes with its terminating NUL.
+    static let maxSocketPathBytes = 107
+
+    static func bind(at path: String) async throws(GridError) -> NIOAsyncChannel<Connection, Never> {
+        guard path.utf8.count <= maxSocketPathBytes else {
+            throw GridError(
+                .listenFailed,
+                "the socket path \(path) is \(path.utf8.count) bytes; Unix sockets allow \(maxSocketPathBytes): use a shorter --data-dir")
+        }
+        do {
+            let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineFrameDecoder()))
+                        try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(LineFrameEncoder()))
+                        return try Connection(wrappingChannelSynchronously: channel)
+                    }
+                }
+            guard chmod(path, 0o600) == 0 else {
+                throw GridError(.listenFailed, "cannot set mode 0600 on \(path): \(String(cString: strerror(errno)))")
+            }
+            return server
+        } catch let error as GridError {
+            throw error
+        } catch {
+            throw GridError(.listenFailed, "cannot open the local API socket \(path): \(error)")
+        }
+    }
+
+    /// Answers requests on one connection in order, until the client closes it.
+    static func serve(_ connection: Connection, handler: LocalAPIHandler, logger: Logger) async {
+        do {
+            try await connection.executeThenClose { inbound, outbound in
+                do {
+                    for try await line in inbound {
+                        guard let response = await handler.respond(to: Data(line.readableBytesView)) else { continue }
+                        try await outbound.write(ByteBuffer(bytes: response))
+                    }
+                } catch let error as GridError where error.code == .lineTooLong {
+                    let reply = #"{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"\#(error.message)"}}"#
+                    try await outbound.write(ByteBuffer(string: reply))
+                }
+            }
+        } catch {
+            logger.debug("local API connection ended: \(error)")
+        }
+    }
+}

@@ -1,0 +1,19 @@
+import Metrics
+
+/// Counters a running node keeps about itself, shown by `node.info` and exported as metrics.
+actor NodeStats {
+    /// Why a message from a peer was dropped without being acted on.
+    enum DropReason: String, Sendable {
+        case badSignature = "bad_signature"
+        case malformed
+        case wrongAuthor = "wrong_author"
+        case unexpected
+    }
+
+    private(set) var droppedMessages = 0
+
+    func dropped(_ reason: DropReason) {
+        droppedMessages += 1
+        Counter(label: "grid_peer_messages_dropped_total", dimensions: [("reason", reason.rawValue)]).increment()
+    }
+}

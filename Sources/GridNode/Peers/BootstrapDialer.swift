@@ -1,0 +1,50 @@
+import GridCore
+import GridCrypto
+import Logging
+
+/// Keeps this node connected to one bootstrap peer: dials it, and when it cannot be reached or the
+/// connection drops, dials again after exponential backoff with full jitter. Never dials a peer
+/// that is already connected the other way, and gives up on an entry that is this node itself.
+struct BootstrapDialer {
+    let entry: BootstrapPeer
+    let node: NodeContext
+    let connection: PeerConnection
+    /// How often to look again while the peer is connected over another connection.
+    var connectedCheckInterval: Duration = .seconds(1)
+
+    func run() async {
+        let settings = node.settings
+        let backoff = ExponentialBackoff(base: .milliseconds(settings.dialBackoffBaseMs), cap: .milliseconds(settings.dialBackoffMaxMs))
+        var rng = SecureRandomNumberGenerator()
+        var failures = 0
+        var logger = node.logger
+        logger[metadataKey: "bootstrap"] = "\(entry.name ?? entry.address.description)"
+        while !Task.isCancelled {
+            if await node.peers.connectedPeer(matching: entry) != nil {
+                failures = 0
+                guard (try? await Task.sleep(for: connectedCheckInterval)) != nil else { return }
+                continue
+            }
+            let outcome: PeerConnection.Outcome
+            do {
+                let channel = try await PeerTransport.dial(
+                    entry.address, connectTimeout: .milliseconds(settings.connectTimeoutMs), maxFrameBytes: settings.maxFrameBytes)
+                outcome = await connection.run(channel, direction: .outbound, expectedPeer: entry.publicKey)
+            } catch {
+                outcome = .handshakeFailed(.unspecified)
+                let level: Logger.Level = failures == 0 ? .info : .debug
+                logger.log(level: level, "bootstrap peer \(entry.address) unreachable: \(error); retrying with backoff")
+            }
+            switch outcome {
+            case .handshakeFailed(.selfConnection):
+                logger.info("bootstrap entry \(entry.address) is this node itself; not dialling it again")
+                return
+            case .closed, .duplicate:
+                failures = 0
+            case .handshakeFailed:
+                failures += 1
+            }
+            guard (try? await Task.sleep(for: backoff.delay(attempt: failures, using: &rng))) != nil else { return }
+        }
+    }
+}

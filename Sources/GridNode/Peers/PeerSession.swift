@@ -1,0 +1,26 @@
+import GridCore
+import GridWire
+import NIOCore
+
+/// One established, authenticated connection to a peer.
+struct PeerSession: Sendable {
+    enum Direction: String, Sendable {
+        case inbound, outbound
+    }
+
+    let id: UInt64
+    let peer: NodeID
+    let direction: Direction
+    /// The remote end of the TCP connection.
+    let remoteAddress: String
+    /// Where the peer accepts connections, as it said in its Hello (made dialable; may be empty).
+    let listenAddress: String
+    let connectedAtMs: Int64
+    let outbound: NIOAsyncChannelOutboundWriter<Grid_V1_Frame>
+    let channel: any Channel
+
+    /// The node that dialled this connection.
+    func dialer(localNode: NodeID) -> NodeID {
+        direction == .outbound ? localNode : peer
+    }
+}

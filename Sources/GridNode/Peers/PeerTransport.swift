@@ -1,0 +1,46 @@
+import GridCore
+import GridWire
+import NIOCore
+import NIOPosix
+
+/// A TCP connection to a peer, carrying whole frames.
+typealias PeerChannel = NIOAsyncChannel<Grid_V1_Frame, Grid_V1_Frame>
+
+/// Opens TCP listeners and dials, with the frame codec in place.
+enum PeerTransport {
+    static func configure(_ channel: any Channel, maxFrameBytes: Int) -> EventLoopFuture<PeerChannel> {
+        channel.eventLoop.makeCompletedFuture {
+            let pipeline = channel.pipeline.syncOperations
+            try pipeline.addHandler(ByteToMessageHandler(FrameDecoder(maxFrameBytes: maxFrameBytes)))
+            try pipeline.addHandler(MessageToByteHandler(FrameEncoder(maxFrameBytes: maxFrameBytes)))
+            return try PeerChannel(wrappingChannelSynchronously: channel)
+        }
+    }
+
+    static func listen(on address: HostPort, maxFrameBytes: Int) async throws(GridError) -> NIOAsyncChannel<PeerChannel, Never> {
+        do {
+            return try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .serverChannelOption(.backlog, value: 256)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                .bind(host: address.host, port: address.port) { channel in
+                    configure(channel, maxFrameBytes: maxFrameBytes)
+                }
+        } catch {
+            throw GridError(.listenFailed, "cannot listen on \(address): \(error); is another node using that port? choose another with --listen")
+        }
+    }
+
+    static func dial(_ address: HostPort, connectTimeout: Duration, maxFrameBytes: Int) async throws -> PeerChannel {
+        try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connectTimeout(.nanoseconds(connectTimeout.nanoseconds))
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .connect(host: address.host, port: address.port) { channel in
+                configure(channel, maxFrameBytes: maxFrameBytes)
+            }
+    }
+}
+
+extension GridError.Code {
+    public static let listenFailed = Self("node.listen_failed")
+}

@@ -1,0 +1,106 @@
+import ArgumentParser
+import Foundation
+import GridClient
+import GridCore
+import GridLocalAPI
+import GridNode
+
+struct Submit: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Submit a task to the running node; prints its output with --wait, else its task ID.")
+
+    @OptionGroup var dataDir: DataDirOption
+
+    @Argument(help: "The skill to run, e.g. sha256.")
+    var skill: String
+
+    @Option(help: "The input, as text.")
+    var input: String?
+
+    @Option(name: .customLong("input-file"), help: "Read the input from this file instead (any bytes).")
+    var inputFile: String?
+
+    @Flag(help: "Wait for the result and print it.")
+    var wait = false
+
+    @Option(help: "Seconds the task may take (default: the node's defaultTaskTimeoutMs).")
+    var timeout: Double?
+
+    func validate() throws {
+        if input != nil && inputFile != nil { throw ValidationError("give --input or --input-file, not both") }
+        if let timeout, !(timeout > 0) { throw ValidationError("--timeout must be a positive number of seconds") }
+    }
+
+    func run() async throws {
+        try await reportingErrors {
+            var params = SubmitParams(skill: skill, input: input, wait: wait, timeoutMs: timeout.map { Int(($0 * 1000).rounded(.up)) })
+            if let inputFile {
+                guard let data = FileManager.default.contents(atPath: inputFile) else {
+                    throw GridError(.invalidArgument, "cannot read --input-file \(inputFile)")
+                }
+                params.inputBase64 = data.base64EncodedString()
+            }
+            let view = try await GridClient.withConnection(socketPath: dataDir.directory.socketPath) { node in
+                try await node.submit(params)
+            }
+            guard wait else { return print(view.taskId) }
+            if let text = view.output {
+                print(text)
+            } else if let base64 = view.outputBase64, let data = Data(base64Encoded: base64) {
+                FileHandle.standardOutput.write(data)
+            }
+        }
+    }
+}
+
+struct TaskCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "task", abstract: "Show a task submitted to this node.")
+
+    @OptionGroup var dataDir: DataDirOption
+
+    @Argument(help: "The task ID that 'gridnode submit' printed.")
+    var taskID: String
+
+    @Flag(help: "Print JSON.")
+    var json = false
+
+    func run() async throws {
+        try await reportingErrors {
+            let view = try await GridClient.withConnection(socketPath: dataDir.directory.socketPath) { try await $0.task(taskID) }
+            if json { return try printJSON(view) }
+            print("task      \(view.taskId)\nskill     \(view.skill)\nstatus    \(view.status.rawValue)")
+            if let executor = view.executor { print("executor  \(executor)") }
+            if let output = view.output { print("output    \(output)") }
+            if let base64 = view.outputBase64 { print("output    (base64) \(base64)") }
+            if let error = view.error { print("error     \(error.code): \(error.message)") }
+        }
+    }
+}
+
+struct Peers: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List the peers the running node is connected to.")
+
+    @OptionGroup var dataDir: DataDirOption
+
+    @Flag(help: "Print a JSON array of objects with nodeId, address, listenAddress, direction, skills, connectedAtMs.")
+    var json = false
+
+    func run() async throws {
+        try await reportingErrors {
+            let peers = try await GridClient.withConnection(socketPath: dataDir.directory.socketPath) { try await $0.peers() }
+            if json { return try printJSON(peers) }
+            guard !peers.isEmpty else { return print("no peers connected: this node runs alone") }
+            print("NODE ID".padding(64) + "  " + "DIRECTION".padding(9) + "  " + "ADDRESS".padding(21) + "  SKILLS")
+            for peer in peers {
+                let address = peer.listenAddress.isEmpty ? peer.address : peer.listenAddress
+                print(peer.nodeId.padding(64) + "  " + peer.direction.padding(9) + "  " + address.padding(21) + "  " + peer.skills.joined(separator: ","))
+            }
+        }
+    }
+}
+
+extension String {
+    fileprivate func padding(_ width: Int) -> String {
+        count >= width ? self : self + String(repeating: " ", count: width - count)
+    }
+}

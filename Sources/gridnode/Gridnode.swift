@@ -1,0 +1,41 @@
+import ArgumentParser
+import Foundation
+import GridCore
+import GridLocalAPI
+import GridNode
+
+@main
+struct Gridnode: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gridnode",
+        abstract: "A node of a Grid: runs tasks, and delegates them to peers that serve their skill.",
+        subcommands: [Init.self, Id.self, Run.self, Submit.self, TaskCommand.self, Peers.self, Config.self])
+}
+
+/// `--data-dir`, shared by every command.
+struct DataDirOption: ParsableArguments {
+    @Option(name: .customLong("data-dir"), help: "The node's data directory (default: $GRIDNODE_HOME, else ~/.gridnode).")
+    var path: String?
+
+    var directory: DataDirectory {
+        DataDirectory.resolve(path, environment: ProcessInfo.processInfo.environment)
+    }
+}
+
+/// Runs `body`, turning the errors users can act on into one line on stderr and exit status 1.
+func reportingErrors<R>(_ body: () async throws -> R) async throws -> R {
+    do {
+        return try await body()
+    } catch let error as GridError {
+        FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
+    } catch let error as RPCError {
+        FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
+    }
+    throw ExitCode.failure
+}
+
+func printJSON(_ value: some Encodable) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    print(String(decoding: try encoder.encode(value), as: UTF8.self))
+}

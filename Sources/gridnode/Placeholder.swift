@@ -1,1 +1,0 @@
-@main struct GridnodeMain { static func main() {} }

@@ -1,0 +1,58 @@
+import ArgumentParser
+import Foundation
+import GridCore
+import GridCrypto
+import GridNode
+import Logging
+import ServiceLifecycle
+
+struct Run: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the node until SIGINT or SIGTERM.",
+        discussion: "Flags override the data directory's config.json for this run.")
+
+    @OptionGroup var dataDir: DataDirOption
+
+    @Option(help: "TCP address to listen on for peers, host:port (default 127.0.0.1:7401).")
+    var listen: String?
+
+    @Option(help: "Bootstrap peers file to dial at start (format in README).")
+    var bootstrap: String?
+
+    @Option(help: "Comma-separated built-in skills to serve: echo, sha256, sleep, fail.")
+    var skills: String?
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel: String?
+
+    func run() async throws {
+        try await reportingErrors {
+            let directory = dataDir.directory
+            let identity = try KeyFile.read(from: directory.identityPath)
+            var settings = try NodeSettings.load(from: directory.configPath)
+            if let listen { settings.listen = try HostPort(parsing: listen) }
+            if let bootstrap { settings.bootstrapFile = bootstrap }
+            if let skills {
+                settings.skills = skills.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            }
+            if let logLevel { settings.logLevel = logLevel }
+            try settings.validate()
+            let peers = try settings.bootstrapFile.map { path throws(GridError) in try BootstrapPeers.load(from: path) } ?? []
+            let lock = try directory.lockForNode()
+            defer { lock.release() }
+
+            let level = settings.logLevelValue
+            LoggingSystem.bootstrap { label in
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = level
+                return handler
+            }
+            let logger = Logger(label: "gridnode")
+            let node = GridNode(dataDirectory: directory, settings: settings, identity: identity, bootstrap: peers, logger: logger)
+            let group = ServiceGroup(
+                configuration: .init(
+                    services: [.init(service: node)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            try await group.run()
+        }
+    }
+}
