@@ -79,8 +79,11 @@ let package = Package(
         .target(
             name: "GridTestKit",
             dependencies: [
-                "GridCore", "GridCrypto", "GridNode", "GridClient",
+                "GridCore", "GridCrypto", "GridWire", "GridNode", "GridClient", "GridLocalAPI",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
         .testTarget(name: "GridCoreTests", dependencies: ["GridCore", "GridTestKit"]),
@@ -90,6 +93,7 @@ let package = Package(
             dependencies: [
                 "GridWire", "GridCrypto",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),
             ]
         ),
@@ -102,8 +106,11 @@ let package = Package(
                 .product(name: "NIOTestUtils", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "GridNodeTests", dependencies: ["GridNode", "GridTestKit", "GridClient"]),
-        .testTarget(name: "GridClientTests", dependencies: ["GridClient", "GridTestKit"]),
+        .testTarget(
+            name: "GridNodeTests",
+            dependencies: ["GridNode", "GridTestKit", "GridClient", "GridLocalAPI", "GridWire", "GridCrypto"]
+        ),
+        .testTarget(name: "GridClientTests", dependencies: ["GridClient", "GridTestKit", "GridLocalAPI"]),
         .testTarget(name: "gridnodeTests", dependencies: ["gridnode", "GridTestKit"]),
     ],
     swiftLanguageModes: [.v6]

@@ -20,6 +20,11 @@ public struct DelegationMachine: Sendable {
     public struct Attempt: Sendable, Equatable {
         public var node: NodeID
         public var result: String
+
+        public init(node: NodeID, result: String) {
+            self.node = node
+            self.result = result
+        }
     }
 
     public enum State: Sendable, Equatable {

@@ -18,6 +18,11 @@ public struct HandshakeMachine: Sendable {
         public var nodeID: NodeID
         /// Where the peer accepts connections ("host:port"), or empty.
         public var listenAddress: String
+
+        public init(nodeID: NodeID, listenAddress: String) {
+            self.nodeID = nodeID
+            self.listenAddress = listenAddress
+        }
     }
 
     public enum Action: Sendable, Equatable {
