@@ -58,6 +58,19 @@ public struct RPCResponse<Result: Codable & Sendable>: Codable, Sendable {
         self.id = id
         self.error = error
     }
+
+    enum CodingKeys: String, CodingKey {
+        case jsonrpc, id, result, error
+    }
+
+    /// Always writes "id" — null when the request's ID could not be read, as JSON-RPC 2.0 asks.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(jsonrpc, forKey: .jsonrpc)
+        try container.encode(id, forKey: .id)
+        try container.encodeIfPresent(result, forKey: .result)
+        try container.encodeIfPresent(error, forKey: .error)
+    }
 }
 
 /// A response that carries no result, for errors whose request could not be read.
@@ -100,6 +113,6 @@ public struct RPCError: Error, Codable, Sendable, Equatable, CustomStringConvert
     public static let taskFailed = -32001
     /// No task with that ID is known to this node.
     public static let taskNotFound = -32002
-    /// The node cannot serve the request now (store unavailable, shutting down).
+    /// The node cannot serve the request now: its store cannot be read or written.
     public static let unavailable = -32003
 }

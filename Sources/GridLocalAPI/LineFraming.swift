@@ -23,6 +23,11 @@ public struct LineFrameDecoder: ByteToMessageDecoder {
         context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool
     ) throws -> DecodingState {
         while try decode(context: context, buffer: &buffer) == .continue {}
+        // The client closed after a last line without its newline: that line still counts.
+        if buffer.readableBytes > 0, let line = buffer.readSlice(length: buffer.readableBytes) {
+            scanned = 0
+            context.fireChannelRead(wrapInboundOut(line))
+        }
         return .needMoreData
     }
 

@@ -19,7 +19,7 @@ import Testing
                 #expect(try await api.peers().isEmpty)
 
                 let accepted = try await api.submit(SubmitParams(skill: "echo", input: "later"))
-                #expect(accepted.status == .running)
+                #expect(accepted.status != .failed)
                 try await poll("task \(accepted.taskId) to finish") { try await api.task(accepted.taskId).status == .succeeded }
                 #expect(try await api.task(accepted.taskId).output == "later")
 
@@ -65,9 +65,13 @@ import Testing
                 ]
                 for (line, code) in exchanges {
                     try await raw.send(line)
-                    let response = try JSONDecoder().decode(RPCResponse<NoResult>.self, from: Data(try #require(try await raw.readLine()).utf8))
+                    let answer = try #require(try await raw.readLine())
+                    let response = try JSONDecoder().decode(RPCResponse<NoResult>.self, from: Data(answer.utf8))
                     #expect(response.error?.code == code, "\(line)")
+                    #expect(answer.contains(#""id":"#), "every response carries an id, null when unknown: \(answer)")
                 }
+                // Notifications get no answer, even for an unknown method.
+                try await raw.send(#"{"jsonrpc":"2.0","method":"node.reboot"}"# + "\n")
                 // A notification gets no answer; the next request's answer comes next.
                 try await raw.send(#"{"jsonrpc":"2.0","method":"node.info"}"# + "\n" + #"{"jsonrpc":"2.0","id":"last","method":"node.info"}"# + "\n")
                 let response = try JSONDecoder().decode(RPCResponse<NodeInfoView>.self, from: Data(try #require(try await raw.readLine()).utf8))
@@ -88,6 +92,14 @@ import Testing
             }
             // The node is still serving.
             #expect(try await cluster[0].withClient { try await $0.info() }.nodeId == cluster[0].nodeID.hex)
+        }
+    }
+
+    @Test func aTaskNobodyCanRunShowsAsFailedWithoutWaiting() async throws {
+        try await withTestCluster([TestNodeSpec(skills: ["echo"])]) { cluster in
+            let view = try await cluster[0].withClient { try await $0.submit(SubmitParams(skill: "sha256", input: "x")) }
+            #expect(view.status == .failed)
+            #expect(view.error?.code == "no_provider")
         }
     }
 

@@ -2,6 +2,7 @@ import Foundation
 import GridCore
 import GridLocalAPI
 import NIOCore
+import NIOEmbedded
 import NIOTestUtils
 import Testing
 
@@ -18,6 +19,15 @@ import Testing
         var buffer = ByteBuffer(string: "123456789")  // no newline yet, already too long
         let error = #expect(throws: GridError.self) { try decoder.nextLine(from: &buffer) }
         #expect(error?.code == .lineTooLong)
+    }
+
+    @Test func aLastLineWithoutNewlineStillCountsAtClose() throws {
+        let channel = EmbeddedChannel(handler: ByteToMessageHandler(LineFrameDecoder(maxLineBytes: 64)))
+        try channel.writeInbound(ByteBuffer(string: "first\nlast"))
+        #expect(try channel.readInbound(as: ByteBuffer.self) == ByteBuffer(string: "first"))
+        #expect(try channel.readInbound(as: ByteBuffer.self) == nil)
+        _ = try channel.finish()
+        #expect(try channel.readInbound(as: ByteBuffer.self) == ByteBuffer(string: "last"))
     }
 
     @Test func acceptsALineExactlyAtTheLimit() throws {

@@ -101,6 +101,48 @@ import Testing
         }
     }
 
+    @Test func aRepeatedRequestIsAckedAgainButRunOnce() async throws {
+        try await withTestCluster([TestNodeSpec(skills: ["sleep"])]) { cluster in
+            try await RawPeer.withConnection(to: cluster[0].address) { peer in
+                var request = Grid_V1_TaskRequest()
+                request.taskID = Data(repeating: 5, count: 16)
+                request.skill = "sleep"
+                request.input = Data("50".utf8)
+                request.deadlineMs = 5_000
+                try await peer.send(peer.sealed(request))
+                try await peer.send(peer.sealed(request))
+                var acks = 0
+                var results = 0
+                while let frame = try await peer.next() {
+                    guard case .envelope(let envelope) = frame.body else { continue }
+                    let claim = try envelope.verify()
+                    if claim.payloadType == Grid_V1_TaskAck.protoMessageName { acks += 1 }
+                    if claim.payloadType == Grid_V1_TaskResult.protoMessageName {
+                        results += 1
+                        #expect(try claim.decode(Grid_V1_TaskResult.self).output == Data("50".utf8))
+                        break
+                    }
+                }
+                #expect(acks == 2)
+                #expect(results == 1)
+            }
+        }
+    }
+
+    @Test func aLocalTaskPastItsDeadlineFreesItsSlot() async throws {
+        try await withTestCluster([TestNodeSpec(skills: ["sleep", "echo"], configure: { $0.maxConcurrentTasks = 1 })]) { cluster in
+            try await cluster[0].withClient { api in
+                let error = await #expect(throws: RPCError.self) {
+                    try await api.submit(SubmitParams(skill: "sleep", input: "600000", wait: true, timeoutMs: 100))
+                }
+                #expect(error?.data?.reason == "timed_out")
+                // The only slot is free again: the abandoned sleep was cancelled, not left to run 10 minutes.
+                let next = try await api.submit(SubmitParams(skill: "echo", input: "next", wait: true, timeoutMs: 5_000))
+                #expect(next.output == "next")
+            }
+        }
+    }
+
     @Test func requestsTheNodeCannotServeAreRefusedWithAReason() async throws {
         try await withTestCluster([TestNodeSpec(skills: ["echo"], configure: { $0.maxTaskBytes = 16 })]) { cluster in
             try await RawPeer.withConnection(to: cluster[0].address) { peer in

@@ -44,6 +44,7 @@ import Testing
         (#"{"logLevel": "loud"}"#, "logLevel"),
         (#"{"listen": "nohost"}"#, "host:port"),
         (#"{"maxTaskBytes": 99999999}"#, "maxTaskBytes"),
+        (#"{"maxFrameBytes": 67108864, "maxTaskBytes": 33554432}"#, "local API line"),
         (#"{"defaultTaskTimeoutMs": 700000}"#, "defaultTaskTimeoutMs"),
         (#"{"dialBackoffMaxMs": 1}"#, "dialBackoffMaxMs"),
         ("not json", "not a valid JSON"),

@@ -37,6 +37,9 @@ public struct NodeSettings: Sendable, Equatable, Codable {
 
     public static let `default` = NodeSettings()
 
+    /// The largest maxTaskBytes allowed: its base64 form (4/3 larger) must fit in one local API line.
+    public static let maxTaskBytesLimit = 2 << 20
+
     enum CodingKeys: String, CodingKey, CaseIterable {
         case listen, bootstrapFile, skills, maxConcurrentTasks, maxQueuedTasks, defaultTaskTimeoutMs
         case maxTaskTimeoutMs, handshakeTimeoutMs, connectTimeoutMs, dialBackoffBaseMs, dialBackoffMaxMs
@@ -64,8 +67,8 @@ public struct NodeSettings: Sendable, Equatable, Codable {
             "dialBackoffMaxMs is \(dialBackoffMaxMs); use dialBackoffBaseMs (\(dialBackoffBaseMs)) up to 3600000")
         try check((64 << 10...64 << 20).contains(maxFrameBytes), "maxFrameBytes is \(maxFrameBytes); use 65536-67108864")
         try check(
-            (1...maxFrameBytes - 4096).contains(maxTaskBytes),
-            "maxTaskBytes is \(maxTaskBytes); use 1 up to maxFrameBytes - 4096 (\(maxFrameBytes - 4096)) so a task fits in a frame")
+            (1...min(maxFrameBytes - 4096, Self.maxTaskBytesLimit)).contains(maxTaskBytes),
+            "maxTaskBytes is \(maxTaskBytes); use 1 up to \(min(maxFrameBytes - 4096, Self.maxTaskBytesLimit)) so a task fits in a frame and, in base64, in a local API line")
         try check(Logger.Level(rawValue: logLevel) != nil, "logLevel is '\(logLevel)'; use trace, debug, info, notice, warning, error or critical")
         for name in skills {
             let skill = try SkillID(name)

@@ -16,6 +16,8 @@ actor DelegationCoordinator {
         var machine: DelegationMachine
         var waiters: [CheckedContinuation<Completion, Never>] = []
         var deadlineTimer: Task<Void, Never>?
+        /// The local run, cancelled if the task ends another way (its deadline passes).
+        var localRun: Task<Void, Never>?
     }
 
     private let node: NodeContext
@@ -88,7 +90,7 @@ actor DelegationCoordinator {
             switch directive {
             case .executeLocally:
                 let executor = node.executor
-                Task { [weak self] in
+                inflight[id]?.localRun = Task { [weak self] in
                     let outcome = await executor.execute(task.skill, input: task.input)
                     await self?.localCompleted(id, outcome)
                 }
@@ -129,6 +131,7 @@ actor DelegationCoordinator {
     private func complete(_ id: TaskID, _ outcome: TaskOutcome, executor: NodeID?) {
         guard let entry = inflight.removeValue(forKey: id) else { return }
         entry.deadlineTimer?.cancel()
+        entry.localRun?.cancel()
         do {
             try node.database.recordOutcome(id, outcome, executor: executor, atMs: WallClock.nowMs())
         } catch {

@@ -24,7 +24,13 @@ actor TaskServer {
             return await reply(session, ack: .rejected(request.taskID, .invalid, "task_id must be 16 bytes"))
         }
         let key = RunningKey(requester: session.peer, task: taskID)
-        guard !running.contains(key) else { return }
+        guard !running.contains(key) else {
+            // A repeat of a task already running here: confirm it again, run it once.
+            var ack = Grid_V1_TaskAck()
+            ack.taskID = request.taskID
+            ack.accepted = true
+            return await reply(session, ack: ack)
+        }
         guard let skill = try? SkillID(request.skill), node.localSkills.contains(skill) else {
             return await reply(session, ack: .rejected(request.taskID, .unknownSkill, "this node does not serve skill '\(request.skill.prefix(64))'"))
         }

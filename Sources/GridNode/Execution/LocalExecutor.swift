@@ -16,6 +16,7 @@ actor LocalExecutor {
     }
 
     enum Admission: Equatable {
+        /// `queuePosition`: tasks waiting ahead of this one (0: it starts now or next).
         case accepted(queuePosition: Int)
         case busy(String)
     }
@@ -23,7 +24,7 @@ actor LocalExecutor {
     /// Whether a task from a peer may start now or queue (the TaskAck's answer).
     func admit() -> Admission {
         if running < capacity { return .accepted(queuePosition: 0) }
-        if waiters.count < maxQueued { return .accepted(queuePosition: waiters.count + 1) }
+        if waiters.count < maxQueued { return .accepted(queuePosition: waiters.count) }
         return .busy("\(running) tasks running and \(waiters.count) queued (the limit); retry later or on another node")
     }
 

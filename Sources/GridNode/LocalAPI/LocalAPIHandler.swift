@@ -12,7 +12,8 @@ struct LocalAPIHandler {
     let coordinator: DelegationCoordinator
     let listenAddress: String
 
-    /// The response line for `line`, or nil for a notification (a request without an ID).
+    /// The response line for `line`, or nil for a notification (a request without an ID). A line
+    /// that is not a request at all is answered with `"id": null`.
     func respond(to line: Data) async -> Data? {
         let head: RPCRequestHead
         do {
@@ -26,6 +27,7 @@ struct LocalAPIHandler {
                 id: head.id, error: RPCError(code: RPCError.invalidRequest, message: "a request needs \"jsonrpc\": \"2.0\" and a \"method\"")))
         }
         guard let method = LocalAPI.Method(rawValue: name) else {
+            guard head.id != nil else { return nil }  // a notification gets no answer, not even an error
             let known = LocalAPI.Method.allCases.map(\.rawValue).joined(separator: ", ")
             return encode(RPCResponse<NoResult>(
                 id: head.id, error: RPCError(code: RPCError.methodNotFound, message: "unknown method '\(name.prefix(64))'; methods: \(known)")))
@@ -65,7 +67,7 @@ struct LocalAPIHandler {
             throw RPCError(code: RPCError.unavailable, message: error.message, data: .init(taskId: spec.id.hex))
         }
         guard params.wait == true else {
-            return TaskView(taskId: spec.id.hex, skill: spec.skill.name, status: .running, submittedAtMs: WallClock.nowMs())
+            return try storedTask(spec.id)  // usually still running; a task nobody can run has failed already
         }
         if let completion = await coordinator.completion(of: spec.id), case .failure(let failure) = completion.outcome {
             throw RPCError(code: RPCError.taskFailed, message: failure.message, data: .init(taskId: spec.id.hex, reason: failure.code.rawValue))

@@ -77,6 +77,12 @@ struct PeerConnection {
                 case .duplicate:
                     logger.debug("already connected to \(peer.nodeID.short); closing the second connection")
                     outcome = .duplicate
+                    try await outbound.write(.with {
+                        $0.error = .with {
+                            $0.code = .duplicate
+                            $0.message = "already connected to this node over another connection"
+                        }
+                    })
                     return
                 case .accepted(let replaced):
                     registered = session

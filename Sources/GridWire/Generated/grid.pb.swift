@@ -407,7 +407,7 @@ public nonisolated struct Grid_V1_TaskAck: Sendable {
 
   public var accepted: Bool = false
 
-  /// when accepted: tasks ahead of this one (0: running now)
+  /// when accepted: tasks waiting ahead of this one (0: starts now or next)
   public var queuePosition: UInt32 = 0
 
   /// when rejected
