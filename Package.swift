@@ -72,8 +72,10 @@ let package = Package(
         .executableTarget(
             name: "gridnode",
             dependencies: [
-                "GridNode", "GridClient",
+                "GridNode", "GridClient", "GridCore", "GridCrypto", "GridLocalAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .target(

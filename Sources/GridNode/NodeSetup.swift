@@ -4,7 +4,9 @@ import GridCrypto
 
 /// `gridnode init`: the data directory, a new identity, and a config file of defaults.
 public enum NodeSetup {
-    /// Creates `directory`'s identity; refuses to replace one unless `force`. Returns the node ID.
+    /// Creates `directory`'s identity; refuses to replace one unless `force`. Writes a config.json
+    /// of defaults only where there is none, so `--force` keeps the operator's settings. Returns
+    /// the node ID.
     @discardableResult
     public static func initialize(_ directory: DataDirectory, force: Bool) throws(GridError) -> NodeID {
         try directory.create()
@@ -15,7 +17,7 @@ public enum NodeSetup {
         }
         let identity = SigningIdentity()
         try KeyFile.write(identity, to: directory.identityPath, replace: force)
-        if force || !FileManager.default.fileExists(atPath: directory.configPath) {
+        if !FileManager.default.fileExists(atPath: directory.configPath) {
             do {
                 try NodeSettings.default.json().write(toFile: directory.configPath, atomically: true, encoding: .utf8)
             } catch {

@@ -50,9 +50,11 @@ public final class RawPeerConnection {
 }
 
 public enum RawPeer {
-    /// Dials `address`, handshakes as `identity`, runs `body`, closes.
+    /// Dials `address`, handshakes as `identity`, runs `body`, closes. With `presenting`, the Hello
+    /// names that key instead of the identity's own: an impostor the node must refuse.
     public static func withConnection<R>(
-        to address: HostPort, identity: SigningIdentity = SigningIdentity(), _ body: (RawPeerConnection) async throws -> R
+        to address: HostPort, identity: SigningIdentity = SigningIdentity(), presenting: NodeID? = nil,
+        _ body: (RawPeerConnection) async throws -> R
     ) async throws -> R {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connect(host: address.host, port: address.port) { channel in
@@ -70,7 +72,9 @@ public enum RawPeer {
             while true {
                 for action in actions {
                     switch action {
-                    case .send(let frame): try await outbound.write(frame)
+                    case .send(var frame):
+                        if let presenting, case .hello = frame.body { frame.hello.nodeID = Data(presenting.bytes) }
+                        try await outbound.write(frame)
                     case .established(let peer):
                         return try await body(RawPeerConnection(peer: peer.nodeID, identity: identity, inbound: frames, outbound: outbound))
                     case .fail(let error, _): throw error

@@ -8,7 +8,7 @@ struct Init: AsyncParsableCommand {
 
     @OptionGroup var dataDir: DataDirOption
 
-    @Flag(help: "Replace an existing identity (its node ID is lost for good).")
+    @Flag(help: "Replace an existing identity (its node ID is lost for good); config.json is kept.")
     var force = false
 
     func run() async throws {
@@ -38,7 +38,7 @@ struct Config: AsyncParsableCommand {
 
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Print the settings in effect: config.json over the defaults (README lists each).")
+            abstract: "Print the settings config.json gives, defaults filled in (README lists each); 'run' flags override them per run.")
 
         @OptionGroup var dataDir: DataDirOption
 

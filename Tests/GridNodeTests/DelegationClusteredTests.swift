@@ -66,6 +66,18 @@ import Testing
         }
     }
 
+    @Test func aPeerPresentingAKeyItCannotSignForIsRefused() async throws {
+        try await withTestCluster([TestNodeSpec(skills: ["echo"])]) { cluster in
+            let victim = SigningIdentity().nodeID
+            let error = await #expect(throws: GridError.self) {
+                try await RawPeer.withConnection(to: cluster[0].address, presenting: victim) { _ in }
+            }
+            #expect(error?.message.contains("did not prove it holds its key") == true, "\(error?.message ?? "")")
+            let info = try await cluster[0].withClient { try await $0.info() }
+            #expect(info.peerCount == 0)
+        }
+    }
+
     @Test func claimsWithBadSignaturesOrForeignAuthorsAreDroppedAndCounted() async throws {
         try await withTestCluster([TestNodeSpec(skills: ["echo"])]) { cluster in
             func request(_ byte: UInt8) -> Grid_V1_TaskRequest {

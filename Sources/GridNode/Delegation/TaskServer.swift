@@ -86,7 +86,7 @@ actor TaskServer {
     /// Runs the skill, giving up (and cancelling it) when `deadline` passes.
     private static func run(_ skill: SkillID, input: [UInt8], within deadline: Duration, on executor: LocalExecutor) async -> TaskOutcome {
         await withTaskGroup(of: TaskOutcome?.self) { group in
-            group.addTask { await executor.execute(skill, input: input) }
+            group.addTask { await executor.execute(skill, input: input, admitted: true) }
             group.addTask {
                 try? await Task.sleep(for: deadline)
                 return Task.isCancelled ? nil : .failure(TaskFailure(.timedOut, "the task ran past its deadline and was abandoned"))

@@ -40,6 +40,7 @@ struct PeerConnection {
                 }
                 defer { deadline.cancel() }
 
+                let started = ContinuousClock.now
                 var actions = machine.start()
                 var peer: HandshakeMachine.Peer?
                 while peer == nil {
@@ -57,10 +58,13 @@ struct PeerConnection {
                     }
                     if peer != nil { break }
                     guard let frame = try await frames.next() else {
-                        actions = machine.deadlinePassed()
-                        if case .fail(let error, let reason)? = actions.last {
-                            logger.info("connection closed during the handshake: \(error.message) (\(node.settings.handshakeTimeoutMs) ms)")
+                        if started.duration(to: .now) >= .milliseconds(node.settings.handshakeTimeoutMs),
+                            case .fail(let error, let reason)? = machine.deadlinePassed().last
+                        {
+                            logger.info("\(error.message) (handshakeTimeoutMs \(node.settings.handshakeTimeoutMs))")
                             outcome = .handshakeFailed(reason)
+                        } else {
+                            logger.info("the peer closed the connection during the handshake")
                         }
                         return
                     }
