@@ -82,6 +82,7 @@ let package = Package(
             name: "GridTestKit",
             dependencies: [
                 "GridCore", "GridCrypto", "GridWire", "GridNode", "GridClient", "GridLocalAPI",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -95,14 +95,18 @@ public struct PeerView: Codable, Sendable, Equatable {
     public var direction: String
     public var skills: [String]
     public var connectedAtMs: Int64
+    /// Times this peer broke a protocol rule (bad signature, replay, rate limit...) since this node started.
+    public var misbehaviour: Int
 
-    public init(nodeId: String, address: String, listenAddress: String, direction: String, skills: [String], connectedAtMs: Int64) {
+    public init(nodeId: String, address: String, listenAddress: String, direction: String, skills: [String], connectedAtMs: Int64,
+                misbehaviour: Int = 0) {
         self.nodeId = nodeId
         self.address = address
         self.listenAddress = listenAddress
         self.direction = direction
         self.skills = skills
         self.connectedAtMs = connectedAtMs
+        self.misbehaviour = misbehaviour
     }
 }
 

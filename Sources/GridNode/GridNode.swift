@@ -40,10 +40,13 @@ public final class GridNode: Service, Sendable {
         try await ready.wait()
     }
 
+    /// Most time spent telling peers goodbye on shutdown.
+    static let goodbyeTimeout: Duration = .seconds(1)
+
     public func run() async throws {
         do {
-            try await cancelWhenGracefulShutdown { try await self.serve() }
-        } catch is CancellationError {
+            try await serve()
+        } catch is CancellationError, is ShutdownRequested {
             // Shutdown was asked for (signal, or the caller cancelled): a normal stop.
             ready.fail(CancellationError())
         } catch {
@@ -51,6 +54,32 @@ public final class GridNode: Service, Sendable {
             throw error
         }
         logger.info("node stopped")
+    }
+
+    /// Sends Goodbye on every connection, so peers drop this node at once instead of after a
+    /// timeout; gives up after ``goodbyeTimeout``.
+    private func sayGoodbye(_ peers: PeerManager) async {
+        let sessions = await peers.allSessions
+        let goodbye = Grid_V1_Frame.with {
+            $0.goodbye = .with {
+                $0.reason = .shutdown
+                $0.message = "node is shutting down"
+            }
+        }
+        // Whichever ends first: every Goodbye sent, or the timeout.
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                await withTaskGroup(of: Void.self) { sends in
+                    for session in sessions {
+                        sends.addTask { try? await session.send(goodbye) }
+                    }
+                }
+            }
+            group.addTask { try? await Task.sleep(for: Self.goodbyeTimeout) }
+            await group.next()
+            group.cancelAll()
+        }
+        logger.info("said goodbye to \(sessions.count) peers")
     }
 
     private func serve() async throws {
@@ -77,6 +106,12 @@ public final class GridNode: Service, Sendable {
 
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask {
+                // A signal: tell every peer goodbye, then end the group (and with it every task).
+                try await gracefulShutdown()
+                await self.sayGoodbye(node.peers)
+                throw ShutdownRequested()
+            }
+            group.addTask {
                 try await listener.executeThenClose { inbound in
                     try await withThrowingDiscardingTaskGroup { connections in
                         for try await channel in inbound {
@@ -100,3 +135,6 @@ public final class GridNode: Service, Sendable {
         }
     }
 }
+
+/// Thrown inside the node when a signal asked it to stop; ``GridNode/run()`` returns normally.
+struct ShutdownRequested: Error {}

@@ -15,6 +15,7 @@ final class NodeContext: Sendable {
     let stats = NodeStats()
     let peers: PeerManager
     let executor: LocalExecutor
+    let claims: ClaimGuard
 
     init(identity: SigningIdentity, settings: NodeSettings, database: GridDatabase, logger: Logger) {
         self.identity = identity
@@ -23,6 +24,7 @@ final class NodeContext: Sendable {
         self.logger = logger
         localSkills = settings.skillIDs
         peers = PeerManager(localNode: identity.nodeID)
+        claims = ClaimGuard(settings: settings, startedAtMs: UInt64(WallClock.nowMs()))
         executor = LocalExecutor(
             skills: BuiltinSkills.all.filter { settings.skillIDs.contains($0.key) },
             capacity: settings.maxConcurrentTasks, maxQueued: settings.maxQueuedTasks)
@@ -32,9 +34,14 @@ final class NodeContext: Sendable {
 
     /// Signs `message` as this node and wraps it in a frame.
     func sealed<M: WireMessage>(_ message: M) throws -> Grid_V1_Frame {
-        let envelope = try Grid_V1_SignedEnvelope.seal(
-            message, by: identity, timestampMs: UInt64(WallClock.nowMs()), nonce: SecureRandom.bytes(EnvelopeSigning.nonceByteCount))
+        let envelope = try envelope(message)
         return .with { $0.envelope = envelope }
+    }
+
+    /// Signs `message` as this node.
+    func envelope<M: WireMessage>(_ message: M) throws -> Grid_V1_SignedEnvelope {
+        try Grid_V1_SignedEnvelope.seal(
+            message, by: identity, timestampMs: UInt64(WallClock.nowMs()), nonce: SecureRandom.bytes(EnvelopeSigning.nonceByteCount))
     }
 }
 

@@ -8,6 +8,10 @@ actor NodeStats {
         case malformed
         case wrongAuthor = "wrong_author"
         case unexpected
+        case stale
+        case replayed
+        /// The connection was closed for breaking a rule (rate, decryption, frame size).
+        case misbehaviour
     }
 
     private(set) var droppedMessages = 0

@@ -4,6 +4,7 @@ import GridCrypto
 import GridLocalAPI
 import GridNode
 import Logging
+import ServiceLifecycle
 
 /// What to start for one node of a test cluster.
 public struct TestNodeSpec: Sendable {
@@ -24,9 +25,15 @@ public struct TestNodeSpec: Sendable {
 public struct TestNode: Sendable {
     public let node: GridNode
     public let address: HostPort
+    let group: ServiceGroup
     public var nodeID: NodeID { node.nodeID }
     public var socketPath: String { node.dataDirectory.socketPath }
     public var dataDirectory: DataDirectory { node.dataDirectory }
+
+    /// Stops the node as a signal would: it says goodbye to its peers first.
+    public func stopGracefully() async {
+        await group.triggerGracefulShutdown()
+    }
 
     /// Runs `body` with a local API connection to this node, over its real Unix socket.
     public func withClient<R>(_ body: (GridConnection) async throws -> R) async throws -> R {
@@ -85,8 +92,9 @@ public func withTestCluster<R>(
             let node = GridNode(
                 dataDirectory: DataDirectory(path: "\(root.path)/n\(index)"), settings: settings, identity: SigningIdentity(),
                 bootstrap: bootstrap, logger: logs.logger(label: "node\(index)"))
-            runs.append(Task { try await node.run() })
-            started.append(TestNode(node: node, address: try await node.listeningAddress()))
+            let group = ServiceGroup(services: [node], logger: logs.logger(label: "group\(index)", level: .warning))
+            runs.append(Task { try await group.run() })
+            started.append(TestNode(node: node, address: try await node.listeningAddress(), group: group))
         }
         let result = try await body(TestCluster(nodes: started, logs: logs))
         await stop(runs)

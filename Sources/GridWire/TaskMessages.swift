@@ -8,6 +8,7 @@ extension TaskFailure.Code {
         case .skillFailed: .skillFailed
         case .invalidInput: .invalidInput
         case .timedOut: .timedOut
+        case .cancelled: .cancelled
         case .noProvider, .allCandidatesFailed, .tooLarge, .internal: .internal
         }
     }
@@ -17,6 +18,7 @@ extension TaskFailure.Code {
         case .skillFailed: self = .skillFailed
         case .invalidInput: self = .invalidInput
         case .timedOut: self = .timedOut
+        case .cancelled: self = .cancelled
         case .unspecified, .internal, .UNRECOGNIZED: self = .internal
         }
     }

@@ -79,7 +79,8 @@ import Testing
         _ = machine.start(candidates: [node(2)], now: t0)
         #expect(machine.deadlineExpired(now: t0 + .milliseconds(1499)).isEmpty)
         let expired = machine.deadlineExpired(now: t0 + .milliseconds(1500))
-        guard case .complete(.failure(let failure), nil) = try #require(expired.first) else {
+        #expect(expired.first == .cancelRemote(node(2)))
+        guard case .complete(.failure(let failure), nil) = try #require(expired.last) else {
             Issue.record("expected a timeout, got \(expired)")
             return
         }

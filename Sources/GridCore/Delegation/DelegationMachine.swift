@@ -12,6 +12,8 @@ public struct DelegationMachine: Sendable {
         case sendRequest(to: NodeID, deadline: Duration)
         /// Call ``DelegationMachine/deadlineExpired(now:)`` at `at`.
         case scheduleDeadline(at: ContinuousClock.Instant)
+        /// Tell `peer` (with a signed TaskCancel) that the task is no longer wanted.
+        case cancelRemote(NodeID)
         /// The task is over: record and deliver `outcome`. Given exactly once.
         case complete(TaskOutcome, executor: NodeID?)
     }
@@ -101,7 +103,11 @@ public struct DelegationMachine: Sendable {
         let failure = TaskFailure(
             .timedOut,
             "task \(task.id) got no result within \(Self.format(task.timeout)); retry with a longer timeout")
-        return finish(.failure(failure), executor: nil)
+        let cancel: [Directive] = switch state {
+        case .awaitingAck(let peer), .awaitingResult(let peer): [.cancelRemote(peer)]
+        default: []
+        }
+        return cancel + finish(.failure(failure), executor: nil)
     }
 
     private mutating func tryNext(now: ContinuousClock.Instant) -> [Directive] {

@@ -26,6 +26,8 @@ public struct TaskFailure: Error, Sendable, Equatable, CustomStringConvertible {
         case tooLarge = "too_large"
         /// The executing node failed for a reason of its own.
         case `internal` = "internal"
+        /// The application cancelled the task.
+        case cancelled = "cancelled"
     }
 
     public var code: Code

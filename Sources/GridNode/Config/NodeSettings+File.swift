@@ -22,6 +22,7 @@ extension NodeSettings {
             if let decoded = try c.decodeIfPresent(T.self, forKey: key) { value = decoded }
         }
         try load(.listen, into: &listen)
+        try load(.networkID, into: &networkID)
         bootstrapFile = try c.decodeIfPresent(String.self, forKey: .bootstrapFile)
         try load(.skills, into: &skills)
         try load(.maxConcurrentTasks, into: &maxConcurrentTasks)
@@ -29,6 +30,10 @@ extension NodeSettings {
         try load(.defaultTaskTimeoutMs, into: &defaultTaskTimeoutMs)
         try load(.maxTaskTimeoutMs, into: &maxTaskTimeoutMs)
         try load(.handshakeTimeoutMs, into: &handshakeTimeoutMs)
+        try load(.maxPendingHandshakes, into: &maxPendingHandshakes)
+        try load(.maxMessagesPerSecond, into: &maxMessagesPerSecond)
+        try load(.replayWindowMs, into: &replayWindowMs)
+        try load(.replayCacheEntries, into: &replayCacheEntries)
         try load(.connectTimeoutMs, into: &connectTimeoutMs)
         try load(.dialBackoffBaseMs, into: &dialBackoffBaseMs)
         try load(.dialBackoffMaxMs, into: &dialBackoffMaxMs)

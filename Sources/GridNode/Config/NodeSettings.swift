@@ -8,6 +8,8 @@ import Logging
 public struct NodeSettings: Sendable, Equatable, Codable {
     /// TCP address peers connect to. Default `127.0.0.1:7401`; port 0 picks a free port.
     public var listen = HostPort(host: "127.0.0.1", port: 7401)
+    /// The grid this node belongs to; nodes of different networks refuse each other. Default `main`.
+    public var networkID = "main"
     /// Path of the bootstrap peers file (format in README.md). Default: none.
     public var bootstrapFile: String? = nil
     /// Built-in skills this node serves (`echo`, `sha256`, `sleep`, `fail`). Default `echo`, `sha256`.
@@ -22,6 +24,15 @@ public struct NodeSettings: Sendable, Equatable, Codable {
     public var maxTaskTimeoutMs = 600_000
     /// Time a new connection has to complete its handshake, in ms. Default 5000.
     public var handshakeTimeoutMs = 5_000
+    /// Inbound connections allowed in their handshake at once; more are refused at once. Default 64.
+    public var maxPendingHandshakes = 64
+    /// Messages a peer may send per second (bursts up to the same number); above it the peer is
+    /// disconnected and the misbehaviour counted. Default 20000.
+    public var maxMessagesPerSecond = 20_000
+    /// How far a claim's timestamp may be from this node's clock, in ms. Default 60000.
+    public var replayWindowMs = 60_000
+    /// (author, nonce) pairs remembered to refuse replays within the window. Default 100000.
+    public var replayCacheEntries = 100_000
     /// Time a dial may take to connect, in ms. Default 3000.
     public var connectTimeoutMs = 3_000
     /// First retry delay for an unreachable bootstrap peer, in ms (doubles per failure, full jitter). Default 500.
@@ -41,8 +52,9 @@ public struct NodeSettings: Sendable, Equatable, Codable {
     public static let maxTaskBytesLimit = 2 << 20
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case listen, bootstrapFile, skills, maxConcurrentTasks, maxQueuedTasks, defaultTaskTimeoutMs
-        case maxTaskTimeoutMs, handshakeTimeoutMs, connectTimeoutMs, dialBackoffBaseMs, dialBackoffMaxMs
+        case listen, networkID, bootstrapFile, skills, maxConcurrentTasks, maxQueuedTasks, defaultTaskTimeoutMs
+        case maxTaskTimeoutMs, handshakeTimeoutMs, maxPendingHandshakes, maxMessagesPerSecond, replayWindowMs
+        case replayCacheEntries, connectTimeoutMs, dialBackoffBaseMs, dialBackoffMaxMs
         case maxFrameBytes, maxTaskBytes, logLevel
     }
 
@@ -60,6 +72,13 @@ public struct NodeSettings: Sendable, Equatable, Codable {
             (1...maxTaskTimeoutMs).contains(defaultTaskTimeoutMs),
             "defaultTaskTimeoutMs is \(defaultTaskTimeoutMs); use 1 up to maxTaskTimeoutMs (\(maxTaskTimeoutMs))")
         try check((100...600_000).contains(handshakeTimeoutMs), "handshakeTimeoutMs is \(handshakeTimeoutMs); use 100-600000")
+        try check((1...10_000).contains(maxPendingHandshakes), "maxPendingHandshakes is \(maxPendingHandshakes); use 1-10000")
+        try check((1...1_000_000).contains(maxMessagesPerSecond), "maxMessagesPerSecond is \(maxMessagesPerSecond); use 1-1000000")
+        try check((1_000...3_600_000).contains(replayWindowMs), "replayWindowMs is \(replayWindowMs); use 1000-3600000")
+        try check((1_000...10_000_000).contains(replayCacheEntries), "replayCacheEntries is \(replayCacheEntries); use 1000-10000000")
+        try check(
+            (1...64).contains(networkID.utf8.count) && (try? SkillID(networkID)) != nil,
+            "networkID is '\(networkID)'; use 1-64 characters: a lower-case letter or digit, then a-z, 0-9, '.', '_' or '-'")
         try check((100...600_000).contains(connectTimeoutMs), "connectTimeoutMs is \(connectTimeoutMs); use 100-600000")
         try check((1...3_600_000).contains(dialBackoffBaseMs), "dialBackoffBaseMs is \(dialBackoffBaseMs); use 1-3600000")
         try check(

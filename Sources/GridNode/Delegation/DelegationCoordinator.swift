@@ -96,6 +96,8 @@ actor DelegationCoordinator {
                 }
             case .sendRequest(let peer, let deadline):
                 send(task, to: peer, deadline: deadline)
+            case .cancelRemote(let peer):
+                cancel(task, on: peer)
             case .scheduleDeadline(let instant):
                 inflight[id]?.deadlineTimer = Task { [weak self] in
                     guard (try? await Task.sleep(until: instant, clock: .continuous)) != nil else { return }
@@ -120,11 +122,21 @@ actor DelegationCoordinator {
                 guard let session = await node.peers.session(for: peer) else {
                     throw GridError(.invalidArgument, "not connected")
                 }
-                try await session.outbound.write(node.sealed(request))
+                try await session.send(node.sealed(request))
             } catch {
                 node.logger.info("could not send task \(task.id) to \(peer.short): \(error)")
                 await self?.sendFailed(task.id, to: peer)
             }
+        }
+    }
+
+    private func cancel(_ task: TaskSpec, on peer: NodeID) {
+        var cancel = Grid_V1_TaskCancel()
+        cancel.taskID = Data(task.id.bytes)
+        cancel.reason = "the requester's deadline passed"
+        let node = node
+        Task {
+            try? await node.peers.session(for: peer)?.send(node.sealed(cancel))
         }
     }
 

@@ -1,14 +1,19 @@
 import Foundation
 import GridCore
+import GridCrypto
 import GridWire
 import Logging
 
 /// The receiving side: answers each TaskRequest from a peer with a signed TaskAck, runs what it
-/// accepts under the requester's deadline, and sends back a signed TaskResult.
+/// accepts under the requester's deadline, sends back a signed TaskResult, and stops a task its
+/// requester cancels.
 actor TaskServer {
     private let node: NodeContext
-    /// Tasks running for peers, so a repeated request is not run twice.
-    private var running: Set<RunningKey> = []
+    /// Tasks accepted for peers, so a repeated request is not run twice and a cancel finds its task.
+    /// The value is nil while the task is being admitted.
+    private var running: [RunningKey: Task<Void, Never>?] = [:]
+    /// Tasks cancelled while still being admitted: they are answered as cancelled, never run.
+    private var cancelledEarly: Set<RunningKey> = []
 
     private struct RunningKey: Hashable {
         var requester: NodeID
@@ -19,17 +24,15 @@ actor TaskServer {
         self.node = node
     }
 
-    func received(_ request: Grid_V1_TaskRequest, from session: PeerSession) async {
+    /// - Parameter payload: the request's payload bytes, as signed (the result names their digest).
+    func received(_ request: Grid_V1_TaskRequest, payload: [UInt8], from session: PeerSession) async {
         guard let taskID = try? TaskID(bytes: Array(request.taskID)) else {
             return await reply(session, ack: .rejected(request.taskID, .invalid, "task_id must be 16 bytes"))
         }
         let key = RunningKey(requester: session.peer, task: taskID)
-        guard !running.contains(key) else {
-            // A repeat of a task already running here: confirm it again, run it once.
-            var ack = Grid_V1_TaskAck()
-            ack.taskID = request.taskID
-            ack.accepted = true
-            return await reply(session, ack: ack)
+        guard running[key] == nil else {
+            // A repeat of a task already accepted here: confirm it again, run it once.
+            return await reply(session, ack: .accepted(request.taskID, queuePosition: 0))
         }
         guard let skill = try? SkillID(request.skill), node.localSkills.contains(skill) else {
             return await reply(session, ack: .rejected(request.taskID, .unknownSkill, "this node does not serve skill '\(request.skill.prefix(64))'"))
@@ -41,30 +44,50 @@ actor TaskServer {
         guard request.deadlineMs > 0 else {
             return await reply(session, ack: .rejected(request.taskID, .expired, "the task's deadline had passed when it arrived"))
         }
-        switch await node.executor.admit() {
-        case .busy(let why):
-            return await reply(session, ack: .rejected(request.taskID, .busy, why))
-        case .accepted(let position):
-            running.insert(key)
-            var ack = Grid_V1_TaskAck()
-            ack.taskID = request.taskID
-            ack.accepted = true
-            ack.queuePosition = UInt32(position)
-            await reply(session, ack: ack)
+        running[key] = .some(nil)  // claimed before the first suspension, so a repeat waits its turn
+        let admission = await node.executor.admit()
+        guard case .accepted(let position) = admission else {
+            running[key] = nil
+            if case .busy(let why) = admission { await reply(session, ack: .rejected(request.taskID, .busy, why)) }
+            return
+        }
+        await reply(session, ack: .accepted(request.taskID, queuePosition: position))
+        if cancelledEarly.remove(key) != nil {
+            await node.executor.release(admitted: 1)
+            return await finished(
+                key, taskID: request.taskID, digest: Data(SHA256.digest(payload)),
+                outcome: .failure(TaskFailure(.cancelled, "the requester cancelled the task")), took: .zero, via: session)
         }
         let deadline = Duration.milliseconds(Int64(min(request.deadlineMs, UInt32(node.settings.maxTaskTimeoutMs))))
         let input = Array(request.input)
-        Task {
+        let digest = Data(SHA256.digest(payload))
+        running[key] = Task {
             let started = ContinuousClock.now
             let outcome = await Self.run(skill, input: input, within: deadline, on: node.executor)
-            await self.finished(key, request: request, outcome: outcome, took: started.duration(to: .now), via: session)
+            await self.finished(key, taskID: request.taskID, digest: digest, outcome: outcome, took: started.duration(to: .now), via: session)
         }
     }
 
-    private func finished(_ key: RunningKey, request: Grid_V1_TaskRequest, outcome: TaskOutcome, took: Duration, via session: PeerSession) async {
-        running.remove(key)
+    /// The requester no longer wants the task: stop it. Its result (cancelled) is still sent.
+    func cancelled(_ cancel: Grid_V1_TaskCancel, by requester: NodeID) {
+        guard let taskID = try? TaskID(bytes: Array(cancel.taskID)) else { return }
+        let key = RunningKey(requester: requester, task: taskID)
+        guard let entry = running[key] else { return }  // unknown or finished: nothing to stop
+        node.logger.info("task \(taskID) cancelled by \(requester.short): \(cancel.reason.prefix(200))")
+        if let task = entry {
+            task.cancel()
+        } else {
+            cancelledEarly.insert(key)  // still being admitted: stopped before it starts
+        }
+    }
+
+    private func finished(
+        _ key: RunningKey, taskID: Data, digest: Data, outcome: TaskOutcome, took: Duration, via session: PeerSession
+    ) async {
+        running[key] = nil
         var result = Grid_V1_TaskResult()
-        result.taskID = request.taskID
+        result.taskID = taskID
+        result.requestDigest = digest
         result.executionTimeUs = UInt64(max(0, took.nanoseconds / 1000))
         switch outcome {
         case .success(let output) where output.count > node.settings.maxTaskBytes:
@@ -83,9 +106,9 @@ actor TaskServer {
         await send(result, to: session)
     }
 
-    /// Runs the skill, giving up (and cancelling it) when `deadline` passes.
+    /// Runs the skill, giving up (and cancelling it) when `deadline` passes or the task is cancelled.
     private static func run(_ skill: SkillID, input: [UInt8], within deadline: Duration, on executor: LocalExecutor) async -> TaskOutcome {
-        await withTaskGroup(of: TaskOutcome?.self) { group in
+        let outcome = await withTaskGroup(of: TaskOutcome?.self) { group in
             group.addTask { await executor.execute(skill, input: input, admitted: true) }
             group.addTask {
                 try? await Task.sleep(for: deadline)
@@ -95,6 +118,7 @@ actor TaskServer {
             group.cancelAll()
             return first ?? .failure(TaskFailure(.internal, "the task ended without an outcome"))
         }
+        return Task.isCancelled ? .failure(TaskFailure(.cancelled, "the requester cancelled the task")) : outcome
     }
 
     private func reply(_ session: PeerSession, ack: Grid_V1_TaskAck) async {
@@ -108,7 +132,7 @@ actor TaskServer {
     private func send<M: WireMessage>(_ message: M, to session: PeerSession) async {
         let current = await node.peers.session(for: session.peer) ?? session
         do {
-            try await current.outbound.write(node.sealed(message))
+            try await current.send(node.sealed(message))
         } catch {
             node.logger.info("could not answer \(session.peer.short): \(error)")
         }
@@ -116,6 +140,14 @@ actor TaskServer {
 }
 
 extension Grid_V1_TaskAck {
+    static func accepted(_ taskID: Data, queuePosition: Int) -> Grid_V1_TaskAck {
+        var ack = Grid_V1_TaskAck()
+        ack.taskID = taskID
+        ack.accepted = true
+        ack.queuePosition = UInt32(queuePosition)
+        return ack
+    }
+
     static func rejected(_ taskID: Data, _ reason: Grid_V1_RejectReason, _ message: String) -> Grid_V1_TaskAck {
         var ack = Grid_V1_TaskAck()
         ack.taskID = taskID

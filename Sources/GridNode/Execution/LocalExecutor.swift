@@ -36,6 +36,11 @@ actor LocalExecutor {
         return .accepted(queuePosition: max(0, ahead - capacity))
     }
 
+    /// Gives back places reserved by ``admit()`` for tasks that will not run after all.
+    func release(admitted count: Int) {
+        reserved -= count
+    }
+
     var load: Int { running }
     /// Tasks waiting for a slot.
     var waiting: Int { waiters.count }

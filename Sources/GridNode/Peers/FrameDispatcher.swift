@@ -3,9 +3,14 @@ import GridWire
 import Logging
 
 /// Checks each frame an authenticated peer sends and hands it to the part of the node it concerns.
-/// A claim whose signature is missing or wrong, or whose author is not the peer, is dropped,
-/// counted and logged, and never acted on.
+/// A claim whose signature is missing or wrong, whose author is not the peer, or that is stale or
+/// replayed, is dropped, counted and logged, and never acted on.
 struct FrameDispatcher {
+    /// Most signed PeerRecords sent in one PeerExchangeResponse.
+    static let maxExchangeRecords = 64
+    /// Most entries a TrustReport may carry.
+    static let maxTrustEntries = 1000
+
     let node: NodeContext
     let coordinator: DelegationCoordinator
     let taskServer: TaskServer
@@ -18,6 +23,22 @@ struct FrameDispatcher {
         case .envelope(let envelope):
             await dispatch(envelope)
             return true
+        case .ping(let ping):
+            try? await session.send(.with { $0.pong = .with { $0.nonce = ping.nonce } })
+            return true
+        case .pong:
+            return true  // round-trip times are the liveness layer's (not measured yet)
+        case .peerExchangeRequest(let request):
+            let limit = min(Int(request.maxRecords == 0 ? UInt32(Self.maxExchangeRecords) : request.maxRecords), Self.maxExchangeRecords)
+            let records = await node.peers.peerRecords(for: session.peer, limit: limit)
+            try? await session.send(.with { $0.peerExchangeResponse = .with { $0.records = records } })
+            return true
+        case .peerExchangeResponse(let response):
+            await checkExchangedRecords(response.records)
+            return true
+        case .goodbye(let goodbye):
+            logger.info("peer said goodbye (\(goodbye.reason)): \(goodbye.message)")
+            return false
         case .error(let error):
             logger.warning("peer closed the connection: \(error.message)")
             return false
@@ -44,6 +65,12 @@ struct FrameDispatcher {
             return
         }
         do {
+            try await node.claims.admit(claim)
+        } catch {
+            await drop(error.code == .replayedClaim ? .replayed : .stale, error.message)
+            return
+        }
+        do {
             switch claim.payloadType {
             case Grid_V1_SkillAnnouncement.protoMessageName:
                 let announcement = try claim.decode(Grid_V1_SkillAnnouncement.self)
@@ -52,12 +79,26 @@ struct FrameDispatcher {
                     by: session.peer,
                     SkillRegistry.Entry(skills: Set(skills), capacity: Int(announcement.capacity), load: Int(announcement.load)))
                 logger.debug("peer serves \(skills.map(\.name).sorted())")
+            case Grid_V1_PeerRecord.protoMessageName:
+                let record = try claim.decode(Grid_V1_PeerRecord.self)
+                guard record.networkID == node.settings.networkID, record.addresses.count <= 8 else {
+                    return await drop(.malformed, "a PeerRecord for network '\(record.networkID.prefix(64))' or with over 8 addresses")
+                }
+                await node.peers.recorded(envelope, of: session.peer)
             case Grid_V1_TaskRequest.protoMessageName:
-                await taskServer.received(try claim.decode(Grid_V1_TaskRequest.self), from: session)
+                await taskServer.received(try claim.decode(Grid_V1_TaskRequest.self), payload: Array(claim.payload), from: session)
             case Grid_V1_TaskAck.protoMessageName:
                 await coordinator.ackReceived(try claim.decode(Grid_V1_TaskAck.self), from: session.peer)
             case Grid_V1_TaskResult.protoMessageName:
                 await coordinator.resultReceived(try claim.decode(Grid_V1_TaskResult.self), from: session.peer)
+            case Grid_V1_TaskCancel.protoMessageName:
+                await taskServer.cancelled(try claim.decode(Grid_V1_TaskCancel.self), by: session.peer)
+            case Grid_V1_TrustReport.protoMessageName:
+                let report = try claim.decode(Grid_V1_TrustReport.self)
+                guard report.entries.count <= Self.maxTrustEntries else {
+                    return await drop(.malformed, "a TrustReport of \(report.entries.count) entries; at most \(Self.maxTrustEntries)")
+                }
+                logger.debug("trust report \(report.epoch) with \(report.entries.count) entries (not used yet)")
             default:
                 await drop(.unexpected, "a claim of unknown type \(claim.payloadType)")
             }
@@ -66,8 +107,27 @@ struct FrameDispatcher {
         }
     }
 
+    /// Records forwarded in peer exchange are claims by third parties: each must verify and be a
+    /// PeerRecord of this network. Using them to dial is the discovery layer's (not yet built).
+    private func checkExchangedRecords(_ records: [Grid_V1_SignedEnvelope]) async {
+        guard records.count <= Self.maxExchangeRecords else {
+            return await drop(.malformed, "a PeerExchangeResponse of \(records.count) records; at most \(Self.maxExchangeRecords)")
+        }
+        for envelope in records {
+            do throws(GridError) {
+                let record = try envelope.verify().decode(Grid_V1_PeerRecord.self)
+                guard record.networkID == node.settings.networkID else {
+                    throw GridError(.unexpectedPayload, "a PeerRecord of network '\(record.networkID.prefix(64))'")
+                }
+            } catch {
+                await drop(error.code == .badSignature ? .badSignature : .malformed, "exchanged record: \(error.message)")
+            }
+        }
+    }
+
     private func drop(_ reason: NodeStats.DropReason, _ detail: String) async {
         await node.stats.dropped(reason)
+        await node.peers.misbehaved(session.peer)
         logger.warning("dropped a message from \(session.peer.short) (\(reason.rawValue)): \(detail)")
     }
 }

@@ -5,7 +5,7 @@ import Logging
 import NIOCore
 
 /// Runs one connection from its first byte to its close: the handshake under its deadline, then
-/// every frame the peer sends, handed to the part of the node it concerns.
+/// every frame the peer sends — decrypted, rate-limited — handed to the part of the node it concerns.
 struct PeerConnection {
     enum Outcome: Equatable {
         /// The handshake completed; the connection has since closed.
@@ -28,50 +28,25 @@ struct PeerConnection {
         logger[metadataKey: "remote"] = "\(remote)"
         var outcome = Outcome.handshakeFailed(.unspecified)
         var registered: PeerSession?
+        let inbound = direction == .inbound
+        if inbound, await !node.peers.beginHandshake(limit: node.settings.maxPendingHandshakes) {
+            logger.warning("refused a connection: \(node.settings.maxPendingHandshakes) handshakes already in progress (maxPendingHandshakes)")
+            await refuseAtOnce(channel, .tooManyConnections, "too many connections in their handshake; retry later")
+            return .handshakeFailed(.tooManyConnections)
+        }
+        var pending = inbound
         do {
-            try await channel.executeThenClose { inbound, outbound in
-                var frames = inbound.makeAsyncIterator()
-                var machine = HandshakeMachine(
-                    identity: node.identity, challenge: SecureRandom.bytes(HandshakeMachine.challengeByteCount),
-                    listenAddress: advertisedAddress, expectedPeer: expectedPeer)
-                // The deadline closes the channel, which ends the wait for the next frame below.
-                let deadline = channel.channel.eventLoop.scheduleTask(in: .milliseconds(Int64(node.settings.handshakeTimeoutMs))) {
-                    channel.channel.close(promise: nil)
+            try await channel.executeThenClose { frames, outbound in
+                var frames = frames.makeAsyncIterator()
+                let handshake = try await shake(channel, &frames, outbound, direction: direction, expectedPeer: expectedPeer, logger: logger)
+                if pending {
+                    pending = false
+                    await node.peers.endHandshake()
                 }
-                defer { deadline.cancel() }
-
-                let started = ContinuousClock.now
-                var actions = machine.start()
-                var peer: HandshakeMachine.Peer?
-                while peer == nil {
-                    for action in actions {
-                        switch action {
-                        case .send(let frame):
-                            try await outbound.write(frame)
-                        case .established(let established):
-                            peer = established
-                        case .fail(let error, let reason):
-                            logger.log(level: reason == .selfConnection ? .debug : .warning, "handshake refused: \(error.message)")
-                            outcome = .handshakeFailed(reason)
-                            return
-                        }
-                    }
-                    if peer != nil { break }
-                    guard let frame = try await frames.next() else {
-                        if started.duration(to: .now) >= .milliseconds(node.settings.handshakeTimeoutMs),
-                            case .fail(let error, let reason)? = machine.deadlinePassed().last
-                        {
-                            logger.info("\(error.message) (handshakeTimeoutMs \(node.settings.handshakeTimeoutMs))")
-                            outcome = .handshakeFailed(reason)
-                        } else {
-                            logger.info("the peer closed the connection during the handshake")
-                        }
-                        return
-                    }
-                    actions = machine.receive(frame)
+                guard case .success(let peer, let receiveKey) = handshake else {
+                    if case .failure(let reason) = handshake { outcome = .handshakeFailed(reason) }
+                    return
                 }
-                deadline.cancel()
-                guard let peer else { return }
 
                 let session = PeerSession(
                     id: await node.peers.nextSessionID(), peer: peer.nodeID, direction: direction, remoteAddress: remote,
@@ -81,12 +56,7 @@ struct PeerConnection {
                 case .duplicate:
                     logger.debug("already connected to \(peer.nodeID.short); closing the second connection")
                     outcome = .duplicate
-                    try await outbound.write(.with {
-                        $0.error = .with {
-                            $0.code = .duplicate
-                            $0.message = "already connected to this node over another connection"
-                        }
-                    })
+                    try await session.send(.error(.duplicate, "already connected to this node over another connection"))
                     return
                 case .accepted(let replaced):
                     registered = session
@@ -94,22 +64,127 @@ struct PeerConnection {
                     replaced?.channel.close(promise: nil)
                 }
                 logger[metadataKey: "peer"] = "\(peer.nodeID.short)"
-                logger.info("connected to peer \(peer.nodeID) (\(direction.rawValue))")
-                try await outbound.write(node.sealed(await announcement()))
-
-                let dispatcher = FrameDispatcher(node: node, coordinator: coordinator, taskServer: taskServer, session: session, logger: logger)
-                while let frame = try await frames.next() {
-                    guard await dispatcher.dispatch(frame) else { break }
-                }
+                logger.info("connected to peer \(peer.nodeID) (\(direction.rawValue), protocol version \(peer.version))")
+                try await session.send(node.sealed(await announcement()))
+                try await session.send(node.sealed(ownRecord()))
+                try await serve(session, &frames, cipher: FrameCipher(key: receiveKey), logger: logger)
             }
         } catch {
             logger.debug("connection ended: \(error)")
         }
+        if pending { await node.peers.endHandshake() }
         if let registered, await node.peers.unregister(registered) {
             logger.info("disconnected from peer \(registered.peer)")
             await coordinator.peerLost(registered.peer)
         }
         return outcome
+    }
+
+    private enum Handshake {
+        case success(HandshakeMachine.Peer, receiveKey: [UInt8])
+        case failure(Grid_V1_ErrorCode)
+        case abandoned
+    }
+
+    /// Runs the handshake machine until the peer is proven, the handshake fails, or its deadline
+    /// closes the channel.
+    private func shake(
+        _ channel: PeerChannel, _ frames: inout NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator,
+        _ outbound: NIOAsyncChannelOutboundWriter<OutboundFrame>, direction: PeerSession.Direction, expectedPeer: NodeID?,
+        logger: Logger
+    ) async throws -> Handshake {
+        let settings = node.settings
+        var machine = HandshakeMachine(
+            .init(
+                identity: node.identity, isDialer: direction == .outbound, networkID: settings.networkID,
+                listenAddress: advertisedAddress, expectedPeer: expectedPeer),
+            ephemeral: EphemeralKeyPair())
+        // The deadline closes the channel, which ends the wait for the next frame below.
+        let timeout = TimeAmount.milliseconds(Int64(settings.handshakeTimeoutMs))
+        let deadline = channel.channel.eventLoop.scheduleTask(in: timeout) { channel.channel.close(promise: nil) }
+        defer { deadline.cancel() }
+        let started = ContinuousClock.now
+
+        var actions = machine.start()
+        while true {
+            for action in actions {
+                switch action {
+                case .send(let frame):
+                    try await outbound.write(.frame(frame))
+                case .startEncrypting(let key):
+                    try await outbound.write(.startEncrypting(key: key))
+                case .established(let peer, let receiveKey):
+                    return .success(peer, receiveKey: receiveKey)
+                case .fail(let error, let reason):
+                    logger.log(level: reason == .selfConnection ? .debug : .warning, "handshake refused: \(error.message)")
+                    return .failure(reason)
+                }
+            }
+            // A stream cut off inside a frame (by the deadline, or the peer) ends the handshake too.
+            guard let body = try? await frames.next() else {
+                if started.duration(to: .now) >= .milliseconds(settings.handshakeTimeoutMs),
+                    case .fail(let error, let reason)? = machine.deadlinePassed().last
+                {
+                    logger.info("\(error.message) (handshakeTimeoutMs \(settings.handshakeTimeoutMs))")
+                    return .failure(reason)
+                }
+                logger.info("the peer closed the connection during the handshake")
+                return .abandoned
+            }
+            do {
+                actions = machine.receive(try PlainFrame.parse(body.readableBytesView))
+            } catch {
+                actions = machine.receive(Grid_V1_Frame())  // not a frame at all: the machine refuses it as malformed
+            }
+        }
+    }
+
+    /// Reads the peer's frames until it leaves, breaks a rule, or the node stops.
+    private func serve(
+        _ session: PeerSession, _ frames: inout NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator, cipher: FrameCipher,
+        logger: Logger
+    ) async throws {
+        var cipher = cipher
+        let rate = Double(node.settings.maxMessagesPerSecond)
+        var bucket = TokenBucket(ratePerSecond: rate, burst: rate)
+        let dispatcher = FrameDispatcher(node: node, coordinator: coordinator, taskServer: taskServer, session: session, logger: logger)
+        while true {
+            let body: ByteBuffer?
+            do {
+                body = try await frames.next()
+            } catch let error as GridError {
+                // The frame decoder refused the stream (oversized or empty frame): the connection is unusable.
+                return await breakOff(session, error.code == .frameTooLarge ? .frameTooLarge : .malformed, error.message, logger: logger)
+            }
+            guard let body else { return }
+            guard bucket.take(now: .now) else {
+                return await breakOff(
+                    session, .rateLimited, "more than \(node.settings.maxMessagesPerSecond) messages per second (maxMessagesPerSecond)",
+                    logger: logger)
+            }
+            let frame: Grid_V1_Frame
+            do {
+                frame = try cipher.open(body.readableBytesView)
+            } catch {
+                return await breakOff(session, .malformed, error.message, logger: logger)
+            }
+            guard await dispatcher.dispatch(frame) else { return }
+        }
+    }
+
+    /// Counts the peer's misbehaviour, tells it why, and ends the connection.
+    private func breakOff(_ session: PeerSession, _ code: Grid_V1_ErrorCode, _ message: String, logger: Logger) async {
+        await node.peers.misbehaved(session.peer)
+        await node.stats.dropped(.misbehaviour)
+        logger.warning("disconnecting \(session.peer.short): \(message)")
+        try? await session.send(.error(code, message))
+    }
+
+    /// Answers a connection there is no room for, without reading from it.
+    private func refuseAtOnce(_ channel: PeerChannel, _ code: Grid_V1_ErrorCode, _ message: String) async {
+        try? await channel.executeThenClose { _, outbound in
+            try await outbound.write(.frame(.error(code, message)))
+        }
     }
 
     private func announcement() async -> Grid_V1_SkillAnnouncement {
@@ -118,6 +193,13 @@ struct PeerConnection {
         message.capacity = UInt32(node.settings.maxConcurrentTasks)
         message.load = UInt32(await node.executor.load)
         return message
+    }
+
+    private func ownRecord() -> Grid_V1_PeerRecord {
+        var record = Grid_V1_PeerRecord()
+        record.addresses = advertisedAddress.isEmpty ? [] : [advertisedAddress]
+        record.networkID = node.settings.networkID
+        return record
     }
 
     static func describe(_ address: SocketAddress) -> String {
@@ -130,5 +212,16 @@ struct PeerConnection {
         guard let address = try? HostPort(parsing: advertised) else { return "" }
         guard address.isUnspecified, let ip = remote?.ipAddress else { return address.description }
         return HostPort(host: ip, port: address.port).description
+    }
+}
+
+extension Grid_V1_Frame {
+    static func error(_ code: Grid_V1_ErrorCode, _ message: String) -> Grid_V1_Frame {
+        .with {
+            $0.error = .with {
+                $0.code = code
+                $0.message = message
+            }
+        }
     }
 }

@@ -3,11 +3,17 @@ import GridLocalAPI
 import GridWire
 import NIOCore
 
-/// The connections this node holds — at most one per peer — and the skills each peer announced.
+/// The connections this node holds — at most one per peer — what each peer announced, and how
+/// often each peer broke the rules.
 actor PeerManager {
     let localNode: NodeID
     private var sessions: [NodeID: PeerSession] = [:]
     private(set) var registry = SkillRegistry()
+    /// Each connected peer's own signed PeerRecord, as it sent it: what peer exchange hands out.
+    private var records: [NodeID: Grid_V1_SignedEnvelope] = [:]
+    /// Rule breaks per peer (kept after it disconnects): bad signatures, replays, rate, decryption.
+    private var misbehaviour: [NodeID: Int] = [:]
+    private var pendingHandshakes = 0
     private var lastSessionID: UInt64 = 0
 
     init(localNode: NodeID) {
@@ -17,6 +23,17 @@ actor PeerManager {
     func nextSessionID() -> UInt64 {
         lastSessionID += 1
         return lastSessionID
+    }
+
+    /// Claims a place for an inbound connection's handshake; false when `limit` are in progress.
+    func beginHandshake(limit: Int) -> Bool {
+        guard pendingHandshakes < limit else { return false }
+        pendingHandshakes += 1
+        return true
+    }
+
+    func endHandshake() {
+        pendingHandshakes -= 1
     }
 
     enum Registration {
@@ -45,6 +62,7 @@ actor PeerManager {
         guard sessions[session.peer]?.id == session.id else { return false }
         sessions[session.peer] = nil
         registry.remove(session.peer)
+        records[session.peer] = nil
         return true
     }
 
@@ -54,9 +72,26 @@ actor PeerManager {
         registry.update(peer, entry)
     }
 
+    /// Keeps a connected peer's own signed PeerRecord for peer exchange.
+    func recorded(_ record: Grid_V1_SignedEnvelope, of peer: NodeID) {
+        guard sessions[peer] != nil else { return }
+        records[peer] = record
+    }
+
+    /// Up to `limit` signed PeerRecords of connected peers other than `requester`.
+    func peerRecords(for requester: NodeID, limit: Int) -> [Grid_V1_SignedEnvelope] {
+        Array(records.filter { $0.key != requester }.sorted { $0.key < $1.key }.prefix(limit).map(\.value))
+    }
+
+    func misbehaved(_ peer: NodeID) {
+        misbehaviour[peer, default: 0] += 1
+    }
+
     func session(for peer: NodeID) -> PeerSession? {
         sessions[peer]
     }
+
+    var allSessions: [PeerSession] { Array(sessions.values) }
 
     /// The connected peer a bootstrap entry refers to, by pinned key or by address.
     func connectedPeer(matching entry: BootstrapPeer) -> NodeID? {
@@ -72,7 +107,7 @@ actor PeerManager {
             PeerView(
                 nodeId: session.peer.hex, address: session.remoteAddress, listenAddress: session.listenAddress,
                 direction: session.direction.rawValue, skills: registry.skills(of: session.peer).map(\.name).sorted(),
-                connectedAtMs: session.connectedAtMs)
+                connectedAtMs: session.connectedAtMs, misbehaviour: misbehaviour[session.peer] ?? 0)
         }
     }
 }

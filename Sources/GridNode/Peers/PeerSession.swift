@@ -16,8 +16,13 @@ struct PeerSession: Sendable {
     /// Where the peer accepts connections, as it said in its Hello (made dialable; may be empty).
     let listenAddress: String
     let connectedAtMs: Int64
-    let outbound: NIOAsyncChannelOutboundWriter<Grid_V1_Frame>
+    let outbound: NIOAsyncChannelOutboundWriter<OutboundFrame>
     let channel: any Channel
+
+    /// Sends `frame` (encrypted: sessions exist only after the handshake).
+    func send(_ frame: Grid_V1_Frame) async throws {
+        try await outbound.write(.frame(frame))
+    }
 
     /// The node that dialled this connection.
     func dialer(localNode: NodeID) -> NodeID {

@@ -3,16 +3,17 @@ import GridWire
 import NIOCore
 import NIOPosix
 
-/// A TCP connection to a peer, carrying whole frames.
-typealias PeerChannel = NIOAsyncChannel<Grid_V1_Frame, Grid_V1_Frame>
+/// A TCP connection to a peer: frame bodies in (plain or encrypted: the connection decides),
+/// frames out (encrypted once the handshake says so).
+typealias PeerChannel = NIOAsyncChannel<ByteBuffer, OutboundFrame>
 
 /// Opens TCP listeners and dials, with the frame codec in place.
 enum PeerTransport {
     static func configure(_ channel: any Channel, maxFrameBytes: Int) -> EventLoopFuture<PeerChannel> {
         channel.eventLoop.makeCompletedFuture {
             let pipeline = channel.pipeline.syncOperations
-            try pipeline.addHandler(ByteToMessageHandler(FrameDecoder(maxFrameBytes: maxFrameBytes)))
-            try pipeline.addHandler(MessageToByteHandler(FrameEncoder(maxFrameBytes: maxFrameBytes)))
+            try pipeline.addHandler(ByteToMessageHandler(RawFrameDecoder(maxFrameBytes: maxFrameBytes)))
+            try pipeline.addHandler(SecureFrameWriter(maxFrameBytes: maxFrameBytes))
             return try PeerChannel(wrappingChannelSynchronously: channel)
         }
     }

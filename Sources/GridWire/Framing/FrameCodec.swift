@@ -1,24 +1,24 @@
 import GridCore
+import GridCrypto
 import NIOCore
 import SwiftProtobuf
 
-/// Splits the byte stream into frames: a 4-byte big-endian length, then that many bytes of a
-/// serialized `grid.v1.Frame`. A length of zero or above the limit closes the connection before
-/// any of the body is buffered.
-public struct FrameDecoder: ByteToMessageDecoder {
-    public typealias InboundOut = Grid_V1_Frame
+/// Splits the byte stream into frame bodies: a 4-byte big-endian length, then that many bytes.
+/// A length of zero or above the limit closes the connection before any of the body is buffered.
+/// Whether a body is a plain or an encrypted frame is the connection's business (``FrameCipher``).
+public struct RawFrameDecoder: ByteToMessageDecoder {
+    public typealias InboundOut = ByteBuffer
 
-    public let maxFrameBytes: Int
+    /// The largest body accepted: the frame limit plus the encryption tag.
+    public let maxBodyBytes: Int
 
     public init(maxFrameBytes: Int = WireLimits.default.maxFrameBytes) {
-        self.maxFrameBytes = maxFrameBytes
+        self.maxBodyBytes = maxFrameBytes + ChaCha20Poly1305.tagByteCount
     }
 
     public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        guard let frame = try Self.decodeFrame(from: &buffer, maxFrameBytes: maxFrameBytes) else {
-            return .needMoreData
-        }
-        context.fireChannelRead(wrapInboundOut(frame))
+        guard let body = try Self.nextBody(from: &buffer, maxBodyBytes: maxBodyBytes) else { return .needMoreData }
+        context.fireChannelRead(wrapInboundOut(body))
         return .continue
     }
 
@@ -32,46 +32,48 @@ public struct FrameDecoder: ByteToMessageDecoder {
         return .needMoreData
     }
 
-    /// Reads one whole frame from `buffer`, or nothing (and consumes nothing) if it is incomplete.
-    public static func decodeFrame(from buffer: inout ByteBuffer, maxFrameBytes: Int) throws(GridError) -> Grid_V1_Frame? {
+    /// The next whole body in `buffer`, or nil (consuming nothing) when it is incomplete.
+    public static func nextBody(from buffer: inout ByteBuffer, maxBodyBytes: Int) throws(GridError) -> ByteBuffer? {
         guard let length = buffer.getInteger(at: buffer.readerIndex, as: UInt32.self) else { return nil }
         guard length > 0 else {
             throw GridError(.frameEmpty, "received a frame of length 0; a frame holds at least one field")
         }
-        guard length <= maxFrameBytes else {
-            throw GridError(.frameTooLarge, "received a frame of \(length) bytes; the limit is \(maxFrameBytes)")
+        guard length <= maxBodyBytes else {
+            throw GridError(.frameTooLarge, "received a frame of \(length) bytes; the limit is \(maxBodyBytes)")
         }
         guard buffer.readableBytes >= 4 + Int(length) else { return nil }
         buffer.moveReaderIndex(forwardBy: 4)
-        let body = buffer.readBytes(length: Int(length))!  // length checked just above
-        do {
-            return try Grid_V1_Frame(serializedBytes: body)
-        } catch {
-            throw GridError(.frameMalformed, "a frame of \(length) bytes is not a valid grid.v1.Frame: \(error)")
-        }
+        return buffer.readSlice(length: Int(length))!  // length checked just above
     }
 }
 
-/// Writes frames as the decoder reads them; refuses to send one above the limit.
-public struct FrameEncoder: MessageToByteEncoder {
-    public typealias OutboundIn = Grid_V1_Frame
-
-    public let maxFrameBytes: Int
-
-    public init(maxFrameBytes: Int = WireLimits.default.maxFrameBytes) {
-        self.maxFrameBytes = maxFrameBytes
+/// Plain (unencrypted) frames: the handshake's, and tests'.
+public enum PlainFrame {
+    /// A body as a Frame.
+    public static func parse(_ body: some Collection<UInt8>) throws(GridError) -> Grid_V1_Frame {
+        do {
+            return try Grid_V1_Frame(serializedBytes: Array(body))
+        } catch {
+            throw GridError(.frameMalformed, "a frame of \(body.count) bytes is not a valid grid.v1.Frame")
+        }
     }
 
-    public func encode(data: Grid_V1_Frame, out: inout ByteBuffer) throws {
-        try Self.encodeFrame(data, into: &out, maxFrameBytes: maxFrameBytes)
+    /// `frame` serialized and length-prefixed, refusing one above `maxFrameBytes`.
+    public static func encode(_ frame: Grid_V1_Frame, maxFrameBytes: Int) throws(GridError) -> [UInt8] {
+        let body = try serialize(frame, maxFrameBytes: maxFrameBytes)
+        return lengthPrefix(body.count) + body
     }
 
-    public static func encodeFrame(_ frame: Grid_V1_Frame, into out: inout ByteBuffer, maxFrameBytes: Int) throws {
-        let body: [UInt8] = try frame.serializedBytes()
+    static func serialize(_ frame: Grid_V1_Frame, maxFrameBytes: Int) throws(GridError) -> [UInt8] {
+        let body: [UInt8]
+        do { body = try frame.serializedBytes() } catch { throw GridError(.frameMalformed, "cannot serialize a frame: \(error)") }
         guard body.count <= maxFrameBytes else {
             throw GridError(.frameTooLarge, "refusing to send a frame of \(body.count) bytes; the limit is \(maxFrameBytes)")
         }
-        out.writeInteger(UInt32(body.count))
-        out.writeBytes(body)
+        return body
+    }
+
+    static func lengthPrefix(_ count: Int) -> [UInt8] {
+        withUnsafeBytes(of: UInt32(count).bigEndian, Array.init)
     }
 }

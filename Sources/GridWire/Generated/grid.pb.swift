@@ -8,8 +8,9 @@
 // For information on using the generated types, please see the documentation:
 //   https://github.com/apple/swift-protobuf/
 
-/// Grid wire schema, version 1. Protocol/README.md is the specification: framing, the bytes each
-/// signature covers, who may send what and when. Field numbers are never reused.
+/// Grid wire schema, version 1. Protocol/README.md is the specification: framing, the handshake and
+/// channel encryption, the bytes each signature covers, who may send what and when. Field numbers
+/// are never reused; unknown fields are ignored.
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -32,7 +33,7 @@ public nonisolated enum Grid_V1_ErrorCode: SwiftProtobuf.Enum, Swift.CaseIterabl
   public typealias RawValue = Int
   case unspecified // = 0
 
-  /// incompatible protocol version
+  /// no protocol version both sides speak
   case protocolVersion // = 1
 
   /// handshake proof did not verify
@@ -49,7 +50,21 @@ public nonisolated enum Grid_V1_ErrorCode: SwiftProtobuf.Enum, Swift.CaseIterabl
 
   /// a frame or field could not be decoded
   case malformed // = 6
+
+  /// the handshake did not complete in time
   case handshakeTimeout // = 7
+
+  /// the peer belongs to another network
+  case wrongNetwork // = 8
+
+  /// the peer sent more messages per second than allowed
+  case rateLimited // = 9
+
+  /// no room for another connection now
+  case tooManyConnections // = 10
+
+  /// a frame above the maximum size
+  case frameTooLarge // = 11
   case UNRECOGNIZED(Int)
 
   public init() {
@@ -66,6 +81,10 @@ public nonisolated enum Grid_V1_ErrorCode: SwiftProtobuf.Enum, Swift.CaseIterabl
     case 5: self = .duplicate
     case 6: self = .malformed
     case 7: self = .handshakeTimeout
+    case 8: self = .wrongNetwork
+    case 9: self = .rateLimited
+    case 10: self = .tooManyConnections
+    case 11: self = .frameTooLarge
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -80,6 +99,10 @@ public nonisolated enum Grid_V1_ErrorCode: SwiftProtobuf.Enum, Swift.CaseIterabl
     case .duplicate: return 5
     case .malformed: return 6
     case .handshakeTimeout: return 7
+    case .wrongNetwork: return 8
+    case .rateLimited: return 9
+    case .tooManyConnections: return 10
+    case .frameTooLarge: return 11
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -94,6 +117,58 @@ public nonisolated enum Grid_V1_ErrorCode: SwiftProtobuf.Enum, Swift.CaseIterabl
     .duplicate,
     .malformed,
     .handshakeTimeout,
+    .wrongNetwork,
+    .rateLimited,
+    .tooManyConnections,
+    .frameTooLarge,
+  ]
+
+}
+
+public nonisolated enum Grid_V1_GoodbyeReason: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+  case unspecified // = 0
+
+  /// the node is stopping
+  case shutdown // = 1
+
+  /// the peer broke a rule (the message says which)
+  case misbehaviour // = 2
+
+  /// the connection is no longer needed
+  case idle // = 3
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .unspecified
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .shutdown
+    case 2: self = .misbehaviour
+    case 3: self = .idle
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .shutdown: return 1
+    case .misbehaviour: return 2
+    case .idle: return 3
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [Grid_V1_GoodbyeReason] = [
+    .unspecified,
+    .shutdown,
+    .misbehaviour,
+    .idle,
   ]
 
 }
@@ -179,6 +254,9 @@ public nonisolated enum Grid_V1_TaskErrorCode: SwiftProtobuf.Enum, Swift.CaseIte
 
   /// the executor failed for a reason of its own
   case `internal` // = 4
+
+  /// the requester cancelled the task
+  case cancelled // = 5
   case UNRECOGNIZED(Int)
 
   public init() {
@@ -192,6 +270,7 @@ public nonisolated enum Grid_V1_TaskErrorCode: SwiftProtobuf.Enum, Swift.CaseIte
     case 2: self = .invalidInput
     case 3: self = .timedOut
     case 4: self = .internal
+    case 5: self = .cancelled
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -203,6 +282,7 @@ public nonisolated enum Grid_V1_TaskErrorCode: SwiftProtobuf.Enum, Swift.CaseIte
     case .invalidInput: return 2
     case .timedOut: return 3
     case .internal: return 4
+    case .cancelled: return 5
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -214,11 +294,13 @@ public nonisolated enum Grid_V1_TaskErrorCode: SwiftProtobuf.Enum, Swift.CaseIte
     .invalidInput,
     .timedOut,
     .internal,
+    .cancelled,
   ]
 
 }
 
 /// Everything on a node-to-node TCP connection is a Frame, prefixed by its length (README.md).
+/// Hello and HelloProof travel in the clear; every frame after a side's HelloProof is encrypted.
 public nonisolated struct Grid_V1_Frame: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -226,10 +308,11 @@ public nonisolated struct Grid_V1_Frame: Sendable {
 
   public var body: Grid_V1_Frame.OneOf_Body? = nil
 
-  public var hello: Grid_V1_Hello {
+  /// A serialized grid.v1.Hello. Carried as bytes so both sides hash exactly the bytes sent.
+  public var hello: Data {
     get {
       if case .hello(let v)? = body {return v}
-      return Grid_V1_Hello()
+      return Data()
     }
     set {body = .hello(newValue)}
   }
@@ -258,13 +341,59 @@ public nonisolated struct Grid_V1_Frame: Sendable {
     set {body = .error(newValue)}
   }
 
+  public var ping: Grid_V1_Ping {
+    get {
+      if case .ping(let v)? = body {return v}
+      return Grid_V1_Ping()
+    }
+    set {body = .ping(newValue)}
+  }
+
+  public var pong: Grid_V1_Pong {
+    get {
+      if case .pong(let v)? = body {return v}
+      return Grid_V1_Pong()
+    }
+    set {body = .pong(newValue)}
+  }
+
+  public var peerExchangeRequest: Grid_V1_PeerExchangeRequest {
+    get {
+      if case .peerExchangeRequest(let v)? = body {return v}
+      return Grid_V1_PeerExchangeRequest()
+    }
+    set {body = .peerExchangeRequest(newValue)}
+  }
+
+  public var peerExchangeResponse: Grid_V1_PeerExchangeResponse {
+    get {
+      if case .peerExchangeResponse(let v)? = body {return v}
+      return Grid_V1_PeerExchangeResponse()
+    }
+    set {body = .peerExchangeResponse(newValue)}
+  }
+
+  public var goodbye: Grid_V1_Goodbye {
+    get {
+      if case .goodbye(let v)? = body {return v}
+      return Grid_V1_Goodbye()
+    }
+    set {body = .goodbye(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Body: Equatable, Sendable {
-    case hello(Grid_V1_Hello)
+    /// A serialized grid.v1.Hello. Carried as bytes so both sides hash exactly the bytes sent.
+    case hello(Data)
     case helloProof(Grid_V1_HelloProof)
     case envelope(Grid_V1_SignedEnvelope)
     case error(Grid_V1_Error)
+    case ping(Grid_V1_Ping)
+    case pong(Grid_V1_Pong)
+    case peerExchangeRequest(Grid_V1_PeerExchangeRequest)
+    case peerExchangeResponse(Grid_V1_PeerExchangeResponse)
+    case goodbye(Grid_V1_Goodbye)
 
   }
 
@@ -277,30 +406,36 @@ public nonisolated struct Grid_V1_Hello: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  /// 1
+  /// highest protocol version the sender speaks (this version: 1)
   public var protocolVersion: UInt32 = 0
 
   /// 32-byte Ed25519 public key of the sender
   public var nodeID: Data = Data()
 
-  /// 32 fresh random bytes the other side must sign
-  public var challenge: Data = Data()
+  /// 32-byte X25519 public key, fresh for this connection
+  public var ephemeralKey: Data = Data()
 
   /// "host:port" the sender accepts connections on; empty if none
   public var listenAddress: String = String()
+
+  /// lowest version the sender speaks; 0 means protocol_version
+  public var minProtocolVersion: UInt32 = 0
+
+  /// the grid the sender belongs to; nodes of different grids never connect
+  public var networkID: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 }
 
-/// Second frame each side sends: proof that the sender holds the key it named in its Hello.
+/// Second frame each side sends: the sender's signature over the handshake transcript.
 public nonisolated struct Grid_V1_HelloProof: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  /// 64-byte Ed25519 signature over the handshake proof bytes (README.md)
+  /// 64-byte Ed25519 signature over the proof bytes (README.md)
   public var signature: Data = Data()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -353,7 +488,90 @@ public nonisolated struct Grid_V1_Error: Sendable {
   public init() {}
 }
 
-/// Payload of a SignedEnvelope: the skills the author serves. Sent after the handshake.
+/// Liveness and round-trip time. The receiver answers with a Pong carrying the same nonce.
+public nonisolated struct Grid_V1_Ping: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var nonce: UInt64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Grid_V1_Pong: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var nonce: UInt64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// "Send me the peers you know": answered with a PeerExchangeResponse.
+public nonisolated struct Grid_V1_PeerExchangeRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// at most this many records (the responder caps it too)
+  public var maxRecords: UInt32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Grid_V1_PeerExchangeResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// each a PeerRecord signed by the node it describes
+  public var records: [Grid_V1_SignedEnvelope] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// The last frame a node sends on a connection it closes on purpose.
+public nonisolated struct Grid_V1_Goodbye: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var reason: Grid_V1_GoodbyeReason = .unspecified
+
+  public var message: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Payload of a SignedEnvelope: where its author can be reached. Signed by the node it describes.
+public nonisolated struct Grid_V1_PeerRecord: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// "host:port" each; at most 8
+  public var addresses: [String] = []
+
+  public var networkID: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Payload of a SignedEnvelope: the skills the author serves. Sent after the handshake and on change.
 public nonisolated struct Grid_V1_SkillAnnouncement: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -391,6 +609,9 @@ public nonisolated struct Grid_V1_TaskRequest: Sendable {
 
   /// 0-255; 192-255 critical, 128-191 high, 64-127 normal, 0-63 low
   public var priority: UInt32 = 0
+
+  /// the least trust, in millionths, the requester accepts in an executor
+  public var minTrustPpm: UInt32 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -449,6 +670,9 @@ public nonisolated struct Grid_V1_TaskResult: Sendable {
 
   public var executionTimeUs: UInt64 = 0
 
+  /// SHA-256 of the TaskRequest payload bytes this result answers
+  public var requestDigest: Data = Data()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Outcome: Equatable, Sendable {
@@ -474,12 +698,64 @@ public nonisolated struct Grid_V1_TaskError: Sendable {
   public init() {}
 }
 
+/// Payload of a SignedEnvelope: the requester no longer wants the task. Signed by the requester.
+public nonisolated struct Grid_V1_TaskCancel: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var taskID: Data = Data()
+
+  public var reason: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Payload of a SignedEnvelope: the author's normalised local trust in other nodes.
+public nonisolated struct Grid_V1_TrustReport: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// increases with each report from the same author
+  public var epoch: UInt64 = 0
+
+  /// at most 1000; trust values sum to at most 1000000
+  public var entries: [Grid_V1_TrustEntry] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Grid_V1_TrustEntry: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// 32 bytes
+  public var nodeID: Data = Data()
+
+  /// millionths
+  public var trustPpm: UInt32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "grid.v1"
 
 nonisolated extension Grid_V1_ErrorCode: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0ERROR_CODE_UNSPECIFIED\0\u{1}ERROR_CODE_PROTOCOL_VERSION\0\u{1}ERROR_CODE_BAD_PROOF\0\u{1}ERROR_CODE_PINNED_KEY\0\u{1}ERROR_CODE_SELF_CONNECTION\0\u{1}ERROR_CODE_DUPLICATE\0\u{1}ERROR_CODE_MALFORMED\0\u{1}ERROR_CODE_HANDSHAKE_TIMEOUT\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0ERROR_CODE_UNSPECIFIED\0\u{1}ERROR_CODE_PROTOCOL_VERSION\0\u{1}ERROR_CODE_BAD_PROOF\0\u{1}ERROR_CODE_PINNED_KEY\0\u{1}ERROR_CODE_SELF_CONNECTION\0\u{1}ERROR_CODE_DUPLICATE\0\u{1}ERROR_CODE_MALFORMED\0\u{1}ERROR_CODE_HANDSHAKE_TIMEOUT\0\u{1}ERROR_CODE_WRONG_NETWORK\0\u{1}ERROR_CODE_RATE_LIMITED\0\u{1}ERROR_CODE_TOO_MANY_CONNECTIONS\0\u{1}ERROR_CODE_FRAME_TOO_LARGE\0")
+}
+
+nonisolated extension Grid_V1_GoodbyeReason: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0GOODBYE_REASON_UNSPECIFIED\0\u{1}GOODBYE_REASON_SHUTDOWN\0\u{1}GOODBYE_REASON_MISBEHAVIOUR\0\u{1}GOODBYE_REASON_IDLE\0")
 }
 
 nonisolated extension Grid_V1_RejectReason: SwiftProtobuf._ProtoNameProviding {
@@ -487,12 +763,12 @@ nonisolated extension Grid_V1_RejectReason: SwiftProtobuf._ProtoNameProviding {
 }
 
 nonisolated extension Grid_V1_TaskErrorCode: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0TASK_ERROR_CODE_UNSPECIFIED\0\u{1}TASK_ERROR_CODE_SKILL_FAILED\0\u{1}TASK_ERROR_CODE_INVALID_INPUT\0\u{1}TASK_ERROR_CODE_TIMED_OUT\0\u{1}TASK_ERROR_CODE_INTERNAL\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0TASK_ERROR_CODE_UNSPECIFIED\0\u{1}TASK_ERROR_CODE_SKILL_FAILED\0\u{1}TASK_ERROR_CODE_INVALID_INPUT\0\u{1}TASK_ERROR_CODE_TIMED_OUT\0\u{1}TASK_ERROR_CODE_INTERNAL\0\u{1}TASK_ERROR_CODE_CANCELLED\0")
 }
 
 nonisolated extension Grid_V1_Frame: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Frame"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}hello\0\u{3}hello_proof\0\u{1}envelope\0\u{1}error\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}hello\0\u{3}hello_proof\0\u{1}envelope\0\u{1}error\0\u{1}ping\0\u{1}pong\0\u{3}peer_exchange_request\0\u{3}peer_exchange_response\0\u{1}goodbye\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -501,15 +777,10 @@ nonisolated extension Grid_V1_Frame: SwiftProtobuf.Message, SwiftProtobuf._Messa
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try {
-        var v: Grid_V1_Hello?
-        var hadOneofValue = false
-        if let current = self.body {
-          hadOneofValue = true
-          if case .hello(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
+        var v: Data?
+        try decoder.decodeSingularBytesField(value: &v)
         if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          if self.body != nil {try decoder.handleConflictingOneOf()}
           self.body = .hello(v)
         }
       }()
@@ -552,6 +823,71 @@ nonisolated extension Grid_V1_Frame: SwiftProtobuf.Message, SwiftProtobuf._Messa
           self.body = .error(v)
         }
       }()
+      case 5: try {
+        var v: Grid_V1_Ping?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .ping(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .ping(v)
+        }
+      }()
+      case 6: try {
+        var v: Grid_V1_Pong?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .pong(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .pong(v)
+        }
+      }()
+      case 7: try {
+        var v: Grid_V1_PeerExchangeRequest?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .peerExchangeRequest(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .peerExchangeRequest(v)
+        }
+      }()
+      case 8: try {
+        var v: Grid_V1_PeerExchangeResponse?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .peerExchangeResponse(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .peerExchangeResponse(v)
+        }
+      }()
+      case 9: try {
+        var v: Grid_V1_Goodbye?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .goodbye(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .goodbye(v)
+        }
+      }()
       default: break
       }
     }
@@ -565,7 +901,7 @@ nonisolated extension Grid_V1_Frame: SwiftProtobuf.Message, SwiftProtobuf._Messa
     switch self.body {
     case .hello?: try {
       guard case .hello(let v)? = self.body else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+      try visitor.visitSingularBytesField(value: v, fieldNumber: 1)
     }()
     case .helloProof?: try {
       guard case .helloProof(let v)? = self.body else { preconditionFailure() }
@@ -578,6 +914,26 @@ nonisolated extension Grid_V1_Frame: SwiftProtobuf.Message, SwiftProtobuf._Messa
     case .error?: try {
       guard case .error(let v)? = self.body else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    }()
+    case .ping?: try {
+      guard case .ping(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+    }()
+    case .pong?: try {
+      guard case .pong(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
+    }()
+    case .peerExchangeRequest?: try {
+      guard case .peerExchangeRequest(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
+    }()
+    case .peerExchangeResponse?: try {
+      guard case .peerExchangeResponse(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 8)
+    }()
+    case .goodbye?: try {
+      guard case .goodbye(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 9)
     }()
     case nil: break
     }
@@ -593,7 +949,7 @@ nonisolated extension Grid_V1_Frame: SwiftProtobuf.Message, SwiftProtobuf._Messa
 
 nonisolated extension Grid_V1_Hello: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Hello"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}protocol_version\0\u{3}node_id\0\u{1}challenge\0\u{3}listen_address\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}protocol_version\0\u{3}node_id\0\u{3}ephemeral_key\0\u{3}listen_address\0\u{3}min_protocol_version\0\u{3}network_id\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -603,8 +959,10 @@ nonisolated extension Grid_V1_Hello: SwiftProtobuf.Message, SwiftProtobuf._Messa
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularUInt32Field(value: &self.protocolVersion) }()
       case 2: try { try decoder.decodeSingularBytesField(value: &self.nodeID) }()
-      case 3: try { try decoder.decodeSingularBytesField(value: &self.challenge) }()
+      case 3: try { try decoder.decodeSingularBytesField(value: &self.ephemeralKey) }()
       case 4: try { try decoder.decodeSingularStringField(value: &self.listenAddress) }()
+      case 5: try { try decoder.decodeSingularUInt32Field(value: &self.minProtocolVersion) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.networkID) }()
       default: break
       }
     }
@@ -617,11 +975,17 @@ nonisolated extension Grid_V1_Hello: SwiftProtobuf.Message, SwiftProtobuf._Messa
     if !self.nodeID.isEmpty {
       try visitor.visitSingularBytesField(value: self.nodeID, fieldNumber: 2)
     }
-    if !self.challenge.isEmpty {
-      try visitor.visitSingularBytesField(value: self.challenge, fieldNumber: 3)
+    if !self.ephemeralKey.isEmpty {
+      try visitor.visitSingularBytesField(value: self.ephemeralKey, fieldNumber: 3)
     }
     if !self.listenAddress.isEmpty {
       try visitor.visitSingularStringField(value: self.listenAddress, fieldNumber: 4)
+    }
+    if self.minProtocolVersion != 0 {
+      try visitor.visitSingularUInt32Field(value: self.minProtocolVersion, fieldNumber: 5)
+    }
+    if !self.networkID.isEmpty {
+      try visitor.visitSingularStringField(value: self.networkID, fieldNumber: 6)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -629,8 +993,10 @@ nonisolated extension Grid_V1_Hello: SwiftProtobuf.Message, SwiftProtobuf._Messa
   public static func ==(lhs: Grid_V1_Hello, rhs: Grid_V1_Hello) -> Bool {
     if lhs.protocolVersion != rhs.protocolVersion {return false}
     if lhs.nodeID != rhs.nodeID {return false}
-    if lhs.challenge != rhs.challenge {return false}
+    if lhs.ephemeralKey != rhs.ephemeralKey {return false}
     if lhs.listenAddress != rhs.listenAddress {return false}
+    if lhs.minProtocolVersion != rhs.minProtocolVersion {return false}
+    if lhs.networkID != rhs.networkID {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -756,6 +1122,196 @@ nonisolated extension Grid_V1_Error: SwiftProtobuf.Message, SwiftProtobuf._Messa
   }
 }
 
+nonisolated extension Grid_V1_Ping: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Ping"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}nonce\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt64Field(value: &self.nonce) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.nonce != 0 {
+      try visitor.visitSingularUInt64Field(value: self.nonce, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Grid_V1_Ping, rhs: Grid_V1_Ping) -> Bool {
+    if lhs.nonce != rhs.nonce {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Grid_V1_Pong: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Pong"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}nonce\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt64Field(value: &self.nonce) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.nonce != 0 {
+      try visitor.visitSingularUInt64Field(value: self.nonce, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Grid_V1_Pong, rhs: Grid_V1_Pong) -> Bool {
+    if lhs.nonce != rhs.nonce {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Grid_V1_PeerExchangeRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".PeerExchangeRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}max_records\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt32Field(value: &self.maxRecords) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.maxRecords != 0 {
+      try visitor.visitSingularUInt32Field(value: self.maxRecords, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Grid_V1_PeerExchangeRequest, rhs: Grid_V1_PeerExchangeRequest) -> Bool {
+    if lhs.maxRecords != rhs.maxRecords {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Grid_V1_PeerExchangeResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".PeerExchangeResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}records\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.records) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.records.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.records, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Grid_V1_PeerExchangeResponse, rhs: Grid_V1_PeerExchangeResponse) -> Bool {
+    if lhs.records != rhs.records {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Grid_V1_Goodbye: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Goodbye"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}reason\0\u{1}message\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularEnumField(value: &self.reason) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.message) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.reason != .unspecified {
+      try visitor.visitSingularEnumField(value: self.reason, fieldNumber: 1)
+    }
+    if !self.message.isEmpty {
+      try visitor.visitSingularStringField(value: self.message, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Grid_V1_Goodbye, rhs: Grid_V1_Goodbye) -> Bool {
+    if lhs.reason != rhs.reason {return false}
+    if lhs.message != rhs.message {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Grid_V1_PeerRecord: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".PeerRecord"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}addresses\0\u{3}network_id\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedStringField(value: &self.addresses) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.networkID) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.addresses.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.addresses, fieldNumber: 1)
+    }
+    if !self.networkID.isEmpty {
+      try visitor.visitSingularStringField(value: self.networkID, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Grid_V1_PeerRecord, rhs: Grid_V1_PeerRecord) -> Bool {
+    if lhs.addresses != rhs.addresses {return false}
+    if lhs.networkID != rhs.networkID {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
 nonisolated extension Grid_V1_SkillAnnouncement: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".SkillAnnouncement"
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}skills\0\u{1}capacity\0\u{1}load\0")
@@ -798,7 +1354,7 @@ nonisolated extension Grid_V1_SkillAnnouncement: SwiftProtobuf.Message, SwiftPro
 
 nonisolated extension Grid_V1_TaskRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".TaskRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}task_id\0\u{1}skill\0\u{1}input\0\u{3}deadline_ms\0\u{1}priority\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}task_id\0\u{1}skill\0\u{1}input\0\u{3}deadline_ms\0\u{1}priority\0\u{3}min_trust_ppm\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -811,6 +1367,7 @@ nonisolated extension Grid_V1_TaskRequest: SwiftProtobuf.Message, SwiftProtobuf.
       case 3: try { try decoder.decodeSingularBytesField(value: &self.input) }()
       case 4: try { try decoder.decodeSingularUInt32Field(value: &self.deadlineMs) }()
       case 5: try { try decoder.decodeSingularUInt32Field(value: &self.priority) }()
+      case 6: try { try decoder.decodeSingularUInt32Field(value: &self.minTrustPpm) }()
       default: break
       }
     }
@@ -832,6 +1389,9 @@ nonisolated extension Grid_V1_TaskRequest: SwiftProtobuf.Message, SwiftProtobuf.
     if self.priority != 0 {
       try visitor.visitSingularUInt32Field(value: self.priority, fieldNumber: 5)
     }
+    if self.minTrustPpm != 0 {
+      try visitor.visitSingularUInt32Field(value: self.minTrustPpm, fieldNumber: 6)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -841,6 +1401,7 @@ nonisolated extension Grid_V1_TaskRequest: SwiftProtobuf.Message, SwiftProtobuf.
     if lhs.input != rhs.input {return false}
     if lhs.deadlineMs != rhs.deadlineMs {return false}
     if lhs.priority != rhs.priority {return false}
+    if lhs.minTrustPpm != rhs.minTrustPpm {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -898,7 +1459,7 @@ nonisolated extension Grid_V1_TaskAck: SwiftProtobuf.Message, SwiftProtobuf._Mes
 
 nonisolated extension Grid_V1_TaskResult: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".TaskResult"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}task_id\0\u{1}output\0\u{1}error\0\u{3}execution_time_us\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}task_id\0\u{1}output\0\u{1}error\0\u{3}execution_time_us\0\u{3}request_digest\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -929,6 +1490,7 @@ nonisolated extension Grid_V1_TaskResult: SwiftProtobuf.Message, SwiftProtobuf._
         }
       }()
       case 4: try { try decoder.decodeSingularUInt64Field(value: &self.executionTimeUs) }()
+      case 5: try { try decoder.decodeSingularBytesField(value: &self.requestDigest) }()
       default: break
       }
     }
@@ -956,6 +1518,9 @@ nonisolated extension Grid_V1_TaskResult: SwiftProtobuf.Message, SwiftProtobuf._
     if self.executionTimeUs != 0 {
       try visitor.visitSingularUInt64Field(value: self.executionTimeUs, fieldNumber: 4)
     }
+    if !self.requestDigest.isEmpty {
+      try visitor.visitSingularBytesField(value: self.requestDigest, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -963,6 +1528,7 @@ nonisolated extension Grid_V1_TaskResult: SwiftProtobuf.Message, SwiftProtobuf._
     if lhs.taskID != rhs.taskID {return false}
     if lhs.outcome != rhs.outcome {return false}
     if lhs.executionTimeUs != rhs.executionTimeUs {return false}
+    if lhs.requestDigest != rhs.requestDigest {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -998,6 +1564,111 @@ nonisolated extension Grid_V1_TaskError: SwiftProtobuf.Message, SwiftProtobuf._M
   public static func ==(lhs: Grid_V1_TaskError, rhs: Grid_V1_TaskError) -> Bool {
     if lhs.code != rhs.code {return false}
     if lhs.message != rhs.message {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Grid_V1_TaskCancel: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".TaskCancel"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}task_id\0\u{1}reason\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBytesField(value: &self.taskID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.reason) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.taskID.isEmpty {
+      try visitor.visitSingularBytesField(value: self.taskID, fieldNumber: 1)
+    }
+    if !self.reason.isEmpty {
+      try visitor.visitSingularStringField(value: self.reason, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Grid_V1_TaskCancel, rhs: Grid_V1_TaskCancel) -> Bool {
+    if lhs.taskID != rhs.taskID {return false}
+    if lhs.reason != rhs.reason {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Grid_V1_TrustReport: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".TrustReport"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}epoch\0\u{1}entries\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt64Field(value: &self.epoch) }()
+      case 2: try { try decoder.decodeRepeatedMessageField(value: &self.entries) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.epoch != 0 {
+      try visitor.visitSingularUInt64Field(value: self.epoch, fieldNumber: 1)
+    }
+    if !self.entries.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.entries, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Grid_V1_TrustReport, rhs: Grid_V1_TrustReport) -> Bool {
+    if lhs.epoch != rhs.epoch {return false}
+    if lhs.entries != rhs.entries {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Grid_V1_TrustEntry: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".TrustEntry"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}node_id\0\u{3}trust_ppm\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBytesField(value: &self.nodeID) }()
+      case 2: try { try decoder.decodeSingularUInt32Field(value: &self.trustPpm) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.nodeID.isEmpty {
+      try visitor.visitSingularBytesField(value: self.nodeID, fieldNumber: 1)
+    }
+    if self.trustPpm != 0 {
+      try visitor.visitSingularUInt32Field(value: self.trustPpm, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Grid_V1_TrustEntry, rhs: Grid_V1_TrustEntry) -> Bool {
+    if lhs.nodeID != rhs.nodeID {return false}
+    if lhs.trustPpm != rhs.trustPpm {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

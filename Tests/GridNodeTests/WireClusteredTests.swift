@@ -1,0 +1,163 @@
+import Foundation
+import GridClient
+import GridCore
+import GridCrypto
+import GridLocalAPI
+import GridTestKit
+import GridWire
+import Testing
+
+/// What a running node does with hostile or broken input on its TCP port.
+@Suite struct WireClusteredTests {
+    func echoRequest(_ byte: UInt8) -> Grid_V1_TaskRequest {
+        .with {
+            $0.taskID = Data(repeating: byte, count: 16)
+            $0.skill = "echo"
+            $0.input = Data("payload \(byte)".utf8)
+            $0.deadlineMs = 5_000
+        }
+    }
+
+    func ping(_ nonce: UInt64) -> Grid_V1_Frame { .with { $0.ping = .with { $0.nonce = nonce } } }
+
+    @Test func aNodeOfAnotherNetworkIsRefusedAndToldWhy() async throws {
+        try await withTestCluster([TestNodeSpec(skills: ["echo"])]) { cluster in
+            let error = await #expect(throws: GridError.self) {
+                try await RawPeer.withConnection(to: cluster[0].address, networkID: "lab") { _ in }
+            }
+            #expect(error?.message.contains("'main'") == true && error?.message.contains("'lab'") == true, "\(error?.message ?? "")")
+        }
+    }
+
+    @Test func garbageAfterTheHandshakeClosesTheConnection() async throws {
+        try await withTestCluster([TestNodeSpec(skills: ["echo"])]) { cluster in
+            try await RawPeer.withConnection(to: cluster[0].address) { peer in
+                try await peer.sendRaw([0, 0, 0, 20] + [UInt8](repeating: 0x42, count: 20))
+                let error = try #require(try await peer.nextControlFrame())
+                #expect(error.error.code == .malformed)
+                #expect(try await peer.next() == nil)
+            }
+            #expect(try await cluster[0].withClient { try await $0.info() }.droppedMessages == 1)
+        }
+    }
+
+    @Test func aReplayedFrameWithinAConnectionFailsToDecrypt() async throws {
+        try await withTestCluster([TestNodeSpec(skills: ["echo"])]) { cluster in
+            try await RawPeer.withConnection(to: cluster[0].address) { peer in
+                let sealed = try peer.seal(ping(1))
+                try await peer.sendRaw(sealed)
+                #expect(try await peer.nextControlFrame()?.pong.nonce == 1)
+                try await peer.sendRaw(sealed)
+                #expect(try await peer.nextControlFrame()?.error.code == .malformed)
+                #expect(try await peer.next() == nil)
+            }
+        }
+    }
+
+    @Test func aPeerAboveTheMessageRateIsDisconnected() async throws {
+        try await withTestCluster([TestNodeSpec(skills: ["echo"], configure: { $0.maxMessagesPerSecond = 5 })]) { cluster in
+            try await RawPeer.withConnection(to: cluster[0].address) { peer in
+                for n in 0..<50 as Range<UInt64> { try await peer.send(ping(n)) }
+                var pongs = 0
+                while let frame = try await peer.nextControlFrame() {
+                    if case .pong = frame.body { pongs += 1; continue }
+                    #expect(frame.error.code == .rateLimited)
+                    #expect(frame.error.message.contains("maxMessagesPerSecond"))
+                    break
+                }
+                #expect(pongs <= 5)
+            }
+        }
+    }
+
+    @Test func anUnknownFrameKindIsSkippedAndTheConnectionGoesOn() async throws {
+        try await withTestCluster([TestNodeSpec(skills: ["echo"])]) { cluster in
+            try await RawPeer.withConnection(to: cluster[0].address) { peer in
+                // Field 99: a frame kind of some later protocol version.
+                try await peer.send(try Grid_V1_Frame(serializedBytes: [0x98, 0x06, 0x01]))
+                try await peer.send(ping(7))
+                #expect(try await peer.nextControlFrame()?.pong.nonce == 7)
+            }
+        }
+    }
+
+    @Test func aClaimReplayedOnANewConnectionIsDroppedNotActedOn() async throws {
+        try await withTestCluster([TestNodeSpec(skills: ["echo"])]) { cluster in
+            let identity = SigningIdentity()
+            let original = try await RawPeer.withConnection(to: cluster[0].address, identity: identity) { peer in
+                let frame = try peer.sealed(echoRequest(1))
+                try await peer.send(frame)
+                #expect(try await peer.nextClaim(Grid_V1_TaskResult.self)?.output == Data("payload 1".utf8))
+                return frame
+            }
+            try await RawPeer.withConnection(to: cluster[0].address, identity: identity) { peer in
+                try await peer.send(original)
+                try await peer.send(peer.sealed(echoRequest(2)))
+                let ack = try #require(try await peer.nextClaim(Grid_V1_TaskAck.self))
+                #expect(ack.taskID == Data(repeating: 2, count: 16))
+            }
+            #expect(try await cluster[0].withClient { try await $0.info() }.droppedMessages == 1)
+            #expect(cluster.logs.text.contains("(replayed)"))
+        }
+    }
+
+    @Test func aStaleOrFutureClaimIsDropped() async throws {
+        try await withTestCluster([TestNodeSpec(skills: ["echo"])]) { cluster in
+            let now = UInt64(Date().timeIntervalSince1970 * 1000)
+            try await RawPeer.withConnection(to: cluster[0].address) { peer in
+                try await peer.send(peer.sealed(echoRequest(1), timestampMs: now - 10 * 60_000))
+                try await peer.send(peer.sealed(echoRequest(2), timestampMs: now + 10 * 60_000))
+                try await peer.send(peer.sealed(echoRequest(3)))
+                let ack = try #require(try await peer.nextClaim(Grid_V1_TaskAck.self))
+                #expect(ack.taskID == Data(repeating: 3, count: 16))
+            }
+            #expect(try await cluster[0].withClient { try await $0.info() }.droppedMessages == 2)
+            #expect(cluster.logs.text.contains("±60 s window"))
+        }
+    }
+
+    @Test func aHandshakeSentAByteAtATimePastTheDeadlineIsCutOff() async throws {
+        try await withTestCluster([TestNodeSpec(skills: ["echo"], configure: { $0.handshakeTimeoutMs = 300 })]) { cluster in
+            let started = ContinuousClock.now
+            try await RawPeer.withSocket(to: cluster[0].address) { socket in
+                for byte in [0, 0, 0, 90] as [UInt8] { try await socket.write([byte]) }  // a length, then nothing more
+                _ = try await socket.readUntilClosed()
+            }
+            #expect(started.duration(to: .now) >= .milliseconds(300))
+            try await poll("the node to log the timeout") { cluster.logs.text.contains("did not complete in time") }
+        }
+    }
+
+    @Test func connectionsBeyondThePendingHandshakeLimitAreRefusedAtOnce() async throws {
+        try await withTestCluster([TestNodeSpec(skills: ["echo"], configure: { $0.maxPendingHandshakes = 1 })]) { cluster in
+            try await RawPeer.withSocket(to: cluster[0].address) { first in
+                // The node's Hello shows it has begun this connection's handshake.
+                #expect(try await first.readPlainFrame()?.hello.isEmpty == false)
+                let refusal = try await RawPeer.withSocket(to: cluster[0].address) { second in
+                    try await second.readPlainFrame()
+                }
+                #expect(refusal?.error.code == .tooManyConnections)
+            }
+        }
+    }
+
+    @Test func aStoppingNodeSaysGoodbyeSoPeersDropItAtOnce() async throws {
+        try await withTestCluster([TestNodeSpec(skills: ["echo"]), TestNodeSpec(skills: ["sha256"])]) { cluster in
+            try await cluster.waitUntilMeshed()
+            await cluster[1].stopGracefully()
+            try await poll("node 0 to drop node 1") { try await cluster[0].withClient { try await $0.peers() }.isEmpty }
+            #expect(cluster.logs.text.contains("peer said goodbye"))
+        }
+    }
+
+    @Test func aTaskPastTheRequestersDeadlineIsCancelledOnTheExecutor() async throws {
+        try await withTestCluster([TestNodeSpec(skills: ["echo"]), TestNodeSpec(skills: ["sleep"])]) { cluster in
+            try await cluster.waitUntilMeshed()
+            let error = await #expect(throws: RPCError.self) {
+                try await cluster[0].withClient { try await $0.submit(SubmitParams(skill: "sleep", input: "60000", wait: true, timeoutMs: 200)) }
+            }
+            #expect(error?.data?.reason == "timed_out")
+            try await poll("the executor to cancel the task") { cluster.logs.text.contains("cancelled by") }
+        }
+    }
+}
