@@ -8,6 +8,10 @@ let package = Package(
     products: [
         .executable(name: "gridnode", targets: ["gridnode"]),
         .library(name: "GridClient", targets: ["GridClient"]),
+        // For the benchmark and fuzzing packages, which build against the same code.
+        .library(name: "GridCore", targets: ["GridCore"]),
+        .library(name: "GridCrypto", targets: ["GridCrypto"]),
+        .library(name: "GridWire", targets: ["GridWire"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
