@@ -16,6 +16,9 @@ struct Run: AsyncParsableCommand {
     @Option(help: "TCP address to listen on for peers, host:port (default 127.0.0.1:7401).")
     var listen: String?
 
+    @Option(help: "The network to join; nodes of different networks refuse each other (default main).")
+    var network: String?
+
     @Option(help: "Bootstrap peers file to dial at start (format in README).")
     var bootstrap: String?
 
@@ -32,6 +35,7 @@ struct Run: AsyncParsableCommand {
             var settings = try NodeSettings.load(from: directory.configPath)
             if let listen { settings.listen = try HostPort(parsing: listen) }
             if let bootstrap { settings.bootstrapFile = bootstrap }
+            if let network { settings.networkID = network }
             if let skills {
                 settings.skills = skills.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             }

@@ -47,6 +47,10 @@ import Testing
         (#"{"maxFrameBytes": 67108864, "maxTaskBytes": 33554432}"#, "local API line"),
         (#"{"defaultTaskTimeoutMs": 700000}"#, "defaultTaskTimeoutMs"),
         (#"{"dialBackoffMaxMs": 1}"#, "dialBackoffMaxMs"),
+        (#"{"networkID": "Main Grid"}"#, "networkID"),
+        (#"{"maxMessagesPerSecond": 0}"#, "maxMessagesPerSecond"),
+        (#"{"replayWindowMs": 10}"#, "replayWindowMs"),
+        (#"{"maxPendingHandshakes": 0}"#, "maxPendingHandshakes"),
         ("not json", "not a valid JSON"),
     ])
     func badSettingsSayWhatToFix(_ json: String, _ mentioned: String) throws {

@@ -41,6 +41,47 @@ import Testing
         }
     }
 
+    @Test func anOversizedFrameAfterTheHandshakeIsRefusedBeforeItsBodyArrives() async throws {
+        try await withTestCluster([TestNodeSpec(skills: ["echo"])]) { cluster in
+            try await RawPeer.withConnection(to: cluster[0].address) { peer in
+                try await peer.sendRaw([0x7f, 0xff, 0xff, 0xff])  // a 2 GiB frame is announced; no body follows
+                let error = try #require(try await peer.nextControlFrame())
+                #expect(error.error.code == .frameTooLarge)
+                #expect(try await peer.next() == nil)
+            }
+            let info = try await cluster[0].withClient { try await $0.info() }
+            #expect(info.droppedMessages == 1)
+        }
+    }
+
+    @Test func anOversizedOrEmptyFrameBeforeTheHandshakeClosesTheConnection() async throws {
+        try await withTestCluster([TestNodeSpec(skills: ["echo"])]) { cluster in
+            for prefix in [[0x7f, 0xff, 0xff, 0xff], [0, 0, 0, 0]] as [[UInt8]] {
+                try await RawPeer.withSocket(to: cluster[0].address) { socket in
+                    try await socket.write(prefix)
+                    _ = try await socket.readUntilClosed()  // returns only once the node has closed it
+                }
+            }
+            // The node still serves.
+            #expect(try await cluster[0].withClient { try await $0.info() }.peerCount == 0)
+        }
+    }
+
+    @Test func aClaimOfAnUnknownTypeIsDroppedAndTheConnectionGoesOn() async throws {
+        try await withTestCluster([TestNodeSpec(skills: ["echo"])]) { cluster in
+            try await RawPeer.withConnection(to: cluster[0].address) { peer in
+                var frame = try peer.sealed(echoRequest(1))
+                frame.envelope.payloadType = "grid.v9.Teleport"
+                let signed = try frame.envelope.signedBytes()
+                frame.envelope.signature = Data(peer.identity.sign(signed))
+                try await peer.send(frame)
+                try await peer.send(ping(3))
+                #expect(try await peer.nextControlFrame()?.pong.nonce == 3)
+            }
+            #expect(cluster.logs.text.contains("unknown type grid.v9.Teleport"))
+        }
+    }
+
     @Test func aReplayedFrameWithinAConnectionFailsToDecrypt() async throws {
         try await withTestCluster([TestNodeSpec(skills: ["echo"])]) { cluster in
             try await RawPeer.withConnection(to: cluster[0].address) { peer in
