@@ -6,3 +6,11 @@ cd "$(dirname "$0")/.."
 scripts/install-system-packages.sh
 swift build --build-tests
 swift test --skip-build
+
+# A second implementation, written from the spec alone, must agree with every test vector
+# (Protocol/reference/README.md). Python is optional on build machines, so without it say so.
+if command -v python3 >/dev/null 2>&1; then
+    python3 Protocol/reference/check_vectors.py
+else
+    echo "Python reference: skipped (no python3 on this machine)"
+fi

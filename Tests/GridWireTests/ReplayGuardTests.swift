@@ -32,6 +32,16 @@ import Testing
         #expect(error?.message.contains(mentioned) == true, "\(error?.message ?? "")")
     }
 
+    @Test(arguments: [UInt64.max, UInt64.max - 1, 0])
+    func extremeTimestampsAreRefusedWithoutOverflow(_ timestamp: UInt64) {
+        var guard_ = ReplayGuard(skewMs: 60_000, notBeforeMs: 0)
+        #expect(throws: GridError.self) { try guard_.admit(author: author, nonce: nonce(1), timestampMs: timestamp, nowMs: 1_200_000) }
+        var nearTheEnd = ReplayGuard(skewMs: 60_000, notBeforeMs: 0)
+        #expect(throws: Never.self) {
+            try? nearTheEnd.admit(author: author, nonce: nonce(1), timestampMs: timestamp, nowMs: UInt64.max - 10)
+        }
+    }
+
     @Test func theEdgesOfTheWindowAreInside() throws {
         var guard_ = ReplayGuard(skewMs: 60_000, notBeforeMs: start)
         try guard_.admit(author: author, nonce: nonce(1), timestampMs: 1_200_000 - 60_000, nowMs: 1_200_000)

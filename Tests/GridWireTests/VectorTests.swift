@@ -225,7 +225,7 @@ enum VectorCatalog {
             ("frame_goodbye.json", "Goodbye on shutdown",
              .with { $0.goodbye = .with { $0.reason = .shutdown; $0.message = "node is shutting down" } }),
             ("frame_error.json", "Error: another network",
-             .with { $0.error = .with { $0.code = .wrongNetwork; $0.message = "this node is on network 'main', the peer on 'lab'" } }),
+             .with { $0.error = .with { $0.code = .wrongNetwork; $0.message = "this node is on network 'main', the peer on 'lab'; nodes of different networks never connect" } }),
         ]
         return frames.map { name, description, frame in
             named(name, FrameVector(description: description, frame: Hex.encode(try! PlainFrame.encode(frame, maxFrameBytes: 1 << 20))))

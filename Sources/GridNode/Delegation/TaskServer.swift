@@ -30,9 +30,14 @@ actor TaskServer {
             return await reply(session, ack: .rejected(request.taskID, .invalid, "task_id must be 16 bytes"))
         }
         let key = RunningKey(requester: session.peer, task: taskID)
-        guard running[key] == nil else {
+        switch running[key] {
+        case .some(.some):
             // A repeat of a task already accepted here: confirm it again, run it once.
             return await reply(session, ack: .accepted(request.taskID, queuePosition: 0))
+        case .some(.none):
+            return  // a repeat while the first is being admitted: the first one's ack answers both
+        case .none:
+            break
         }
         guard let skill = try? SkillID(request.skill), node.localSkills.contains(skill) else {
             return await reply(session, ack: .rejected(request.taskID, .unknownSkill, "this node does not serve skill '\(request.skill.prefix(64))'"))
@@ -44,10 +49,11 @@ actor TaskServer {
         guard request.deadlineMs > 0 else {
             return await reply(session, ack: .rejected(request.taskID, .expired, "the task's deadline had passed when it arrived"))
         }
-        running[key] = .some(nil)  // claimed before the first suspension, so a repeat waits its turn
+        running[key] = .some(nil)  // claimed before the first suspension, so a repeat is not admitted twice
         let admission = await node.executor.admit()
         guard case .accepted(let position) = admission else {
             running[key] = nil
+            cancelledEarly.remove(key)
             if case .busy(let why) = admission { await reply(session, ack: .rejected(request.taskID, .busy, why)) }
             return
         }

@@ -8,6 +8,8 @@ import Logging
 struct FrameDispatcher {
     /// Most signed PeerRecords sent in one PeerExchangeResponse.
     static let maxExchangeRecords = 64
+    /// Most addresses a PeerRecord may list.
+    static let maxRecordAddresses = 8
     /// Most entries a TrustReport may carry.
     static let maxTrustEntries = 1000
 
@@ -81,8 +83,10 @@ struct FrameDispatcher {
                 logger.debug("peer serves \(skills.map(\.name).sorted())")
             case Grid_V1_PeerRecord.protoMessageName:
                 let record = try claim.decode(Grid_V1_PeerRecord.self)
-                guard record.networkID == node.settings.networkID, record.addresses.count <= 8 else {
-                    return await drop(.malformed, "a PeerRecord for network '\(record.networkID.prefix(64))' or with over 8 addresses")
+                guard record.networkID == node.settings.networkID, record.addresses.count <= Self.maxRecordAddresses else {
+                    return await drop(
+                        .malformed,
+                        "a PeerRecord for network '\(record.networkID.prefix(64))' or with over \(Self.maxRecordAddresses) addresses")
                 }
                 await node.peers.recorded(envelope, of: session.peer)
             case Grid_V1_TaskRequest.protoMessageName:
@@ -116,8 +120,10 @@ struct FrameDispatcher {
         for envelope in records {
             do throws(GridError) {
                 let record = try envelope.verify().decode(Grid_V1_PeerRecord.self)
-                guard record.networkID == node.settings.networkID else {
-                    throw GridError(.unexpectedPayload, "a PeerRecord of network '\(record.networkID.prefix(64))'")
+                guard record.networkID == node.settings.networkID, record.addresses.count <= Self.maxRecordAddresses else {
+                    throw GridError(
+                        .unexpectedPayload,
+                        "a PeerRecord of network '\(record.networkID.prefix(64))' with \(record.addresses.count) addresses (at most \(Self.maxRecordAddresses))")
                 }
             } catch {
                 await drop(error.code == .badSignature ? .badSignature : .malformed, "exchanged record: \(error.message)")

@@ -195,9 +195,12 @@ struct PeerConnection {
         return message
     }
 
+    /// This node's signed record for peer exchange. An address on every interface (0.0.0.0, ::)
+    /// is left out: nobody else could dial it; the direct peer learns the real IP from the socket.
     private func ownRecord() -> Grid_V1_PeerRecord {
         var record = Grid_V1_PeerRecord()
-        record.addresses = advertisedAddress.isEmpty ? [] : [advertisedAddress]
+        let address = try? HostPort(parsing: advertisedAddress)
+        record.addresses = address.map { $0.isUnspecified ? [] : [$0.description] } ?? []
         record.networkID = node.settings.networkID
         return record
     }

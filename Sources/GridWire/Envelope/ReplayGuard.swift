@@ -36,12 +36,13 @@ public struct ReplayGuard: Sendable {
         while let first = order.first, first.expiresAtMs <= nowMs {
             seen.remove(order.removeFirst().key)
         }
-        if timestampMs + skewMs < nowMs {
+        // Differences only, never sums: a timestamp near 2^64 from a peer must not overflow.
+        if timestampMs < nowMs, nowMs - timestampMs > skewMs {
             throw GridError(
                 .staleClaim,
                 "a claim signed \((nowMs - timestampMs) / 1000) s ago is outside the ±\(skewMs / 1000) s window; check both nodes' clocks (NTP)")
         }
-        if timestampMs > nowMs + skewMs {
+        if timestampMs > nowMs, timestampMs - nowMs > skewMs {
             throw GridError(
                 .staleClaim,
                 "a claim signed \((timestampMs - nowMs) / 1000) s in the future is outside the ±\(skewMs / 1000) s window; check both nodes' clocks (NTP)")
@@ -57,7 +58,8 @@ public struct ReplayGuard: Sendable {
             seen.remove(oldest.key)
         }
         seen.insert(key)
-        order.append((key, timestampMs + skewMs + 1))
+        let (expiry, overflow) = timestampMs.addingReportingOverflow(skewMs + 1)
+        order.append((key, overflow ? .max : expiry))
     }
 }
 

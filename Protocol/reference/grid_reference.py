@@ -1,0 +1,488 @@
+"""A small, independent reference implementation of the Grid wire protocol (grid.v1).
+
+Written from the schema (Protocol/grid.proto) and the byte layouts of the specification
+(Protocol/README.md), not from the Swift code's logic, so that the test vectors are checked by a
+second implementation: if both agree on every byte, a third party can build an interoperable node
+from the same documents. (The layouts of the encrypted handshake and framing were taken from the
+layout comments in Sources/GridWire while Protocol/README.md was being rewritten for them.)
+
+Covers: the protobuf wire format of the grid.v1 messages (no protobuf library: the format is
+small and writing it out is part of the check), length-prefixed framing, envelope signed bytes
+with Ed25519, the handshake's transcript hash, proof bytes and channel keys (libsodium crypto_kx
+rebuilt from X25519 and BLAKE2b), and ChaCha20-Poly1305 frame encryption.
+
+Messages are plain dicts keyed by field name. Needs Python 3 and the `cryptography` package.
+"""
+
+import hashlib
+import struct
+from typing import NamedTuple, Optional
+
+from cryptography.exceptions import InvalidSignature, InvalidTag
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
+from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
+
+
+class WireError(Exception):
+    """Bytes that are not a valid Grid frame, message or envelope."""
+
+
+# --- Schema (Protocol/grid.proto) -------------------------------------------------------------
+
+class Field(NamedTuple):
+    number: int
+    name: str
+    kind: str                    # uint32 | uint64 | bool | enum | string | bytes | message
+    message: str = ""            # the message type, when kind == "message"
+    repeated: bool = False
+    oneof: str = ""              # the oneof group, if any
+
+
+def _f(number, name, kind, message="", repeated=False, oneof=""):
+    return Field(number, name, kind, message, repeated, oneof)
+
+
+# Fields in field-number order: that is also the order they are written in.
+SCHEMA = {
+    "Frame": [
+        _f(1, "hello", "bytes", oneof="body"),
+        _f(2, "hello_proof", "message", "HelloProof", oneof="body"),
+        _f(3, "envelope", "message", "SignedEnvelope", oneof="body"),
+        _f(4, "error", "message", "Error", oneof="body"),
+        _f(5, "ping", "message", "Ping", oneof="body"),
+        _f(6, "pong", "message", "Pong", oneof="body"),
+        _f(7, "peer_exchange_request", "message", "PeerExchangeRequest", oneof="body"),
+        _f(8, "peer_exchange_response", "message", "PeerExchangeResponse", oneof="body"),
+        _f(9, "goodbye", "message", "Goodbye", oneof="body"),
+    ],
+    "Hello": [
+        _f(1, "protocol_version", "uint32"),
+        _f(2, "node_id", "bytes"),
+        _f(3, "ephemeral_key", "bytes"),
+        _f(4, "listen_address", "string"),
+        _f(5, "min_protocol_version", "uint32"),
+        _f(6, "network_id", "string"),
+    ],
+    "HelloProof": [_f(1, "signature", "bytes")],
+    "SignedEnvelope": [
+        _f(1, "author", "bytes"),
+        _f(2, "payload_type", "string"),
+        _f(3, "payload", "bytes"),
+        _f(4, "timestamp_ms", "uint64"),
+        _f(5, "nonce", "bytes"),
+        _f(6, "signature", "bytes"),
+    ],
+    "Error": [_f(1, "code", "enum"), _f(2, "message", "string")],
+    "Ping": [_f(1, "nonce", "uint64")],
+    "Pong": [_f(1, "nonce", "uint64")],
+    "PeerExchangeRequest": [_f(1, "max_records", "uint32")],
+    "PeerExchangeResponse": [_f(1, "records", "message", "SignedEnvelope", repeated=True)],
+    "Goodbye": [_f(1, "reason", "enum"), _f(2, "message", "string")],
+    "PeerRecord": [_f(1, "addresses", "string", repeated=True), _f(2, "network_id", "string")],
+    "SkillAnnouncement": [
+        _f(1, "skills", "string", repeated=True),
+        _f(2, "capacity", "uint32"),
+        _f(3, "load", "uint32"),
+    ],
+    "TaskRequest": [
+        _f(1, "task_id", "bytes"),
+        _f(2, "skill", "string"),
+        _f(3, "input", "bytes"),
+        _f(4, "deadline_ms", "uint32"),
+        _f(5, "priority", "uint32"),
+        _f(6, "min_trust_ppm", "uint32"),
+    ],
+    "TaskAck": [
+        _f(1, "task_id", "bytes"),
+        _f(2, "accepted", "bool"),
+        _f(3, "queue_position", "uint32"),
+        _f(4, "reason", "enum"),
+        _f(5, "message", "string"),
+    ],
+    "TaskResult": [
+        _f(1, "task_id", "bytes"),
+        _f(2, "output", "bytes", oneof="outcome"),
+        _f(3, "error", "message", "TaskError", oneof="outcome"),
+        _f(4, "execution_time_us", "uint64"),
+        _f(5, "request_digest", "bytes"),
+    ],
+    "TaskError": [_f(1, "code", "enum"), _f(2, "message", "string")],
+    "TaskCancel": [_f(1, "task_id", "bytes"), _f(2, "reason", "string")],
+    "TrustReport": [
+        _f(1, "epoch", "uint64"),
+        _f(2, "entries", "message", "TrustEntry", repeated=True),
+    ],
+    "TrustEntry": [_f(1, "node_id", "bytes"), _f(2, "trust_ppm", "uint32")],
+}
+
+# The messages a SignedEnvelope may carry, by their payload_type (the protobuf full name).
+PAYLOAD_TYPES = {
+    "grid.v1." + name: name
+    for name in ("PeerRecord", "SkillAnnouncement", "TaskRequest", "TaskAck", "TaskResult",
+                 "TaskCancel", "TrustReport")
+}
+
+# Enum values by name (grid.proto), for readable checks.
+ERROR_CODE = {name: i for i, name in enumerate((
+    "UNSPECIFIED", "PROTOCOL_VERSION", "BAD_PROOF", "PINNED_KEY", "SELF_CONNECTION", "DUPLICATE",
+    "MALFORMED", "HANDSHAKE_TIMEOUT", "WRONG_NETWORK", "RATE_LIMITED", "TOO_MANY_CONNECTIONS",
+    "FRAME_TOO_LARGE"))}
+GOODBYE_REASON = {"UNSPECIFIED": 0, "SHUTDOWN": 1, "MISBEHAVIOUR": 2, "IDLE": 3}
+REJECT_REASON = {name: i for i, name in enumerate((
+    "UNSPECIFIED", "UNKNOWN_SKILL", "BUSY", "UNTRUSTED", "EXPIRED", "INVALID", "TOO_LARGE"))}
+TASK_ERROR_CODE = {name: i for i, name in enumerate((
+    "UNSPECIFIED", "SKILL_FAILED", "INVALID_INPUT", "TIMED_OUT", "INTERNAL", "CANCELLED"))}
+
+_VARINT, _I64, _LEN, _I32 = 0, 1, 2, 5
+_DEFAULTS = {"uint32": 0, "uint64": 0, "bool": False, "enum": 0, "string": "", "bytes": b""}
+_LIMITS = {"uint32": 1 << 32, "uint64": 1 << 64}
+
+
+# --- Protobuf wire format ---------------------------------------------------------------------
+
+def encode_varint(value: int) -> bytes:
+    if value < 0:
+        value += 1 << 64  # negative enum values: two's complement, 10 bytes, as protobuf does
+    out = bytearray()
+    while True:
+        low = value & 0x7F
+        value >>= 7
+        if value:
+            out.append(low | 0x80)
+        else:
+            out.append(low)
+            return bytes(out)
+
+
+def decode_varint(data: bytes, pos: int) -> tuple:
+    """(value, position after it). At most 10 bytes, as protobuf allows."""
+    value = 0
+    for i in range(10):
+        if pos >= len(data):
+            raise WireError("truncated varint")
+        byte = data[pos]
+        pos += 1
+        value |= (byte & 0x7F) << (7 * i)
+        if not byte & 0x80:
+            if value >= 1 << 64:
+                raise WireError("varint above 64 bits")
+            return value, pos
+    raise WireError("varint longer than 10 bytes")
+
+
+def _encode_value(field: Field, value) -> bytes:
+    key = lambda wire_type: encode_varint(field.number << 3 | wire_type)
+    if field.kind in ("uint32", "uint64", "enum"):
+        return key(_VARINT) + encode_varint(value)
+    if field.kind == "bool":
+        return key(_VARINT) + encode_varint(1 if value else 0)
+    if field.kind == "string":
+        value = value.encode("utf-8")
+    elif field.kind == "message":
+        value = encode(field.message, value)
+    return key(_LEN) + encode_varint(len(value)) + value
+
+
+def encode(message_type: str, message: dict) -> bytes:
+    """Serializes as proto3 does (and as every protobuf library does in practice): fields in
+    field-number order, a field at its default value left out, except a oneof member, which is
+    written whenever it is the one set (that is how an empty `hello` or `output` is told apart
+    from none)."""
+    out = bytearray()
+    for field in SCHEMA[message_type]:
+        if field.name not in message:
+            continue
+        value = message[field.name]
+        if field.repeated:
+            for item in value:
+                out += _encode_value(field, item)
+        elif field.oneof or field.kind == "message" or value != _DEFAULTS[field.kind]:
+            out += _encode_value(field, value)
+    return bytes(out)
+
+
+def _skip(data: bytes, pos: int, wire_type: int) -> int:
+    if wire_type == _VARINT:
+        return decode_varint(data, pos)[1]
+    if wire_type == _I64:
+        pos += 8
+    elif wire_type == _I32:
+        pos += 4
+    elif wire_type == _LEN:
+        length, pos = decode_varint(data, pos)
+        pos += length
+    else:
+        raise WireError(f"unsupported wire type {wire_type}")
+    if pos > len(data):
+        raise WireError("truncated field")
+    return pos
+
+
+def decode(message_type: str, data: bytes) -> dict:
+    """Parses `data` as `message_type`. Absent singular fields get their default value; a oneof
+    member is present only when it was on the wire, so at most one per group; unknown fields
+    are skipped (grid.proto: they are ignored). A singular field seen twice keeps the last value,
+    and a string must be valid UTF-8 (the spec's framing rules close the connection otherwise).
+    Stricter than protobuf on one point, to make a bad vector obvious: an integer too large for
+    its field is refused rather than truncated."""
+    fields = {f.number: f for f in SCHEMA[message_type]}
+    message = {}
+    for f in SCHEMA[message_type]:
+        if f.repeated:
+            message[f.name] = []
+        elif not f.oneof and f.kind != "message":
+            message[f.name] = _DEFAULTS[f.kind]
+    pos = 0
+    while pos < len(data):
+        key, pos = decode_varint(data, pos)
+        number, wire_type = key >> 3, key & 7
+        if number == 0:
+            raise WireError("field number 0")
+        field = fields.get(number)
+        if field is None:
+            pos = _skip(data, pos, wire_type)
+            continue
+        if field.kind in ("uint32", "uint64", "enum", "bool"):
+            if wire_type != _VARINT:
+                raise WireError(f"{message_type}.{field.name}: wire type {wire_type}, expected a varint")
+            value, pos = decode_varint(data, pos)
+            if field.kind == "bool":
+                value = value != 0
+            elif field.kind == "enum":
+                value = value - (1 << 64) if value >= 1 << 63 else value
+                if not -(1 << 31) <= value < 1 << 31:
+                    raise WireError(f"{message_type}.{field.name}: enum value out of int32 range")
+            elif value >= _LIMITS[field.kind]:
+                raise WireError(f"{message_type}.{field.name}: {value} does not fit a {field.kind}")
+        else:
+            if wire_type != _LEN:
+                raise WireError(f"{message_type}.{field.name}: wire type {wire_type}, expected length-delimited")
+            length, pos = decode_varint(data, pos)
+            if pos + length > len(data):
+                raise WireError(f"{message_type}.{field.name}: {length} bytes announced, {len(data) - pos} left")
+            value, pos = bytes(data[pos:pos + length]), pos + length
+            if field.kind == "string":
+                try:
+                    value = value.decode("utf-8")
+                except UnicodeDecodeError:
+                    raise WireError(f"{message_type}.{field.name} is not valid UTF-8") from None
+            elif field.kind == "message":
+                value = decode(field.message, value)
+        if field.repeated:
+            message[field.name].append(value)
+        else:
+            if field.oneof:  # setting one member of a oneof clears the others
+                for other in SCHEMA[message_type]:
+                    if other.oneof == field.oneof:
+                        message.pop(other.name, None)
+            message[field.name] = value
+    return message
+
+
+def oneof_case(message_type: str, message: dict, group: str) -> Optional[str]:
+    """The name of the member of oneof `group` that is set, or None."""
+    return next((f.name for f in SCHEMA[message_type] if f.oneof == group and f.name in message), None)
+
+
+# --- Framing (4-byte big-endian length, then the body) ----------------------------------------
+
+MAX_FRAME_BYTES = 4 * 1024 * 1024  # the receiver's default maxFrameBytes
+TAG_BYTES = 16                     # an encrypted body is the frame plus the Poly1305 tag
+
+
+def length_prefix(count: int) -> bytes:
+    return struct.pack(">I", count)
+
+
+def split_frame(data: bytes, max_body: int = MAX_FRAME_BYTES + TAG_BYTES) -> tuple:
+    """(body, rest) of the first frame in `data`; refuses a length of 0, above `max_body`, or
+    longer than the data."""
+    if len(data) < 4:
+        raise WireError("fewer than 4 bytes: no length prefix")
+    (length,) = struct.unpack(">I", data[:4])
+    if length == 0:
+        raise WireError("frame of length 0")
+    if length > max_body:
+        raise WireError(f"frame of {length} bytes, above the limit of {max_body}")
+    if len(data) < 4 + length:
+        raise WireError(f"frame announces {length} bytes, only {len(data) - 4} follow")
+    return data[4:4 + length], data[4 + length:]
+
+
+def encode_frame(frame: dict) -> bytes:
+    """A Frame serialized and length-prefixed (a plain frame: the handshake's)."""
+    body = encode("Frame", frame)
+    if len(body) > MAX_FRAME_BYTES:
+        raise WireError(f"refusing to send a frame of {len(body)} bytes")
+    return length_prefix(len(body)) + body
+
+
+def decode_frame(data: bytes) -> dict:
+    """Exactly one length-prefixed plain Frame (the same length limit as encrypted bodies: the
+    receiver checks it before knowing which kind of body follows)."""
+    body, rest = split_frame(data)
+    if rest:
+        raise WireError(f"{len(rest)} bytes after the frame")
+    return decode("Frame", body)
+
+
+# --- Keys -------------------------------------------------------------------------------------
+
+def ed25519_public_key(seed: bytes) -> bytes:
+    """The node ID for a 32-byte Ed25519 seed (RFC 8032, as libsodium's crypto_sign_seed_keypair)."""
+    return Ed25519PrivateKey.from_private_bytes(seed).public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+
+
+def sign(seed: bytes, message: bytes) -> bytes:
+    """Pure Ed25519: deterministic, so re-signing reproduces a vector's signature exactly."""
+    return Ed25519PrivateKey.from_private_bytes(seed).sign(message)
+
+
+# The group order of Ed25519 and the field prime (RFC 8032).
+ED25519_L = 2**252 + 27742317777372353535851937790883648493
+_P = 2**255 - 19
+# The y coordinates of the points of small order (1, 2, 4, 8), as libsodium's blocklist: 0 and 1
+# (also as their non-canonical encodings p and p + 1), p - 1, and the two of the order-8 points.
+_SMALL_ORDER_Y = {0, 1, _P - 1, _P, _P + 1,
+                  0x05FC536D880238B13933C6D305ACDFD5F098EFF289F4C345B027B2C28F95E826,
+                  0x7A03AC9277FDC74EC6CC392CFA53202A0F67100D760B3CBA4FD84D3D706A17C7}
+
+
+def _y(encoding: bytes) -> int:
+    return int.from_bytes(encoding, "little") & ((1 << 255) - 1)  # the top bit is x's sign
+
+
+def verify(public_key: bytes, signature: bytes, message: bytes) -> bool:
+    """As libsodium's crypto_sign_verify_detached (the spec names it), which is stricter than
+    RFC 8032 alone and than OpenSSL: it also refuses a public key that is not canonical or of
+    small order, an R of small order, and an S not below L (a malleable signature)."""
+    if len(public_key) != 32 or len(signature) != 64:
+        return False
+    if (_y(public_key) >= _P or _y(public_key) in _SMALL_ORDER_Y or _y(signature[:32]) in _SMALL_ORDER_Y
+            or int.from_bytes(signature[32:], "little") >= ED25519_L):
+        return False
+    try:
+        Ed25519PublicKey.from_public_bytes(public_key).verify(signature, message)
+        return True
+    except (InvalidSignature, ValueError):
+        return False
+
+
+def x25519_secret_from_seed(seed: bytes) -> bytes:
+    """libsodium crypto_kx_seed_keypair: the secret key is the unkeyed BLAKE2b-256 of the seed."""
+    if len(seed) != 32:
+        raise WireError("an X25519 seed is 32 bytes")
+    return hashlib.blake2b(seed, digest_size=32).digest()
+
+
+def x25519_public_key(secret: bytes) -> bytes:
+    return X25519PrivateKey.from_private_bytes(secret).public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+
+
+# --- Signed envelope --------------------------------------------------------------------------
+
+ENVELOPE_DOMAIN = b"grid/envelope/v1\x00"
+
+
+def check_envelope_fields(payload_type: str, nonce: bytes) -> None:
+    """The sizes the signed bytes rely on: without them two envelopes could share signed bytes."""
+    raw = payload_type.encode("utf-8")
+    if not 1 <= len(raw) <= 255 or any(not 0x21 <= b <= 0x7E for b in raw):
+        raise WireError("payload_type must be 1-255 printable ASCII characters other than space")
+    if len(nonce) != 16:
+        raise WireError(f"envelope nonce is {len(nonce)} bytes, not 16")
+
+
+def envelope_signed_bytes(payload_type: str, timestamp_ms: int, nonce: bytes, payload: bytes) -> bytes:
+    """domain ‖ u8 len ‖ payload_type ‖ u64 BE timestamp_ms ‖ 16-byte nonce ‖ u32 BE len ‖ payload."""
+    check_envelope_fields(payload_type, nonce)
+    kind = payload_type.encode("ascii")
+    return (ENVELOPE_DOMAIN + bytes([len(kind)]) + kind + struct.pack(">Q", timestamp_ms) + nonce
+            + struct.pack(">I", len(payload)) + payload)
+
+
+def seal_envelope(seed: bytes, payload_type: str, payload: bytes, timestamp_ms: int, nonce: bytes) -> dict:
+    signed = envelope_signed_bytes(payload_type, timestamp_ms, nonce, payload)
+    return {"author": ed25519_public_key(seed), "payload_type": payload_type, "payload": payload,
+            "timestamp_ms": timestamp_ms, "nonce": nonce, "signature": sign(seed, signed)}
+
+
+def verify_envelope(envelope: dict) -> dict:
+    """The envelope's payload message, decoded, once its author's signature checks out over the
+    payload bytes as they arrived (never a re-encoding). Raises WireError otherwise."""
+    if len(envelope["author"]) != 32:
+        raise WireError(f"envelope author is {len(envelope['author'])} bytes, not 32")
+    signed = envelope_signed_bytes(envelope["payload_type"], envelope["timestamp_ms"],
+                                   envelope["nonce"], envelope["payload"])
+    if not verify(envelope["author"], envelope["signature"], signed):
+        raise WireError(f"{envelope['payload_type']} envelope: the signature does not verify")
+    message_type = PAYLOAD_TYPES.get(envelope["payload_type"])
+    if message_type is None:
+        raise WireError(f"unknown payload_type {envelope['payload_type']!r}")
+    return decode(message_type, envelope["payload"])
+
+
+# --- Handshake --------------------------------------------------------------------------------
+
+TRANSCRIPT_DOMAIN = b"grid/transcript/v1\x00"
+PROOF_DOMAIN = b"grid/handshake/v1\x00"
+
+
+def transcript_hash(dialer_hello: bytes, listener_hello: bytes) -> bytes:
+    """SHA-256 over the exact Hello bytes both sides sent (so both hash the same thing), each
+    length-prefixed, dialler's first."""
+    return hashlib.sha256(TRANSCRIPT_DOMAIN + length_prefix(len(dialer_hello)) + dialer_hello
+                          + length_prefix(len(listener_hello)) + listener_hello).digest()
+
+
+def proof_signed_bytes(transcript: bytes, signer_dialed: bool) -> bytes:
+    """domain ‖ role (0 dialler, 1 listener: a proof cannot be reflected to its author) ‖ hash."""
+    return PROOF_DOMAIN + bytes([0 if signer_dialed else 1]) + transcript
+
+
+def kx_session_keys(own_secret: bytes, own_public: bytes, peer_public: bytes, as_dialer: bool) -> tuple:
+    """libsodium crypto_kx session keys, (receive, send); the dialler is the client.
+    h = BLAKE2b-512(X25519(own, peer) ‖ client_pk ‖ server_pk); client: rx = h[:32], tx = h[32:];
+    the server the other way round, so each side's send key is the other's receive key."""
+    try:
+        shared = X25519PrivateKey.from_private_bytes(own_secret).exchange(
+            X25519PublicKey.from_public_bytes(peer_public))
+    except ValueError:  # an all-zero result: the peer sent a low-order point (libsodium fails too)
+        raise WireError("the peer's ephemeral key is not usable (a low-order point)") from None
+    client, server = (own_public, peer_public) if as_dialer else (peer_public, own_public)
+    h = hashlib.blake2b(shared + client + server, digest_size=64).digest()
+    return (h[:32], h[32:]) if as_dialer else (h[32:], h[:32])
+
+
+def channel_keys(own_secret: bytes, own_public: bytes, peer_public: bytes, as_dialer: bool,
+                 transcript: bytes) -> tuple:
+    """(receive, send): each crypto_kx key bound to the transcript as keyed BLAKE2b-256
+    (message = transcript hash, key = session key)."""
+    return tuple(hashlib.blake2b(transcript, key=k, digest_size=32).digest()
+                 for k in kx_session_keys(own_secret, own_public, peer_public, as_dialer))
+
+
+# --- Encrypted frames -------------------------------------------------------------------------
+
+def frame_nonce(counter: int) -> bytes:
+    """4 zero bytes ‖ the frame counter, 64-bit little-endian."""
+    return b"\x00" * 4 + struct.pack("<Q", counter)
+
+
+def seal_frame(key: bytes, counter: int, plaintext_body: bytes) -> bytes:
+    """A serialized Frame, encrypted and length-prefixed. The prefix (which counts the tag) is
+    the associated data, so a frame cannot be cut or padded without the tag failing."""
+    prefix = length_prefix(len(plaintext_body) + TAG_BYTES)
+    return prefix + ChaCha20Poly1305(key).encrypt(frame_nonce(counter), plaintext_body, prefix)
+
+
+def open_frame(key: bytes, counter: int, encrypted_body: bytes) -> bytes:
+    """The plaintext Frame bytes of an encrypted body (the bytes after its length prefix).
+    Raises WireError if anything differs: key, counter (replayed, reordered, dropped), bytes."""
+    try:
+        return ChaCha20Poly1305(key).decrypt(frame_nonce(counter), encrypted_body,
+                                             length_prefix(len(encrypted_body)))
+    except InvalidTag:
+        raise WireError(f"frame {counter} does not decrypt") from None
