@@ -57,6 +57,31 @@ import Testing
         #expect(a.deadlinePassed().isEmpty)
     }
 
+    @Test func aNewerNodesHelloWithUnknownFieldsIsAccepted() throws {
+        // Alice is a newer node, built by hand as another implementation would be: her Hello
+        // carries field 99, unknown here. It is ignored, yet covered by the transcript she signs.
+        let ephemeral = EphemeralKeyPair()
+        var hello = Grid_V1_Hello()
+        hello.protocolVersion = 1
+        hello.nodeID = Data(alice.nodeID.bytes)
+        hello.ephemeralKey = Data(ephemeral.publicKey)
+        hello.networkID = "main"
+        let helloBytes: [UInt8] = try hello.serializedBytes() + [0x98, 0x06, 0x01]
+        var b = machine(bob, dialer: false)
+        let helloB = try #require(sent(b.start()).first)
+        let afterHello = b.receive(.with { $0.hello = Data(helloBytes) })
+        #expect(failure(afterHello) == nil)
+        let transcript = HandshakeProof.transcriptHash(dialerHello: helloBytes, listenerHello: Array(helloB.hello))
+        let proof = alice.sign(HandshakeProof.signedBytes(transcriptHash: transcript, signerDialed: true))
+        let (peer, receiveKey) = try #require(established(b.receive(.with { $0.helloProof = .with { $0.signature = Data(proof) } })))
+        #expect(peer.nodeID == alice.nodeID)
+        // And Alice derives the same keys from the same transcript.
+        let keys = try HandshakeProof.channelKeys(
+            ephemeral: ephemeral, peerEphemeral: Array(try Grid_V1_Hello(serializedBytes: helloB.hello).ephemeralKey), asDialer: true,
+            transcriptHash: transcript)
+        #expect(keys.send == receiveKey)
+    }
+
     @Test func freshEphemeralKeysGiveFreshChannelKeys() throws {
         func handshakeKey() throws -> [UInt8] {
             var a = machine(alice, dialer: true)
