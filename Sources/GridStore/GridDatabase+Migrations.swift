@@ -21,6 +21,18 @@ extension GridDatabase {
             }
             try db.create(index: "task_on_status", on: TaskRecord.databaseTableName, columns: ["status"])
         }
+        migrator.registerMigration("v2: address book") { db in
+            try db.create(table: KnownPeer.databaseTableName) { t in
+                t.primaryKey("nodeId", .text)
+                t.column("addresses", .text).notNull()  // JSON array of "host:port"
+                t.column("firstSeenMs", .integer).notNull()
+                t.column("lastSeenMs", .integer).notNull()
+                t.column("consecutiveFailures", .integer).notNull().defaults(to: 0)
+                t.column("pinned", .boolean).notNull().defaults(to: false)
+                t.column("bannedAtMs", .integer)
+                t.column("banReason", .text)
+            }
+        }
         return migrator
     }
 }

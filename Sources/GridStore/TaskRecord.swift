@@ -63,7 +63,7 @@ extension GridDatabase {
         }
     }
 
-    private func write(_ what: String, _ body: (Database) throws -> Void) throws(GridError) {
+    func write(_ what: String, _ body: (Database) throws -> Void) throws(GridError) {
         do {
             try writer.write(body)
         } catch {
