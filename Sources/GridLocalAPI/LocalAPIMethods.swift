@@ -97,9 +97,15 @@ public struct PeerView: Codable, Sendable, Equatable {
     public var connectedAtMs: Int64
     /// Times this peer broke a protocol rule (bad signature, replay, rate limit...) since this node started.
     public var misbehaviour: Int
+    /// "alive" or "suspect" (missed pings; "dead" peers are dropped at once).
+    public var state: String
+    /// Smoothed ping round-trip time in milliseconds; absent until the first pong.
+    public var rttMs: Double?
+    /// When the peer was last heard from, milliseconds since the Unix epoch.
+    public var lastSeen: Int64
 
     public init(nodeId: String, address: String, listenAddress: String, direction: String, skills: [String], connectedAtMs: Int64,
-                misbehaviour: Int = 0) {
+                misbehaviour: Int = 0, state: String = "alive", rttMs: Double? = nil, lastSeen: Int64 = 0) {
         self.nodeId = nodeId
         self.address = address
         self.listenAddress = listenAddress
@@ -107,6 +113,9 @@ public struct PeerView: Codable, Sendable, Equatable {
         self.skills = skills
         self.connectedAtMs = connectedAtMs
         self.misbehaviour = misbehaviour
+        self.state = state
+        self.rttMs = rttMs
+        self.lastSeen = lastSeen
     }
 }
 

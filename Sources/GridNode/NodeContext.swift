@@ -23,7 +23,7 @@ final class NodeContext: Sendable {
         self.database = database
         self.logger = logger
         localSkills = settings.skillIDs
-        peers = PeerManager(localNode: identity.nodeID)
+        peers = PeerManager(localNode: identity.nodeID, liveness: settings.liveness)
         claims = ClaimGuard(settings: settings, startedAtMs: UInt64(WallClock.nowMs()))
         executor = LocalExecutor(
             skills: BuiltinSkills.all.filter { settings.skillIDs.contains($0.key) },

@@ -90,10 +90,15 @@ struct Peers: AsyncParsableCommand {
             let peers = try await GridClient.withConnection(socketPath: dataDir.directory.socketPath) { try await $0.peers() }
             if json { return try printJSON(peers) }
             guard !peers.isEmpty else { return print("no peers connected: this node runs alone") }
-            print("NODE ID".padding(64) + "  " + "DIRECTION".padding(9) + "  " + "ADDRESS".padding(21) + "  SKILLS")
+            let widths = [64, 7, 9, 9, 21]
+            func row(_ cells: [String]) -> String {
+                zip(cells, widths + [0]).map { cell, width in cell.padding(width) }.joined(separator: "  ")
+            }
+            print(row(["NODE ID", "STATE", "RTT", "DIRECTION", "ADDRESS", "SKILLS"]))
             for peer in peers {
                 let address = peer.listenAddress.isEmpty ? peer.address : peer.listenAddress
-                print(peer.nodeId.padding(64) + "  " + peer.direction.padding(9) + "  " + address.padding(21) + "  " + peer.skills.joined(separator: ","))
+                let rtt = peer.rttMs.map { String(format: "%.2fms", $0) } ?? "-"
+                print(row([peer.nodeId, peer.state, rtt, peer.direction, address, peer.skills.joined(separator: ",")]))
             }
         }
     }

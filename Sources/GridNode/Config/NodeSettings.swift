@@ -33,6 +33,15 @@ public struct NodeSettings: Sendable, Equatable, Codable {
     public var replayWindowMs = 60_000
     /// (author, nonce) pairs remembered to refuse replays within the window. Default 100000.
     public var replayCacheEntries = 100_000
+    /// How often each peer is pinged, in ms. Default 1000.
+    public var pingIntervalMs = 1_000
+    /// A ping unanswered this long is missed, in ms. Default 1000.
+    public var pingTimeoutMs = 1_000
+    /// Missed pings in a row after which a peer is suspect. Default 2.
+    public var suspectAfterMissedPings = 2
+    /// A suspect peer not heard from this long is dead: dropped, its tasks moved elsewhere, in ms.
+    /// Default 5000 (so death takes at least pingIntervalMs × suspectAfterMissedPings + this: 7 s).
+    public var suspicionTimeoutMs = 5_000
     /// Time a dial may take to connect, in ms. Default 3000.
     public var connectTimeoutMs = 3_000
     /// First retry delay for an unreachable bootstrap peer, in ms (doubles per failure, full jitter). Default 500.
@@ -54,7 +63,8 @@ public struct NodeSettings: Sendable, Equatable, Codable {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case listen, networkID, bootstrapFile, skills, maxConcurrentTasks, maxQueuedTasks, defaultTaskTimeoutMs
         case maxTaskTimeoutMs, handshakeTimeoutMs, maxPendingHandshakes, maxMessagesPerSecond, replayWindowMs
-        case replayCacheEntries, connectTimeoutMs, dialBackoffBaseMs, dialBackoffMaxMs
+        case replayCacheEntries, pingIntervalMs, pingTimeoutMs, suspectAfterMissedPings, suspicionTimeoutMs
+        case connectTimeoutMs, dialBackoffBaseMs, dialBackoffMaxMs
         case maxFrameBytes, maxTaskBytes, logLevel
     }
 
@@ -79,6 +89,10 @@ public struct NodeSettings: Sendable, Equatable, Codable {
         try check(
             (1...64).contains(networkID.utf8.count) && (try? SkillID(networkID)) != nil,
             "networkID is '\(networkID)'; use 1-64 characters: a lower-case letter or digit, then a-z, 0-9, '.', '_' or '-'")
+        try check((10...3_600_000).contains(pingIntervalMs), "pingIntervalMs is \(pingIntervalMs); use 10-3600000")
+        try check((10...3_600_000).contains(pingTimeoutMs), "pingTimeoutMs is \(pingTimeoutMs); use 10-3600000")
+        try check((1...100).contains(suspectAfterMissedPings), "suspectAfterMissedPings is \(suspectAfterMissedPings); use 1-100")
+        try check((10...3_600_000).contains(suspicionTimeoutMs), "suspicionTimeoutMs is \(suspicionTimeoutMs); use 10-3600000")
         try check((100...600_000).contains(connectTimeoutMs), "connectTimeoutMs is \(connectTimeoutMs); use 100-600000")
         try check((1...3_600_000).contains(dialBackoffBaseMs), "dialBackoffBaseMs is \(dialBackoffBaseMs); use 1-3600000")
         try check(
@@ -98,6 +112,15 @@ public struct NodeSettings: Sendable, Equatable, Codable {
     }
 
     public var logLevelValue: Logger.Level { Logger.Level(rawValue: logLevel) ?? .info }
+
+    public var liveness: LivenessSettings {
+        var liveness = LivenessSettings()
+        liveness.pingInterval = .milliseconds(pingIntervalMs)
+        liveness.pingTimeout = .milliseconds(pingTimeoutMs)
+        liveness.suspectAfterMissed = suspectAfterMissedPings
+        liveness.suspicionTimeout = .milliseconds(suspicionTimeoutMs)
+        return liveness
+    }
     public var skillIDs: Set<SkillID> { Set(skills.compactMap { try? SkillID($0) }) }
 }
 

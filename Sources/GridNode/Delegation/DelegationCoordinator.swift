@@ -23,6 +23,9 @@ actor DelegationCoordinator {
     private let node: NodeContext
     private let router = SkillRouter()
     private var inflight: [TaskID: Inflight] = [:]
+    /// The last send to each peer: each new send waits for it, so a TaskCancel can never overtake
+    /// the TaskRequest it cancels.
+    private var sendChains: [NodeID: Task<Void, Never>] = [:]
 
     init(node: NodeContext) {
         self.node = node
@@ -60,6 +63,7 @@ actor DelegationCoordinator {
 
     /// A peer's connection closed: every task waiting on it moves on.
     func peerLost(_ peer: NodeID) {
+        sendChains[peer] = nil
         for id in Array(inflight.keys) {
             update(id) { $0.peerLost(peer, now: .now) }
         }
@@ -116,16 +120,27 @@ actor DelegationCoordinator {
         request.input = Data(task.input)
         request.deadlineMs = UInt32(clamping: deadline.milliseconds)
         request.priority = UInt32(task.priority)
+        enqueueSend(request, to: peer) { [weak self] error in
+            self?.node.logger.info("could not send task \(task.id) to \(peer.short): \(error)")
+            await self?.sendFailed(task.id, to: peer)
+        }
+    }
+
+    /// Signs and sends `message` to `peer` after every earlier send to it.
+    private func enqueueSend<M: WireMessage>(
+        _ message: M, to peer: NodeID, onFailure: @escaping @Sendable (any Error) async -> Void = { _ in }
+    ) {
         let node = node
-        Task { [weak self] in
+        let previous = sendChains[peer]
+        sendChains[peer] = Task {
+            await previous?.value
             do {
                 guard let session = await node.peers.session(for: peer) else {
                     throw GridError(.invalidArgument, "not connected")
                 }
-                try await session.send(node.sealed(request))
+                try await session.send(node.sealed(message))
             } catch {
-                node.logger.info("could not send task \(task.id) to \(peer.short): \(error)")
-                await self?.sendFailed(task.id, to: peer)
+                await onFailure(error)
             }
         }
     }
@@ -134,10 +149,7 @@ actor DelegationCoordinator {
         var cancel = Grid_V1_TaskCancel()
         cancel.taskID = Data(task.id.bytes)
         cancel.reason = "the requester's deadline passed"
-        let node = node
-        Task {
-            try? await node.peers.session(for: peer)?.send(node.sealed(cancel))
-        }
+        enqueueSend(cancel, to: peer)
     }
 
     private func complete(_ id: TaskID, _ outcome: TaskOutcome, executor: NodeID?) {

@@ -28,8 +28,11 @@ struct FrameDispatcher {
         case .ping(let ping):
             try? await session.send(.with { $0.pong = .with { $0.nonce = ping.nonce } })
             return true
-        case .pong:
-            return true  // round-trip times are the liveness layer's (not measured yet)
+        case .pong(let pong):
+            for directive in await node.peers.pongReceived(from: session.peer, nonce: pong.nonce) where directive == .becameAlive {
+                logger.info("peer is alive again")
+            }
+            return true
         case .peerExchangeRequest(let request):
             let limit = min(Int(request.maxRecords == 0 ? UInt32(Self.maxExchangeRecords) : request.maxRecords), Self.maxExchangeRecords)
             let records = await node.peers.peerRecords(for: session.peer, limit: limit)

@@ -139,12 +139,49 @@ struct PeerConnection {
         }
     }
 
-    /// Reads the peer's frames until it leaves, breaks a rule, or the node stops.
+    /// Reads the peer's frames until it leaves, breaks a rule, dies, or the node stops; meanwhile
+    /// pings it on the liveness schedule.
     private func serve(
         _ session: PeerSession, _ frames: inout NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator, cipher: FrameCipher,
         logger: Logger
     ) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await watchLiveness(session, logger: logger) }
+            try await read(session, &frames, cipher: cipher, logger: logger)
+            group.cancelAll()
+        }
+    }
+
+    /// Ticks the peer's liveness machine every ping interval and carries out what it says. A dead
+    /// peer's connection is closed, which drops its skills and moves its tasks elsewhere at once.
+    private func watchLiveness(_ session: PeerSession, logger: Logger) async {
+        let interval = Duration.milliseconds(node.settings.pingIntervalMs)
+        while (try? await Task.sleep(for: interval)) != nil {
+            for directive in await node.peers.livenessTick(session) {
+                switch directive {
+                case .sendPing(let nonce):
+                    try? await session.send(.with { $0.ping = .with { $0.nonce = nonce } })
+                case .becameSuspect:
+                    logger.warning("peer is suspect: \(node.settings.suspectAfterMissedPings) pings unanswered")
+                case .becameAlive:
+                    logger.info("peer is alive again")
+                case .declareDead:
+                    logger.warning("peer is dead: not heard from for \(node.settings.suspicionTimeoutMs) ms while suspect; dropping it")
+                    session.channel.close(promise: nil)
+                    return
+                }
+            }
+        }
+    }
+
+    private func read(
+        _ session: PeerSession, _ frames: inout NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator, cipher: FrameCipher,
+        logger: Logger
+    ) async throws {
         var cipher = cipher
+        // Hearing from the peer refutes suspicion; telling the peer manager once per interval is enough.
+        var lastReported = ContinuousClock.now
+        let reportEvery = Duration.milliseconds(max(10, node.settings.pingIntervalMs / 4))
         let rate = Double(node.settings.maxMessagesPerSecond)
         var bucket = TokenBucket(ratePerSecond: rate, burst: rate)
         let dispatcher = FrameDispatcher(node: node, coordinator: coordinator, taskServer: taskServer, session: session, logger: logger)
@@ -167,6 +204,13 @@ struct PeerConnection {
                 frame = try cipher.open(body.readableBytesView)
             } catch {
                 return await breakOff(session, .malformed, error.message, logger: logger)
+            }
+            let now = ContinuousClock.now
+            if lastReported.duration(to: now) >= reportEvery {
+                lastReported = now
+                for directive in await node.peers.heard(from: session.peer) where directive == .becameAlive {
+                    logger.info("peer is alive again")
+                }
             }
             guard await dispatcher.dispatch(frame) else { return }
         }

@@ -1,4 +1,5 @@
 import GridCore
+import GridCrypto
 import GridLocalAPI
 import GridWire
 import NIOCore
@@ -15,9 +16,14 @@ actor PeerManager {
     private var misbehaviour: [NodeID: Int] = [:]
     private var pendingHandshakes = 0
     private var lastSessionID: UInt64 = 0
+    /// Each connected peer's liveness, and when it was last heard from (wall clock, ms).
+    private var liveness: [NodeID: (machine: LivenessMachine, lastSeenMs: Int64)] = [:]
+    private let livenessSettings: LivenessSettings
+    private var rng = SecureRandomNumberGenerator()
 
-    init(localNode: NodeID) {
+    init(localNode: NodeID, liveness: LivenessSettings = .default) {
         self.localNode = localNode
+        livenessSettings = liveness
     }
 
     func nextSessionID() -> UInt64 {
@@ -48,6 +54,7 @@ actor PeerManager {
     func register(_ session: PeerSession) -> Registration {
         guard let existing = sessions[session.peer] else {
             sessions[session.peer] = session
+            liveness[session.peer] = (LivenessMachine(settings: livenessSettings, now: .now), WallClock.nowMs())
             return .accepted(replaced: nil)
         }
         guard session.dialer(localNode: localNode) < existing.dialer(localNode: localNode) else {
@@ -63,7 +70,33 @@ actor PeerManager {
         sessions[session.peer] = nil
         registry.remove(session.peer)
         records[session.peer] = nil
+        liveness[session.peer] = nil
         return true
+    }
+
+    /// The ping timer of `session` fired: what its liveness machine says to do.
+    func livenessTick(_ session: PeerSession) -> [LivenessMachine.Directive] {
+        guard sessions[session.peer]?.id == session.id, var entry = liveness[session.peer] else { return [] }
+        let directives = entry.machine.tick(now: .now, using: &rng)
+        liveness[session.peer] = entry
+        return directives
+    }
+
+    func pongReceived(from peer: NodeID, nonce: UInt64) -> [LivenessMachine.Directive] {
+        guard var entry = liveness[peer] else { return [] }
+        let directives = entry.machine.pongReceived(nonce: nonce, now: .now)
+        entry.lastSeenMs = WallClock.nowMs()
+        liveness[peer] = entry
+        return directives
+    }
+
+    /// Any frame from `peer`: it is alive.
+    func heard(from peer: NodeID) -> [LivenessMachine.Directive] {
+        guard var entry = liveness[peer] else { return [] }
+        let directives = entry.machine.heard(now: .now)
+        entry.lastSeenMs = WallClock.nowMs()
+        liveness[peer] = entry
+        return directives
     }
 
     /// Records a peer's SkillAnnouncement, if the peer is still connected.
@@ -104,10 +137,13 @@ actor PeerManager {
 
     func views() -> [PeerView] {
         sessions.values.sorted { $0.peer < $1.peer }.map { session in
-            PeerView(
+            let health = liveness[session.peer]
+            return PeerView(
                 nodeId: session.peer.hex, address: session.remoteAddress, listenAddress: session.listenAddress,
                 direction: session.direction.rawValue, skills: registry.skills(of: session.peer).map(\.name).sorted(),
-                connectedAtMs: session.connectedAtMs, misbehaviour: misbehaviour[session.peer] ?? 0)
+                connectedAtMs: session.connectedAtMs, misbehaviour: misbehaviour[session.peer] ?? 0,
+                state: health?.machine.stateName ?? "alive", rttMs: health?.machine.rtt.map { Double($0.nanoseconds) / 1e6 },
+                lastSeen: health?.lastSeenMs ?? session.connectedAtMs)
         }
     }
 }
