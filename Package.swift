@@ -116,7 +116,7 @@ let package = Package(
         ),
         .testTarget(
             name: "GridNodeTests",
-            dependencies: ["GridNode", "GridTestKit", "GridClient", "GridLocalAPI", "GridWire", "GridCrypto"]
+            dependencies: ["GridNode", "GridTestKit", "GridClient", "GridLocalAPI", "GridWire", "GridCrypto", "GridStore"]
         ),
         .testTarget(name: "GridClientTests", dependencies: ["GridClient", "GridTestKit", "GridLocalAPI"]),
         .testTarget(name: "gridnodeTests", dependencies: ["gridnode", "GridTestKit"]),

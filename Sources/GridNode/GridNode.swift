@@ -40,6 +40,27 @@ public final class GridNode: Service, Sendable {
         try await ready.wait()
     }
 
+    /// The bootstrap entries, then the most recently seen peers of the address book (pinned to the
+    /// keys they proved), up to `targetOutboundConnections`; banned peers never.
+    private func dialTargets(_ database: GridDatabase) -> [BootstrapPeer] {
+        let known = (try? database.knownPeers()) ?? []
+        let banned = Set(known.filter(\.isBanned).map(\.nodeId))
+        var targets = bootstrap.filter { $0.publicKey.map { !banned.contains($0.hex) } ?? true }
+        let bootstrapAddresses = Set(bootstrap.map(\.address.description))
+        let fromBook = known.lazy.filter { !$0.isBanned }.compactMap { peer -> BootstrapPeer? in
+            guard let id = try? NodeID(hex: peer.nodeId),
+                let address = peer.addressList.lazy.compactMap({ try? HostPort(parsing: $0) }).first(where: { !$0.isUnspecified && $0.port > 0 }),
+                !bootstrapAddresses.contains(address.description)
+            else { return nil }
+            return BootstrapPeer(name: "known \(id.short)", address: address, publicKey: id)
+        }
+        targets += fromBook.prefix(settings.targetOutboundConnections)
+        if !fromBook.isEmpty {
+            logger.info("address book: dialling \(min(fromBook.count, settings.targetOutboundConnections)) known peers")
+        }
+        return targets
+    }
+
     /// Most time spent telling peers goodbye on shutdown.
     static let goodbyeTimeout: Duration = .seconds(1)
 
@@ -99,8 +120,8 @@ public final class GridNode: Service, Sendable {
         let connection = PeerConnection(node: node, coordinator: coordinator, taskServer: taskServer, advertisedAddress: listening.description)
         let api = LocalAPIHandler(node: node, coordinator: coordinator, listenAddress: listening.description)
         logger.info("node \(identity.nodeID) listening on \(listening), local API at \(dataDirectory.socketPath), skills \(node.localSkills.map(\.name).sorted())")
-        if bootstrap.isEmpty {
-            logger.notice("no bootstrap peers: running alone until a peer connects")
+        if bootstrap.isEmpty, (try? database.knownPeers().isEmpty) ?? true {
+            logger.notice("no bootstrap peers and an empty address book: running alone until a peer connects")
         }
         ready.succeed(listening)
 
@@ -129,8 +150,8 @@ public final class GridNode: Service, Sendable {
                     }
                 }
             }
-            for entry in bootstrap {
-                group.addTask { await BootstrapDialer(entry: entry, node: node, connection: connection).run() }
+            for entry in dialTargets(database) {
+                group.addTask { await PeerDialer(entry: entry, node: node, connection: connection).run() }
             }
         }
     }

@@ -4,6 +4,7 @@ import GridCrypto
 import GridLocalAPI
 import GridNode
 import Logging
+import NIOConcurrencyHelpers
 import ServiceLifecycle
 
 /// What to start for one node of a test cluster.
@@ -43,18 +44,80 @@ public struct TestNode: Sendable {
 
 /// Nodes started in this process on real loopback TCP and real Unix sockets.
 public final class TestCluster: Sendable {
-    public let nodes: [TestNode]
     public let logs: LogCapture
+    private let root: String
+    /// `runs[i]` runs `nodes[i]`.
+    private let state: NIOLockedValueBox<(nodes: [TestNode], runs: [Task<Void, any Error>])>
 
-    init(nodes: [TestNode], logs: LogCapture) {
-        self.nodes = nodes
+    init(root: String, logs: LogCapture) {
+        self.root = root
         self.logs = logs
+        state = NIOLockedValueBox(([], []))
     }
+
+    public var nodes: [TestNode] { state.withLockedValue { $0.nodes } }
 
     public subscript(index: Int) -> TestNode { nodes[index] }
 
+    /// Starts node `index` (a new one, or again on the data directory and identity it had).
+    @discardableResult
+    func start(
+        _ index: Int, skills: [String], identity: SigningIdentity, bootstrap: [BootstrapPeer],
+        configure: @Sendable (inout NodeSettings) -> Void
+    ) async throws -> TestNode {
+        var settings = NodeSettings()
+        settings.listen = HostPort(host: "127.0.0.1", port: 0)
+        settings.skills = skills
+        settings.dialBackoffBaseMs = 20
+        settings.dialBackoffMaxMs = 200
+        settings.handshakeTimeoutMs = 2_000
+        configure(&settings)
+        let node = GridNode(
+            dataDirectory: DataDirectory(path: "\(root)/n\(index)"), settings: settings, identity: identity,
+            bootstrap: bootstrap, logger: logs.logger(label: "node\(index)"))
+        let group = ServiceGroup(services: [node], logger: logs.logger(label: "group\(index)", level: .warning))
+        let run = Task { try await group.run() }
+        let started = TestNode(node: node, address: try await node.listeningAddress(), group: group)
+        state.withLockedValue { state in
+            if index < state.nodes.count {
+                state.nodes[index] = started
+                state.runs[index] = run
+            } else {
+                state.nodes.append(started)
+                state.runs.append(run)
+            }
+        }
+        return started
+    }
+
+    /// Stops node `index` (abruptly, as a crash would) and starts it again with the same identity
+    /// and data directory, dialling only `bootstrapFrom` (by default nothing: its address book).
+    @discardableResult
+    public func restart(_ index: Int, bootstrapFrom: [Int] = []) async throws -> TestNode {
+        let old = nodes[index]
+        await stop(index)
+        let bootstrap = bootstrapFrom.map { BootstrapPeer(name: "node\($0)", address: nodes[$0].address) }
+        let settings = old.node.settings
+        return try await start(
+            index, skills: settings.skills, identity: old.node.identity, bootstrap: bootstrap, configure: { $0 = settings })
+    }
+
+    /// Stops node `index` abruptly (no goodbye), as a crash or kill would.
+    public func stop(_ index: Int) async {
+        let run = state.withLockedValue { $0.runs[index] }
+        run.cancel()
+        _ = await run.result
+    }
+
+    func stopAll() async {
+        let runs = state.withLockedValue { $0.runs }
+        for run in runs { run.cancel() }
+        for run in runs { _ = await run.result }
+    }
+
     /// Waits until every node sees every other node with the skills it announced.
     public func waitUntilMeshed(timeout: Duration = .seconds(10)) async throws {
+        let nodes = nodes
         for node in nodes {
             let expected = Dictionary(uniqueKeysWithValues: nodes.filter { $0.nodeID != node.nodeID }.map {
                 ($0.nodeID.hex, $0.node.settings.skills.sorted())
@@ -75,38 +138,20 @@ public func withTestCluster<R>(
 ) async throws -> R {
     let root = try TemporaryDirectory(prefix: "gridc")
     let logs = LogCapture()
-    var started: [TestNode] = []
-    var runs: [Task<Void, any Error>] = []
+    let cluster = TestCluster(root: root.path, logs: logs)
     defer { root.remove() }
     do {
         for (index, spec) in specs.enumerated() {
-            var settings = NodeSettings()
-            settings.listen = HostPort(host: "127.0.0.1", port: 0)
-            settings.skills = spec.skills
-            settings.dialBackoffBaseMs = 20
-            settings.dialBackoffMaxMs = 200
-            settings.handshakeTimeoutMs = 2_000
-            spec.configure(&settings)
             let sources = spec.bootstrapFrom ?? Array(0..<index)
-            let bootstrap = sources.map { BootstrapPeer(name: "node\($0)", address: started[$0].address) }
-            let node = GridNode(
-                dataDirectory: DataDirectory(path: "\(root.path)/n\(index)"), settings: settings, identity: SigningIdentity(),
-                bootstrap: bootstrap, logger: logs.logger(label: "node\(index)"))
-            let group = ServiceGroup(services: [node], logger: logs.logger(label: "group\(index)", level: .warning))
-            runs.append(Task { try await group.run() })
-            started.append(TestNode(node: node, address: try await node.listeningAddress(), group: group))
+            let bootstrap = sources.map { BootstrapPeer(name: "node\($0)", address: cluster[$0].address) }
+            try await cluster.start(index, skills: spec.skills, identity: SigningIdentity(), bootstrap: bootstrap, configure: spec.configure)
         }
-        let result = try await body(TestCluster(nodes: started, logs: logs))
-        await stop(runs)
+        let result = try await body(cluster)
+        await cluster.stopAll()
         return result
     } catch {
-        await stop(runs)
+        await cluster.stopAll()
         print("---- cluster logs (test failed: \(error)) ----\n\(logs.text)\n---- end of cluster logs ----")
         throw error
     }
-}
-
-private func stop(_ runs: [Task<Void, any Error>]) async {
-    for run in runs { run.cancel() }
-    for run in runs { _ = await run.result }
 }

@@ -3,6 +3,8 @@ import GridClient
 import GridCore
 import GridLocalAPI
 import GridNode
+import GridCrypto
+import GridStore
 import GridTestKit
 import GridWire
 import Testing
@@ -41,6 +43,34 @@ import Testing
                 while let frame = try? await peer.next() { _ = frame }  // the node closed the connection
             }
             #expect(cluster.logs.text.contains("peer is dead"))
+        }
+    }
+}
+
+/// The address book on real nodes.
+@Suite struct AddressBookClusteredTests {
+    @Test func aRestartedNodeReconnectsFromItsAddressBookAlone() async throws {
+        try await withTestCluster([TestNodeSpec(skills: ["echo"]), TestNodeSpec(skills: ["sha256"])]) { cluster in
+            try await cluster.waitUntilMeshed()
+            try await cluster.restart(1, bootstrapFrom: [])  // no bootstrap file this time
+            try await cluster.waitUntilMeshed()
+            #expect(cluster.logs.text.contains("address book: dialling 1 known peers"))
+        }
+    }
+
+    @Test func aBannedPeerIsRefusedAfterItsHandshake() async throws {
+        try await withTestCluster([TestNodeSpec(skills: ["echo"])]) { cluster in
+            let database = try GridDatabase(path: cluster[0].dataDirectory.databasePath)
+            let mallory = SigningIdentity()
+            try database.banPeer(mallory.nodeID, reason: "sent forged results", atMs: 1)
+            let error = await #expect(throws: (any Error).self) {
+                try await RawPeer.withConnection(to: cluster[0].address, identity: mallory) { peer in
+                    try await peer.send(.with { $0.ping = .with { $0.nonce = 1 } })
+                    guard let frame = try await peer.next() else { throw TestKitError("closed") }
+                    if frame.error.code == .banned { throw TestKitError("banned: \(frame.error.message)") }
+                }
+            }
+            #expect("\(error.map { "\($0)" } ?? "")".contains("banned"))
         }
     }
 }

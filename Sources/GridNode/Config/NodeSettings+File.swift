@@ -34,6 +34,7 @@ extension NodeSettings {
         try load(.maxMessagesPerSecond, into: &maxMessagesPerSecond)
         try load(.replayWindowMs, into: &replayWindowMs)
         try load(.replayCacheEntries, into: &replayCacheEntries)
+        try load(.targetOutboundConnections, into: &targetOutboundConnections)
         try load(.pingIntervalMs, into: &pingIntervalMs)
         try load(.pingTimeoutMs, into: &pingTimeoutMs)
         try load(.suspectAfterMissedPings, into: &suspectAfterMissedPings)

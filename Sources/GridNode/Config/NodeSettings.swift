@@ -42,6 +42,8 @@ public struct NodeSettings: Sendable, Equatable, Codable {
     /// A suspect peer not heard from this long is dead: dropped, its tasks moved elsewhere, in ms.
     /// Default 5000 (so death takes at least pingIntervalMs × suspectAfterMissedPings + this: 7 s).
     public var suspicionTimeoutMs = 5_000
+    /// Peers from the address book dialled at start, most recently seen first. Default 8.
+    public var targetOutboundConnections = 8
     /// Time a dial may take to connect, in ms. Default 3000.
     public var connectTimeoutMs = 3_000
     /// First retry delay for an unreachable bootstrap peer, in ms (doubles per failure, full jitter). Default 500.
@@ -64,7 +66,7 @@ public struct NodeSettings: Sendable, Equatable, Codable {
         case listen, networkID, bootstrapFile, skills, maxConcurrentTasks, maxQueuedTasks, defaultTaskTimeoutMs
         case maxTaskTimeoutMs, handshakeTimeoutMs, maxPendingHandshakes, maxMessagesPerSecond, replayWindowMs
         case replayCacheEntries, pingIntervalMs, pingTimeoutMs, suspectAfterMissedPings, suspicionTimeoutMs
-        case connectTimeoutMs, dialBackoffBaseMs, dialBackoffMaxMs
+        case targetOutboundConnections, connectTimeoutMs, dialBackoffBaseMs, dialBackoffMaxMs
         case maxFrameBytes, maxTaskBytes, logLevel
     }
 
@@ -93,6 +95,7 @@ public struct NodeSettings: Sendable, Equatable, Codable {
         try check((10...3_600_000).contains(pingTimeoutMs), "pingTimeoutMs is \(pingTimeoutMs); use 10-3600000")
         try check((1...100).contains(suspectAfterMissedPings), "suspectAfterMissedPings is \(suspectAfterMissedPings); use 1-100")
         try check((10...3_600_000).contains(suspicionTimeoutMs), "suspicionTimeoutMs is \(suspicionTimeoutMs); use 10-3600000")
+        try check((0...1000).contains(targetOutboundConnections), "targetOutboundConnections is \(targetOutboundConnections); use 0-1000")
         try check((100...600_000).contains(connectTimeoutMs), "connectTimeoutMs is \(connectTimeoutMs); use 100-600000")
         try check((1...3_600_000).contains(dialBackoffBaseMs), "dialBackoffBaseMs is \(dialBackoffBaseMs); use 1-3600000")
         try check(

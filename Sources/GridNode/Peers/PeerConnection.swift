@@ -48,6 +48,12 @@ struct PeerConnection {
                     return
                 }
 
+                if let known = try? node.database.knownPeer(peer.nodeID), known.isBanned {
+                    logger.warning("refused banned peer \(peer.nodeID.short): \(known.banReason ?? "")")
+                    outcome = .handshakeFailed(.banned)
+                    try await outbound.write(.frame(.error(.banned, "the operator of node \(node.nodeID.short) has banned your node")))
+                    return
+                }
                 let session = PeerSession(
                     id: await node.peers.nextSessionID(), peer: peer.nodeID, direction: direction, remoteAddress: remote,
                     listenAddress: Self.dialable(peer.listenAddress, remote: channel.channel.remoteAddress),
@@ -62,6 +68,11 @@ struct PeerConnection {
                     registered = session
                     outcome = .closed
                     replaced?.channel.close(promise: nil)
+                }
+                do {
+                    try node.database.peerSeen(peer.nodeID, addresses: [session.listenAddress], atMs: session.connectedAtMs)
+                } catch {
+                    logger.warning("could not record peer \(peer.nodeID.short) in the address book: \(error)")
                 }
                 logger[metadataKey: "peer"] = "\(peer.nodeID.short)"
                 logger.info("connected to peer \(peer.nodeID) (\(direction.rawValue), protocol version \(peer.version))")

@@ -65,6 +65,9 @@ public nonisolated enum Grid_V1_ErrorCode: SwiftProtobuf.Enum, Swift.CaseIterabl
 
   /// a frame above the maximum size
   case frameTooLarge // = 11
+
+  /// the operator banned this node
+  case banned // = 12
   case UNRECOGNIZED(Int)
 
   public init() {
@@ -85,6 +88,7 @@ public nonisolated enum Grid_V1_ErrorCode: SwiftProtobuf.Enum, Swift.CaseIterabl
     case 9: self = .rateLimited
     case 10: self = .tooManyConnections
     case 11: self = .frameTooLarge
+    case 12: self = .banned
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -103,6 +107,7 @@ public nonisolated enum Grid_V1_ErrorCode: SwiftProtobuf.Enum, Swift.CaseIterabl
     case .rateLimited: return 9
     case .tooManyConnections: return 10
     case .frameTooLarge: return 11
+    case .banned: return 12
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -121,6 +126,7 @@ public nonisolated enum Grid_V1_ErrorCode: SwiftProtobuf.Enum, Swift.CaseIterabl
     .rateLimited,
     .tooManyConnections,
     .frameTooLarge,
+    .banned,
   ]
 
 }
@@ -751,7 +757,7 @@ public nonisolated struct Grid_V1_TrustEntry: Sendable {
 fileprivate nonisolated let _protobuf_package = "grid.v1"
 
 nonisolated extension Grid_V1_ErrorCode: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0ERROR_CODE_UNSPECIFIED\0\u{1}ERROR_CODE_PROTOCOL_VERSION\0\u{1}ERROR_CODE_BAD_PROOF\0\u{1}ERROR_CODE_PINNED_KEY\0\u{1}ERROR_CODE_SELF_CONNECTION\0\u{1}ERROR_CODE_DUPLICATE\0\u{1}ERROR_CODE_MALFORMED\0\u{1}ERROR_CODE_HANDSHAKE_TIMEOUT\0\u{1}ERROR_CODE_WRONG_NETWORK\0\u{1}ERROR_CODE_RATE_LIMITED\0\u{1}ERROR_CODE_TOO_MANY_CONNECTIONS\0\u{1}ERROR_CODE_FRAME_TOO_LARGE\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0ERROR_CODE_UNSPECIFIED\0\u{1}ERROR_CODE_PROTOCOL_VERSION\0\u{1}ERROR_CODE_BAD_PROOF\0\u{1}ERROR_CODE_PINNED_KEY\0\u{1}ERROR_CODE_SELF_CONNECTION\0\u{1}ERROR_CODE_DUPLICATE\0\u{1}ERROR_CODE_MALFORMED\0\u{1}ERROR_CODE_HANDSHAKE_TIMEOUT\0\u{1}ERROR_CODE_WRONG_NETWORK\0\u{1}ERROR_CODE_RATE_LIMITED\0\u{1}ERROR_CODE_TOO_MANY_CONNECTIONS\0\u{1}ERROR_CODE_FRAME_TOO_LARGE\0\u{1}ERROR_CODE_BANNED\0")
 }
 
 nonisolated extension Grid_V1_GoodbyeReason: SwiftProtobuf._ProtoNameProviding {

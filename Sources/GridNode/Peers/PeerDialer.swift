@@ -2,10 +2,11 @@ import GridCore
 import GridCrypto
 import Logging
 
-/// Keeps this node connected to one bootstrap peer: dials it, and when it cannot be reached or the
-/// connection drops, dials again after exponential backoff with full jitter. Never dials a peer
-/// that is already connected the other way, and gives up on an entry that is this node itself.
-struct BootstrapDialer {
+/// Keeps this node connected to one peer — a bootstrap entry, or one from the address book: dials
+/// it, and when it cannot be reached or the connection drops, dials again after exponential backoff
+/// with full jitter. Never dials a peer that is already connected the other way; gives up on an
+/// entry that is this node itself, or a peer that is banned.
+struct PeerDialer {
     let entry: BootstrapPeer
     let node: NodeContext
     let connection: PeerConnection
@@ -39,10 +40,14 @@ struct BootstrapDialer {
             case .handshakeFailed(.selfConnection):
                 logger.info("bootstrap entry \(entry.address) is this node itself; not dialling it again")
                 return
+            case .handshakeFailed(.banned):
+                logger.info("\(entry.address) is banned; not dialling it again")
+                return
             case .closed, .duplicate:
                 failures = 0
             case .handshakeFailed:
                 failures += 1
+                if let key = entry.publicKey { _ = try? node.database.peerDialFailed(key) }
             }
             guard (try? await Task.sleep(for: backoff.delay(attempt: failures, using: &rng))) != nil else { return }
         }
