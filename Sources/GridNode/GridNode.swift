@@ -61,6 +61,16 @@ public final class GridNode: Service, Sendable {
         return targets
     }
 
+    /// Asks every connected peer for the peers it knows, every `peerExchangeIntervalMs`.
+    private func exchangePeers(_ node: NodeContext) async {
+        let request = Grid_V1_Frame.with { $0.peerExchangeRequest = .with { $0.maxRecords = UInt32(FrameDispatcher.maxExchangeRecords) } }
+        while (try? await Task.sleep(for: .milliseconds(settings.peerExchangeIntervalMs))) != nil {
+            for session in await node.peers.allSessions {
+                try? await session.send(request)
+            }
+        }
+    }
+
     /// Most time spent telling peers goodbye on shutdown.
     static let goodbyeTimeout: Duration = .seconds(1)
 
@@ -150,6 +160,19 @@ public final class GridNode: Service, Sendable {
                     }
                 }
             }
+            group.addTask {
+                // Dials asked for by discovery, one attempt each; they stop with the node.
+                await withDiscardingTaskGroup { dials in
+                    for await target in node.discovery.dialRequests {
+                        self.logger.info("dialling \(target.name ?? "a peer") at \(target.address), learned from peer exchange")
+                        dials.addTask {
+                            await PeerDialer(entry: target, node: node, connection: connection).dialOnce()
+                            if let key = target.publicKey { await node.discovery.dialFinished(key) }
+                        }
+                    }
+                }
+            }
+            group.addTask { await self.exchangePeers(node) }
             for entry in dialTargets(database) {
                 group.addTask { await PeerDialer(entry: entry, node: node, connection: connection).run() }
             }

@@ -16,6 +16,7 @@ final class NodeContext: Sendable {
     let peers: PeerManager
     let executor: LocalExecutor
     let claims: ClaimGuard
+    let discovery: Discovery
 
     init(identity: SigningIdentity, settings: NodeSettings, database: GridDatabase, logger: Logger) {
         self.identity = identity
@@ -25,6 +26,8 @@ final class NodeContext: Sendable {
         localSkills = settings.skillIDs
         peers = PeerManager(localNode: identity.nodeID, liveness: settings.liveness)
         claims = ClaimGuard(settings: settings, startedAtMs: UInt64(WallClock.nowMs()))
+        discovery = Discovery(
+            localNode: identity.nodeID, targetOutbound: settings.targetOutboundConnections, maxAgeMs: UInt64(settings.peerRecordMaxAgeMs))
         executor = LocalExecutor(
             skills: BuiltinSkills.all.filter { settings.skillIDs.contains($0.key) },
             capacity: settings.maxConcurrentTasks, maxQueued: settings.maxQueuedTasks)

@@ -191,14 +191,45 @@ import Testing
         }
     }
 
-    @Test func aTaskPastTheRequestersDeadlineIsCancelledOnTheExecutor() async throws {
-        try await withTestCluster([TestNodeSpec(skills: ["echo"]), TestNodeSpec(skills: ["sleep"])]) { cluster in
-            try await cluster.waitUntilMeshed()
-            let error = await #expect(throws: RPCError.self) {
-                try await cluster[0].withClient { try await $0.submit(SubmitParams(skill: "sleep", input: "60000", wait: true, timeoutMs: 200)) }
+    @Test func aRequesterWhoseDeadlinePassesSendsTaskCancel() async throws {
+        try await withTestCluster([TestNodeSpec(skills: ["echo"])]) { cluster in
+            try await RawPeer.withConnection(to: cluster[0].address) { executor in
+                // The raw peer offers `sleep`, accepts the task, and never answers.
+                try await executor.send(executor.sealed(Grid_V1_SkillAnnouncement.with { $0.skills = ["sleep"]; $0.capacity = 1 }))
+                try await poll("the node to learn the raw peer's skill") {
+                    try await cluster[0].withClient { try await $0.peers() }.first?.skills == ["sleep"]
+                }
+                let submission = Task {
+                    try await cluster[0].withClient { try await $0.submit(SubmitParams(skill: "sleep", input: "1", wait: true, timeoutMs: 300)) }
+                }
+                let request = try #require(try await executor.nextClaim(Grid_V1_TaskRequest.self))
+                try await executor.send(executor.sealed(Grid_V1_TaskAck.with { $0.taskID = request.taskID; $0.accepted = true }))
+                let cancel = try #require(try await executor.nextClaim(Grid_V1_TaskCancel.self))
+                #expect(cancel.taskID == request.taskID)
+                #expect(cancel.reason.contains("deadline"))
+                let outcome = await submission.result
+                #expect((try? outcome.get()) == nil)
             }
-            #expect(error?.data?.reason == "timed_out")
-            try await poll("the executor to cancel the task") { cluster.logs.text.contains("cancelled by") }
+        }
+    }
+
+    @Test func anExecutorStopsATaskItsRequesterCancels() async throws {
+        try await withTestCluster([TestNodeSpec(skills: ["sleep"])]) { cluster in
+            try await RawPeer.withConnection(to: cluster[0].address) { requester in
+                var request = Grid_V1_TaskRequest()
+                request.taskID = Data(repeating: 9, count: 16)
+                request.skill = "sleep"
+                request.input = Data("60000".utf8)
+                request.deadlineMs = 120_000
+                try await requester.send(requester.sealed(request))
+                let ack = try #require(try await requester.nextClaim(Grid_V1_TaskAck.self))
+                #expect(ack.accepted)
+                try await requester.send(requester.sealed(Grid_V1_TaskCancel.with { $0.taskID = request.taskID; $0.reason = "changed my mind" }))
+                let result = try #require(try await requester.nextClaim(Grid_V1_TaskResult.self))
+                #expect(result.taskID == request.taskID)
+                #expect(result.error.code == .cancelled)
+            }
+            #expect(cluster.logs.text.contains("cancelled by"))
         }
     }
 }

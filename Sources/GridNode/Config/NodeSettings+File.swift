@@ -35,6 +35,8 @@ extension NodeSettings {
         try load(.replayWindowMs, into: &replayWindowMs)
         try load(.replayCacheEntries, into: &replayCacheEntries)
         try load(.targetOutboundConnections, into: &targetOutboundConnections)
+        try load(.peerExchangeIntervalMs, into: &peerExchangeIntervalMs)
+        try load(.peerRecordMaxAgeMs, into: &peerRecordMaxAgeMs)
         try load(.pingIntervalMs, into: &pingIntervalMs)
         try load(.pingTimeoutMs, into: &pingTimeoutMs)
         try load(.suspectAfterMissedPings, into: &suspectAfterMissedPings)

@@ -44,6 +44,10 @@ public struct NodeSettings: Sendable, Equatable, Codable {
     public var suspicionTimeoutMs = 5_000
     /// Peers from the address book dialled at start, most recently seen first. Default 8.
     public var targetOutboundConnections = 8
+    /// How often each peer is asked for the peers it knows (peer exchange), in ms. Default 30000.
+    public var peerExchangeIntervalMs = 30_000
+    /// Exchanged peer records older than this are not dialled, in ms. Default 3600000 (1 hour).
+    public var peerRecordMaxAgeMs = 3_600_000
     /// Time a dial may take to connect, in ms. Default 3000.
     public var connectTimeoutMs = 3_000
     /// First retry delay for an unreachable bootstrap peer, in ms (doubles per failure, full jitter). Default 500.
@@ -66,7 +70,8 @@ public struct NodeSettings: Sendable, Equatable, Codable {
         case listen, networkID, bootstrapFile, skills, maxConcurrentTasks, maxQueuedTasks, defaultTaskTimeoutMs
         case maxTaskTimeoutMs, handshakeTimeoutMs, maxPendingHandshakes, maxMessagesPerSecond, replayWindowMs
         case replayCacheEntries, pingIntervalMs, pingTimeoutMs, suspectAfterMissedPings, suspicionTimeoutMs
-        case targetOutboundConnections, connectTimeoutMs, dialBackoffBaseMs, dialBackoffMaxMs
+        case targetOutboundConnections, peerExchangeIntervalMs, peerRecordMaxAgeMs, connectTimeoutMs, dialBackoffBaseMs
+        case dialBackoffMaxMs
         case maxFrameBytes, maxTaskBytes, logLevel
     }
 
@@ -96,6 +101,8 @@ public struct NodeSettings: Sendable, Equatable, Codable {
         try check((1...100).contains(suspectAfterMissedPings), "suspectAfterMissedPings is \(suspectAfterMissedPings); use 1-100")
         try check((10...3_600_000).contains(suspicionTimeoutMs), "suspicionTimeoutMs is \(suspicionTimeoutMs); use 10-3600000")
         try check((0...1000).contains(targetOutboundConnections), "targetOutboundConnections is \(targetOutboundConnections); use 0-1000")
+        try check((10...86_400_000).contains(peerExchangeIntervalMs), "peerExchangeIntervalMs is \(peerExchangeIntervalMs); use 10-86400000")
+        try check((1_000...604_800_000).contains(peerRecordMaxAgeMs), "peerRecordMaxAgeMs is \(peerRecordMaxAgeMs); use 1000-604800000")
         try check((100...600_000).contains(connectTimeoutMs), "connectTimeoutMs is \(connectTimeoutMs); use 100-600000")
         try check((1...3_600_000).contains(dialBackoffBaseMs), "dialBackoffBaseMs is \(dialBackoffBaseMs); use 1-3600000")
         try check(

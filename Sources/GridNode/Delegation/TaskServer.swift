@@ -30,6 +30,7 @@ actor TaskServer {
             return await reply(session, ack: .rejected(request.taskID, .invalid, "task_id must be 16 bytes"))
         }
         let key = RunningKey(requester: session.peer, task: taskID)
+        node.logger.debug("task \(taskID) (\(request.skill.prefix(64))) requested by \(session.peer.short), deadline \(request.deadlineMs) ms")
         switch running[key] {
         case .some(.some):
             // A repeat of a task already accepted here: confirm it again, run it once.
@@ -70,7 +71,10 @@ actor TaskServer {
         running[key] = Task {
             let started = ContinuousClock.now
             let outcome = await Self.run(skill, input: input, within: deadline, on: node.executor)
-            await self.finished(key, taskID: request.taskID, digest: digest, outcome: outcome, took: started.duration(to: .now), via: session)
+            let took = started.duration(to: .now)
+            // Sent from a task of its own: a cancelled task cannot write to the channel, and the
+            // requester is owed its (cancelled) result all the same.
+            await Task { await self.finished(key, taskID: request.taskID, digest: digest, outcome: outcome, took: took, via: session) }.value
         }
     }
 
@@ -78,6 +82,7 @@ actor TaskServer {
     func cancelled(_ cancel: Grid_V1_TaskCancel, by requester: NodeID) {
         guard let taskID = try? TaskID(bytes: Array(cancel.taskID)) else { return }
         let key = RunningKey(requester: requester, task: taskID)
+        node.logger.debug("cancel of task \(taskID) from \(requester.short) (\(running[key] == nil ? "not running here" : "running"))")
         guard let entry = running[key] else { return }  // unknown or finished: nothing to stop
         node.logger.info("task \(taskID) cancelled by \(requester.short): \(cancel.reason.prefix(200))")
         if let task = entry {

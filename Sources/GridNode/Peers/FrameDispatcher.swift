@@ -115,23 +115,30 @@ struct FrameDispatcher {
     }
 
     /// Records forwarded in peer exchange are claims by third parties: each must verify and be a
-    /// PeerRecord of this network. Using them to dial is the discovery layer's (not yet built).
+    /// PeerRecord of this network. Valid ones go to ``Discovery``, which dials the nodes they name.
     private func checkExchangedRecords(_ records: [Grid_V1_SignedEnvelope]) async {
         guard records.count <= Self.maxExchangeRecords else {
             return await drop(.malformed, "a PeerExchangeResponse of \(records.count) records; at most \(Self.maxExchangeRecords)")
         }
+        var valid: [(node: NodeID, addresses: [String], timestampMs: UInt64)] = []
         for envelope in records {
             do throws(GridError) {
-                let record = try envelope.verify().decode(Grid_V1_PeerRecord.self)
+                let claim = try envelope.verify()
+                let record = try claim.decode(Grid_V1_PeerRecord.self)
                 guard record.networkID == node.settings.networkID, record.addresses.count <= Self.maxRecordAddresses else {
                     throw GridError(
                         .unexpectedPayload,
                         "a PeerRecord of network '\(record.networkID.prefix(64))' with \(record.addresses.count) addresses (at most \(Self.maxRecordAddresses))")
                 }
+                valid.append((claim.author, record.addresses, claim.timestampMs))
             } catch {
                 await drop(error.code == .badSignature ? .badSignature : .malformed, "exchanged record: \(error.message)")
             }
         }
+        let banned = Set(((try? node.database.knownPeers()) ?? []).filter(\.isBanned).compactMap { try? NodeID(hex: $0.nodeId) })
+        await node.discovery.learn(
+            valid, nowMs: UInt64(WallClock.nowMs()), connected: await node.peers.connectedPeers,
+            outbound: await node.peers.outboundCount, banned: banned)
     }
 
     private func drop(_ reason: NodeStats.DropReason, _ detail: String) async {

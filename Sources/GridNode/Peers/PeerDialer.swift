@@ -13,6 +13,19 @@ struct PeerDialer {
     /// How often to look again while the peer is connected over another connection.
     var connectedCheckInterval: Duration = .seconds(1)
 
+    /// One attempt, for a peer learned from peer exchange: a failure is counted, not retried here.
+    func dialOnce() async {
+        guard await node.peers.connectedPeer(matching: entry) == nil else { return }
+        do {
+            let channel = try await PeerTransport.dial(
+                entry.address, connectTimeout: .milliseconds(node.settings.connectTimeoutMs), maxFrameBytes: node.settings.maxFrameBytes)
+            _ = await connection.run(channel, direction: .outbound, expectedPeer: entry.publicKey)
+        } catch {
+            node.logger.debug("learned peer \(entry.address) unreachable: \(error)")
+            if let key = entry.publicKey { _ = try? node.database.peerDialFailed(key) }
+        }
+    }
+
     func run() async {
         let settings = node.settings
         let backoff = ExponentialBackoff(base: .milliseconds(settings.dialBackoffBaseMs), cap: .milliseconds(settings.dialBackoffMaxMs))

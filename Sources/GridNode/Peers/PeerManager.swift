@@ -125,6 +125,8 @@ actor PeerManager {
     }
 
     var allSessions: [PeerSession] { Array(sessions.values) }
+    var connectedPeers: Set<NodeID> { Set(sessions.keys) }
+    var outboundCount: Int { sessions.values.count { $0.direction == .outbound } }
 
     /// The connected peer a bootstrap entry refers to, by pinned key or by address.
     func connectedPeer(matching entry: BootstrapPeer) -> NodeID? {
