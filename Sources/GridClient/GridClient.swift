@@ -60,6 +60,14 @@ public final class GridConnection {
         try await call(.peersList, NoResult?.none)
     }
 
+    public func addPeer(_ params: PeerAddParams) async throws -> PeerActionResult {
+        try await call(.peersAdd, params)
+    }
+
+    public func banPeer(_ params: PeerBanParams) async throws -> PeerActionResult {
+        try await call(.peersBan, params)
+    }
+
     public func info() async throws -> NodeInfoView {
         try await call(.nodeInfo, NoResult?.none)
     }

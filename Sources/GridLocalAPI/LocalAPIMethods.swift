@@ -9,6 +9,8 @@ public enum LocalAPI {
         case taskSubmit = "task.submit"
         case taskGet = "task.get"
         case peersList = "peers.list"
+        case peersAdd = "peers.add"
+        case peersBan = "peers.ban"
         case nodeInfo = "node.info"
     }
 }
@@ -40,6 +42,33 @@ public struct SubmitParams: Codable, Sendable, Equatable {
 public struct TaskGetParams: Codable, Sendable, Equatable {
     public var taskId: String
     public init(taskId: String) { self.taskId = taskId }
+}
+
+/// `peers.add` parameters: dial `address` and keep dialling it; with `nodeId`, only that node may
+/// answer there, and it is pinned in the address book at once.
+public struct PeerAddParams: Codable, Sendable, Equatable {
+    public var address: String
+    public var nodeId: String?
+    public init(address: String, nodeId: String? = nil) {
+        self.address = address
+        self.nodeId = nodeId
+    }
+}
+
+/// `peers.ban` parameters: never dial or accept `nodeId` again; it is disconnected at once.
+public struct PeerBanParams: Codable, Sendable, Equatable {
+    public var nodeId: String
+    public var reason: String?
+    public init(nodeId: String, reason: String? = nil) {
+        self.nodeId = nodeId
+        self.reason = reason
+    }
+}
+
+/// The answer to `peers.add` and `peers.ban`.
+public struct PeerActionResult: Codable, Sendable, Equatable {
+    public var done: String
+    public init(done: String) { self.done = done }
 }
 
 /// A task as the API shows it. Exactly one of `output` (when the output is valid UTF-8) and

@@ -163,10 +163,17 @@ public final class GridNode: Service, Sendable {
             group.addTask {
                 // Dials asked for by discovery, one attempt each; they stop with the node.
                 await withDiscardingTaskGroup { dials in
-                    for await target in node.discovery.dialRequests {
+                    for await request in node.discovery.dialRequests {
+                        let target = request.target
+                        let dialer = PeerDialer(entry: target, node: node, connection: connection)
+                        if request.persistent {
+                            self.logger.info("dialling \(target.address) as the operator asked")
+                            dials.addTask { await dialer.run() }
+                            continue
+                        }
                         self.logger.info("dialling \(target.name ?? "a peer") at \(target.address), learned from peer exchange")
                         dials.addTask {
-                            await PeerDialer(entry: target, node: node, connection: connection).dialOnce()
+                            await dialer.dialOnce()
                             if let key = target.publicKey { await node.discovery.dialFinished(key) }
                         }
                     }

@@ -78,6 +78,55 @@ struct TaskCommand: AsyncParsableCommand {
 }
 
 struct Peers: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List, add or ban peers of the running node.", subcommands: [List.self, Add.self, Ban.self],
+        defaultSubcommand: List.self)
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Dial ADDRESS:PORT and keep it connected; with --node-id only that node may answer there, and it is pinned.")
+
+        @OptionGroup var dataDir: DataDirOption
+
+        @Argument(help: "The peer's address, host:port.")
+        var address: String
+
+        @Option(name: .customLong("node-id"), help: "The node ID that must answer at that address (64 hex digits).")
+        var nodeID: String?
+
+        func run() async throws {
+            try await reportingErrors {
+                let result = try await GridClient.withConnection(socketPath: dataDir.directory.socketPath) {
+                    try await $0.addPeer(PeerAddParams(address: address, nodeId: nodeID))
+                }
+                print(result.done)
+            }
+        }
+    }
+
+    struct Ban: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Disconnect NODEID and never dial or accept it again.")
+
+        @OptionGroup var dataDir: DataDirOption
+
+        @Argument(help: "The node ID to ban (64 hex digits).")
+        var nodeID: String
+
+        @Option(help: "Why, for the record.")
+        var reason: String?
+
+        func run() async throws {
+            try await reportingErrors {
+                let result = try await GridClient.withConnection(socketPath: dataDir.directory.socketPath) {
+                    try await $0.banPeer(PeerBanParams(nodeId: nodeID, reason: reason))
+                }
+                print(result.done)
+            }
+        }
+    }
+}
+
+struct List: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "List the peers the running node is connected to.")
 
     @OptionGroup var dataDir: DataDirOption

@@ -38,6 +38,8 @@ struct LocalAPIHandler {
         case .taskGet: response = await call(line, id: head.id, getTask)
         case .peersList: response = await call(line, id: head.id) { (_: NoResult?) in await node.peers.views() }
         case .nodeInfo: response = await call(line, id: head.id) { (_: NoResult?) in await info() }
+        case .peersAdd: response = await call(line, id: head.id, addPeer)
+        case .peersBan: response = await call(line, id: head.id, banPeer)
         }
         return head.id == nil ? nil : response
     }
@@ -121,6 +123,43 @@ struct LocalAPIHandler {
             throw RPCError(code: RPCError.taskNotFound, message: "no task \(id) on this node; task IDs are per node", data: .init(taskId: id.hex))
         }
         return TaskView(record)
+    }
+
+    private func addPeer(_ params: PeerAddParams?) async throws(RPCError) -> PeerActionResult {
+        guard let params else { throw invalid("peers.add needs params: {\"address\": \"host:port\"}") }
+        let address: HostPort
+        let key: NodeID?
+        do throws(GridError) {
+            address = try HostPort(parsing: params.address)
+            guard address.port > 0, !address.isUnspecified else { throw GridError(.invalidAddress, "\(address) cannot be dialled") }
+            key = try params.nodeId.map { hex throws(GridError) in try NodeID(hex: hex) }
+        } catch {
+            throw invalid(error.message)
+        }
+        if let key {
+            guard key != node.nodeID else { throw invalid("that is this node's own ID") }
+            do { try node.database.pinPeer(key, addresses: [address.description], atMs: WallClock.nowMs()) } catch {
+                throw RPCError(code: RPCError.unavailable, message: error.message)
+            }
+        }
+        node.discovery.keepDialling(BootstrapPeer(name: "added", address: address, publicKey: key))
+        return PeerActionResult(
+            done: key == nil
+                ? "dialling \(address); it is kept in the address book once it answers"
+                : "pinned \(key!.short) at \(address) in the address book; dialling it")
+    }
+
+    private func banPeer(_ params: PeerBanParams?) async throws(RPCError) -> PeerActionResult {
+        guard let params else { throw invalid("peers.ban needs params: {\"nodeId\": \"<64 hex digits>\"}") }
+        let peer: NodeID
+        do { peer = try NodeID(hex: params.nodeId) } catch { throw invalid("nodeId: \(error.message)") }
+        guard peer != node.nodeID else { throw invalid("a node cannot ban itself") }
+        let reason = params.reason ?? "banned by the operator"
+        do { try node.database.banPeer(peer, reason: reason, atMs: WallClock.nowMs()) } catch {
+            throw RPCError(code: RPCError.unavailable, message: error.message)
+        }
+        let wasConnected = await node.peers.disconnect(peer, code: .banned, message: "the operator of node \(node.nodeID.short) has banned your node")
+        return PeerActionResult(done: "banned \(peer.short)\(wasConnected ? " and disconnected it" : ""); it is never dialled or accepted again")
     }
 
     private func info() async -> NodeInfoView {

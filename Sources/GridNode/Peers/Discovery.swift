@@ -15,9 +15,15 @@ actor Discovery {
     private let maxAgeMs: UInt64
     private var learned: [NodeID: Learned] = [:]
     private var dialing: Set<NodeID> = []
+    /// A target to dial: once (learned from exchange) or for as long as the node runs (added by the operator).
+    struct DialRequest: Sendable {
+        var target: BootstrapPeer
+        var persistent: Bool
+    }
+
     /// The node's dialer takes targets from here.
-    nonisolated let dialRequests: AsyncStream<BootstrapPeer>
-    private let requestDial: AsyncStream<BootstrapPeer>.Continuation
+    nonisolated let dialRequests: AsyncStream<DialRequest>
+    private let requestDial: AsyncStream<DialRequest>.Continuation
 
     init(localNode: NodeID, targetOutbound: Int, maxAgeMs: UInt64) {
         self.localNode = localNode
@@ -46,8 +52,14 @@ actor Discovery {
             guard !connected.contains(node), !dialing.contains(node), !banned.contains(node) else { continue }
             dialing.insert(node)
             slots -= 1
-            requestDial.yield(BootstrapPeer(name: "learned \(node.short)", address: entry.addresses[0], publicKey: node))
+            requestDial.yield(DialRequest(
+                target: BootstrapPeer(name: "learned \(node.short)", address: entry.addresses[0], publicKey: node), persistent: false))
         }
+    }
+
+    /// The operator added `target` (`gridnode peers add`): dial it like a bootstrap peer.
+    nonisolated func keepDialling(_ target: BootstrapPeer) {
+        requestDial.yield(DialRequest(target: target, persistent: true))
     }
 
     func dialFinished(_ node: NodeID) {

@@ -116,6 +116,14 @@ actor PeerManager {
         Array(records.filter { $0.key != requester }.sorted { $0.key < $1.key }.prefix(limit).map(\.value))
     }
 
+    /// Disconnects `peer` at once, telling it why. False when it was not connected.
+    func disconnect(_ peer: NodeID, code: Grid_V1_ErrorCode, message: String) async -> Bool {
+        guard let session = sessions[peer] else { return false }
+        try? await session.send(.error(code, message))
+        session.channel.close(promise: nil)
+        return true
+    }
+
     func misbehaved(_ peer: NodeID) {
         misbehaviour[peer, default: 0] += 1
     }
