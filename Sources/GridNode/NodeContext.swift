@@ -24,7 +24,7 @@ final class NodeContext: Sendable {
         self.database = database
         self.logger = logger
         localSkills = settings.skillIDs
-        peers = PeerManager(localNode: identity.nodeID, liveness: settings.liveness)
+        peers = PeerManager(localNode: identity.nodeID, liveness: settings.liveness, limits: settings.connectionLimits)
         claims = ClaimGuard(settings: settings, startedAtMs: UInt64(WallClock.nowMs()))
         discovery = Discovery(
             localNode: identity.nodeID, targetOutbound: settings.targetOutboundConnections, maxAgeMs: UInt64(settings.peerRecordMaxAgeMs))

@@ -60,3 +60,35 @@ import Testing
         }
     }
 }
+
+/// Connection limits on a real node.
+@Suite struct ConnectionLimitsClusteredTests {
+    @Test func aSecondConnectionFromTheSameAddressBeyondTheLimitIsRefused() async throws {
+        try await withTestCluster([TestNodeSpec(skills: ["echo"], configure: { $0.maxConnectionsPerIP = 1 })]) { cluster in
+            try await RawPeer.withSocket(to: cluster[0].address) { first in
+                #expect(try await first.readPlainFrame()?.hello.isEmpty == false)  // the node has begun its handshake
+                let refusal = try await RawPeer.withSocket(to: cluster[0].address) { second in try await second.readPlainFrame() }
+                #expect(refusal?.error.code == .tooManyConnections)
+                #expect(refusal?.error.message.contains("maxConnectionsPerIP") == true)
+            }
+        }
+    }
+
+    @Test func aboveTheHighWatermarkTheLeastUsefulConnectionIsClosed() async throws {
+        try await withTestCluster([TestNodeSpec(skills: ["echo"], configure: { $0.connectionHighWatermark = 2 })]) { cluster in
+            try await RawPeer.withConnection(to: cluster[0].address) { a in
+                try await RawPeer.withConnection(to: cluster[0].address) { b in
+                    try await poll("two peers") { try await cluster[0].withClient { try await $0.peers() }.count == 2 }
+                    try await RawPeer.withConnection(to: cluster[0].address) { c in
+                        try await poll("one connection closed to make room") {
+                            cluster.logs.text.contains("above connectionHighWatermark")
+                        }
+                        try await poll("the pruned connection to be gone") {
+                            try await cluster[0].withClient { try await $0.peers() }.count == 2
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -42,6 +42,14 @@ public struct NodeSettings: Sendable, Equatable, Codable {
     /// A suspect peer not heard from this long is dead: dropped, its tasks moved elsewhere, in ms.
     /// Default 5000 (so death takes at least pingIntervalMs × suspectAfterMissedPings + this: 7 s).
     public var suspicionTimeoutMs = 5_000
+    /// Inbound connections at most (handshaking ones included). Default 64.
+    public var maxInboundConnections = 64
+    /// Connections at most, both directions. Default 128.
+    public var maxConnections = 128
+    /// Connections from one IP address at most. Default 16.
+    public var maxConnectionsPerIP = 16
+    /// Above this many connections the least useful (never pinned or bootstrap peers) are closed. Default 96.
+    public var connectionHighWatermark = 96
     /// Peers from the address book dialled at start, most recently seen first. Default 8.
     public var targetOutboundConnections = 8
     /// How often each peer is asked for the peers it knows (peer exchange), in ms. Default 30000.
@@ -70,6 +78,7 @@ public struct NodeSettings: Sendable, Equatable, Codable {
         case listen, networkID, bootstrapFile, skills, maxConcurrentTasks, maxQueuedTasks, defaultTaskTimeoutMs
         case maxTaskTimeoutMs, handshakeTimeoutMs, maxPendingHandshakes, maxMessagesPerSecond, replayWindowMs
         case replayCacheEntries, pingIntervalMs, pingTimeoutMs, suspectAfterMissedPings, suspicionTimeoutMs
+        case maxInboundConnections, maxConnections, maxConnectionsPerIP, connectionHighWatermark
         case targetOutboundConnections, peerExchangeIntervalMs, peerRecordMaxAgeMs, connectTimeoutMs, dialBackoffBaseMs
         case dialBackoffMaxMs
         case maxFrameBytes, maxTaskBytes, logLevel
@@ -100,6 +109,12 @@ public struct NodeSettings: Sendable, Equatable, Codable {
         try check((10...3_600_000).contains(pingTimeoutMs), "pingTimeoutMs is \(pingTimeoutMs); use 10-3600000")
         try check((1...100).contains(suspectAfterMissedPings), "suspectAfterMissedPings is \(suspectAfterMissedPings); use 1-100")
         try check((10...3_600_000).contains(suspicionTimeoutMs), "suspicionTimeoutMs is \(suspicionTimeoutMs); use 10-3600000")
+        try check((1...100_000).contains(maxConnections), "maxConnections is \(maxConnections); use 1-100000")
+        try check((0...maxConnections).contains(maxInboundConnections), "maxInboundConnections is \(maxInboundConnections); use 0 up to maxConnections (\(maxConnections))")
+        try check((1...maxConnections).contains(maxConnectionsPerIP), "maxConnectionsPerIP is \(maxConnectionsPerIP); use 1 up to maxConnections (\(maxConnections))")
+        try check(
+            (1...maxConnections).contains(connectionHighWatermark),
+            "connectionHighWatermark is \(connectionHighWatermark); use 1 up to maxConnections (\(maxConnections))")
         try check((0...1000).contains(targetOutboundConnections), "targetOutboundConnections is \(targetOutboundConnections); use 0-1000")
         try check((10...86_400_000).contains(peerExchangeIntervalMs), "peerExchangeIntervalMs is \(peerExchangeIntervalMs); use 10-86400000")
         try check((1_000...604_800_000).contains(peerRecordMaxAgeMs), "peerRecordMaxAgeMs is \(peerRecordMaxAgeMs); use 1000-604800000")
@@ -122,6 +137,15 @@ public struct NodeSettings: Sendable, Equatable, Codable {
     }
 
     public var logLevelValue: Logger.Level { Logger.Level(rawValue: logLevel) ?? .info }
+
+    public var connectionLimits: ConnectionLimits {
+        var limits = ConnectionLimits()
+        limits.maxInbound = maxInboundConnections
+        limits.maxTotal = maxConnections
+        limits.maxPerIP = maxConnectionsPerIP
+        limits.highWatermark = connectionHighWatermark
+        return limits
+    }
 
     public var liveness: LivenessSettings {
         var liveness = LivenessSettings()

@@ -21,18 +21,20 @@ struct PeerConnection {
     let taskServer: TaskServer
     let advertisedAddress: String
 
-    /// Runs `channel` until it closes. `expectedPeer` is the key pinned for a dialled address.
-    func run(_ channel: PeerChannel, direction: PeerSession.Direction, expectedPeer: NodeID?) async -> Outcome {
+    /// Runs `channel` until it closes. `expectedPeer` is the key pinned for a dialled address;
+    /// `protected` marks a bootstrap or operator-added peer, never closed to make room.
+    func run(_ channel: PeerChannel, direction: PeerSession.Direction, expectedPeer: NodeID?, protected: Bool = false) async -> Outcome {
         let remote = channel.channel.remoteAddress.map(Self.describe) ?? "unknown"
         var logger = node.logger
         logger[metadataKey: "remote"] = "\(remote)"
         var outcome = Outcome.handshakeFailed(.unspecified)
         var registered: PeerSession?
         let inbound = direction == .inbound
-        if inbound, await !node.peers.beginHandshake(limit: node.settings.maxPendingHandshakes) {
-            logger.warning("refused a connection: \(node.settings.maxPendingHandshakes) handshakes already in progress (maxPendingHandshakes)")
-            await refuseAtOnce(channel, .tooManyConnections, "too many connections in their handshake; retry later")
-            return .handshakeFailed(.tooManyConnections)
+        let ip = channel.channel.remoteAddress?.ipAddress ?? remote
+        if inbound, let refusal = await node.peers.beginHandshake(from: ip, maxPending: node.settings.maxPendingHandshakes) {
+            logger.warning("refused a connection: \(refusal.reason)")
+            await refuseAtOnce(channel, refusal.code, refusal.reason)
+            return .handshakeFailed(refusal.code)
         }
         var pending = inbound
         do {
@@ -41,7 +43,7 @@ struct PeerConnection {
                 let handshake = try await shake(channel, &frames, outbound, direction: direction, expectedPeer: expectedPeer, logger: logger)
                 if pending {
                     pending = false
-                    await node.peers.endHandshake()
+                    await node.peers.endHandshake(from: ip)
                 }
                 guard case .success(let peer, let receiveKey) = handshake else {
                     if case .failure(let reason) = handshake { outcome = .handshakeFailed(reason) }
@@ -54,10 +56,11 @@ struct PeerConnection {
                     try await outbound.write(.frame(.error(.banned, "the operator of node \(node.nodeID.short) has banned your node")))
                     return
                 }
+                let pinned = (try? node.database.knownPeer(peer.nodeID))?.pinned ?? false
                 let session = PeerSession(
                     id: await node.peers.nextSessionID(), peer: peer.nodeID, direction: direction, remoteAddress: remote,
                     listenAddress: Self.dialable(peer.listenAddress, remote: channel.channel.remoteAddress),
-                    connectedAtMs: WallClock.nowMs(), outbound: outbound, channel: channel.channel)
+                    connectedAtMs: WallClock.nowMs(), ip: ip, protected: protected || pinned, outbound: outbound, channel: channel.channel)
                 switch await node.peers.register(session) {
                 case .duplicate:
                     logger.debug("already connected to \(peer.nodeID.short); closing the second connection")
@@ -76,6 +79,9 @@ struct PeerConnection {
                 }
                 logger[metadataKey: "peer"] = "\(peer.nodeID.short)"
                 logger.info("connected to peer \(peer.nodeID) (\(direction.rawValue), protocol version \(peer.version))")
+                for closed in await node.peers.pruneAboveHighWatermark() {
+                    logger.info("closed the connection to \(closed.short): above connectionHighWatermark")
+                }
                 try await session.send(node.sealed(await announcement()))
                 try await session.send(node.sealed(ownRecord()))
                 try await serve(session, &frames, cipher: FrameCipher(key: receiveKey), logger: logger)
@@ -83,7 +89,7 @@ struct PeerConnection {
         } catch {
             logger.debug("connection ended: \(error)")
         }
-        if pending { await node.peers.endHandshake() }
+        if pending { await node.peers.endHandshake(from: ip) }
         if let registered, await node.peers.unregister(registered) {
             logger.info("disconnected from peer \(registered.peer)")
             await coordinator.peerLost(registered.peer)

@@ -43,7 +43,7 @@ struct PeerDialer {
             do {
                 let channel = try await PeerTransport.dial(
                     entry.address, connectTimeout: .milliseconds(settings.connectTimeoutMs), maxFrameBytes: settings.maxFrameBytes)
-                outcome = await connection.run(channel, direction: .outbound, expectedPeer: entry.publicKey)
+                outcome = await connection.run(channel, direction: .outbound, expectedPeer: entry.publicKey, protected: true)
             } catch {
                 outcome = .handshakeFailed(.unspecified)
                 let level: Logger.Level = failures == 0 ? .info : .debug

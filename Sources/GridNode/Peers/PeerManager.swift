@@ -15,15 +15,19 @@ actor PeerManager {
     /// Rule breaks per peer (kept after it disconnects): bad signatures, replays, rate, decryption.
     private var misbehaviour: [NodeID: Int] = [:]
     private var pendingHandshakes = 0
+    /// Inbound connections still in their handshake, per remote IP.
+    private var pendingByIP: [String: Int] = [:]
+    private let limits: ConnectionLimits
     private var lastSessionID: UInt64 = 0
     /// Each connected peer's liveness, and when it was last heard from (wall clock, ms).
     private var liveness: [NodeID: (machine: LivenessMachine, lastSeenMs: Int64)] = [:]
     private let livenessSettings: LivenessSettings
     private var rng = SecureRandomNumberGenerator()
 
-    init(localNode: NodeID, liveness: LivenessSettings = .default) {
+    init(localNode: NodeID, liveness: LivenessSettings = .default, limits: ConnectionLimits = .default) {
         self.localNode = localNode
         livenessSettings = liveness
+        self.limits = limits
     }
 
     func nextSessionID() -> UInt64 {
@@ -31,15 +35,51 @@ actor PeerManager {
         return lastSessionID
     }
 
-    /// Claims a place for an inbound connection's handshake; false when `limit` are in progress.
-    func beginHandshake(limit: Int) -> Bool {
-        guard pendingHandshakes < limit else { return false }
+    /// Claims a place for an inbound connection from `ip` before its handshake, or says why there
+    /// is none: `maxPending` handshakes in progress, or a connection limit (``ConnectionPolicy``).
+    func beginHandshake(from ip: String, maxPending: Int) -> (code: Grid_V1_ErrorCode, reason: String)? {
+        guard pendingHandshakes < maxPending else {
+            return (.tooManyConnections, "\(maxPending) connections are in their handshake here (maxPendingHandshakes); retry later")
+        }
+        if let refusal = ConnectionPolicy.refusal(
+            inboundFrom: ip, connections: connectionInfos, pendingInbound: pendingHandshakes, pendingFromIP: pendingByIP[ip, default: 0],
+            limits: limits)
+        {
+            return (.tooManyConnections, refusal)
+        }
         pendingHandshakes += 1
-        return true
+        pendingByIP[ip, default: 0] += 1
+        return nil
     }
 
-    func endHandshake() {
+    func endHandshake(from ip: String) {
         pendingHandshakes -= 1
+        pendingByIP[ip, default: 1] -= 1
+        if pendingByIP[ip] == 0 { pendingByIP[ip] = nil }
+    }
+
+    private var connectionInfos: [ConnectionInfo] {
+        sessions.values.map {
+            ConnectionInfo(
+                peer: $0.peer, inbound: $0.direction == .inbound, ip: $0.ip, protected: $0.protected,
+                skillCount: registry.skills(of: $0.peer).count, connectedAtMs: $0.connectedAtMs)
+        }
+    }
+
+    /// Closes the least useful connections while there are more than the high watermark.
+    func pruneAboveHighWatermark() async -> [NodeID] {
+        let victims = ConnectionPolicy.toPrune(connectionInfos, limits: limits)
+        for peer in victims {
+            guard let session = sessions[peer] else { continue }
+            try? await session.send(.with {
+                $0.goodbye = .with {
+                    $0.reason = .idle
+                    $0.message = "this node has more than \(limits.highWatermark) connections (connectionHighWatermark) and closes the least used"
+                }
+            })
+            session.channel.close(promise: nil)
+        }
+        return victims
     }
 
     enum Registration {

@@ -16,6 +16,10 @@ struct PeerSession: Sendable {
     /// Where the peer accepts connections, as it said in its Hello (made dialable; may be empty).
     let listenAddress: String
     let connectedAtMs: Int64
+    /// The remote IP, for per-address limits.
+    let ip: String
+    /// A pinned or bootstrap peer: never closed to make room.
+    let protected: Bool
     let outbound: NIOAsyncChannelOutboundWriter<OutboundFrame>
     let channel: any Channel
 
