@@ -126,7 +126,8 @@ public struct PeerView: Codable, Sendable, Equatable {
     public var connectedAtMs: Int64
     /// Times this peer broke a protocol rule (bad signature, replay, rate limit...) since this node started.
     public var misbehaviour: Int
-    /// "alive" or "suspect" (missed pings; "dead" peers are dropped at once).
+    /// "alive", "suspect" (missed pings), "connecting" (a dial in progress; nodeId empty when the
+    /// key is not known yet) or "dead" (died or left in the last 10 minutes; no longer connected).
     public var state: String
     /// Smoothed ping round-trip time in milliseconds; absent until the first pong.
     public var rttMs: Double?

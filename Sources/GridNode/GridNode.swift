@@ -145,8 +145,14 @@ public final class GridNode: Service, Sendable {
             group.addTask {
                 try await listener.executeThenClose { inbound in
                     try await withThrowingDiscardingTaskGroup { connections in
-                        for try await channel in inbound {
-                            connections.addTask { _ = await connection.run(channel, direction: .inbound, expectedPeer: nil) }
+                        for try await accepted in inbound {
+                            connections.addTask {
+                                guard let channel = try? await PeerTransport.accept(accepted) else {
+                                    accepted.close(promise: nil)
+                                    return
+                                }
+                                _ = await connection.run(channel, direction: .inbound, expectedPeer: nil)
+                            }
                         }
                     }
                 }
@@ -154,8 +160,14 @@ public final class GridNode: Service, Sendable {
             group.addTask {
                 try await socket.executeThenClose { inbound in
                     try await withThrowingDiscardingTaskGroup { clients in
-                        for try await client in inbound {
-                            clients.addTask { await LocalAPIServer.serve(client, handler: api, logger: self.logger) }
+                        for try await accepted in inbound {
+                            clients.addTask {
+                                guard let client = try? await LocalAPIServer.accept(accepted) else {
+                                    accepted.close(promise: nil)
+                                    return
+                                }
+                                await LocalAPIServer.serve(client, handler: api, logger: self.logger)
+                            }
                         }
                     }
                 }

@@ -15,3 +15,10 @@ public struct TestKitError: Error, CustomStringConvertible {
     public var description: String
     public init(_ description: String) { self.description = description }
 }
+
+import GridLocalAPI
+
+extension Array where Element == PeerView {
+    /// The peers connected now ("alive" or "suspect"), without dials in progress or departed peers.
+    public var connected: [PeerView] { filter { $0.state == "alive" || $0.state == "suspect" } }
+}

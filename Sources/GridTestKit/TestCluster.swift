@@ -123,7 +123,7 @@ public final class TestCluster: Sendable {
                 ($0.nodeID.hex, $0.node.settings.skills.sorted())
             })
             try await poll(timeout: timeout, "\(node.nodeID.short) to see all \(expected.count) peers and their skills") {
-                let peers = try await node.withClient { try await $0.peers() }
+                let peers = try await node.withClient { try await $0.peers() }.connected
                 let seen = Dictionary(peers.map { ($0.nodeId, $0.skills) }, uniquingKeysWith: { a, _ in a })
                 return seen == expected
             }

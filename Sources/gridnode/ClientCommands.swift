@@ -138,8 +138,11 @@ struct List: AsyncParsableCommand {
         try await reportingErrors {
             let peers = try await GridClient.withConnection(socketPath: dataDir.directory.socketPath) { try await $0.peers() }
             if json { return try printJSON(peers) }
-            guard !peers.isEmpty else { return print("no peers connected: this node runs alone") }
-            let widths = [64, 7, 9, 9, 21]
+            if !peers.contains(where: { $0.state == "alive" || $0.state == "suspect" }) {
+                print("no peers connected: this node runs alone")
+                guard !peers.isEmpty else { return }
+            }
+            let widths = [64, 10, 9, 9, 21]
             func row(_ cells: [String]) -> String {
                 zip(cells, widths + [0]).map { cell, width in cell.padding(width) }.joined(separator: "  ")
             }

@@ -40,10 +40,10 @@ import Testing
             try await cluster.waitUntilMeshed()
             let result = try await cluster[0].withClient { try await $0.banPeer(PeerBanParams(nodeId: cluster[1].nodeID.hex, reason: "test")) }
             #expect(result.done.contains("disconnected"))
-            try await poll("node 1 to be gone") { try await cluster[0].withClient { try await $0.peers() }.isEmpty }
+            try await poll("node 1 to be gone") { try await cluster[0].withClient { try await $0.peers() }.connected.isEmpty }
             // Node 1 keeps dialling (its bootstrap entry), and is refused each time.
             try await poll("node 1 to be refused as banned") { cluster.logs.text.contains("refused banned peer") }
-            #expect(try await cluster[0].withClient { try await $0.peers() }.isEmpty)
+            #expect(try await cluster[0].withClient { try await $0.peers() }.connected.isEmpty)
         }
     }
 
@@ -78,13 +78,13 @@ import Testing
         try await withTestCluster([TestNodeSpec(skills: ["echo"], configure: { $0.connectionHighWatermark = 2 })]) { cluster in
             try await RawPeer.withConnection(to: cluster[0].address) { a in
                 try await RawPeer.withConnection(to: cluster[0].address) { b in
-                    try await poll("two peers") { try await cluster[0].withClient { try await $0.peers() }.count == 2 }
+                    try await poll("two peers") { try await cluster[0].withClient { try await $0.peers() }.connected.count == 2 }
                     try await RawPeer.withConnection(to: cluster[0].address) { c in
                         try await poll("one connection closed to make room") {
                             cluster.logs.text.contains("above connectionHighWatermark")
                         }
                         try await poll("the pruned connection to be gone") {
-                            try await cluster[0].withClient { try await $0.peers() }.count == 2
+                            try await cluster[0].withClient { try await $0.peers() }.connected.count == 2
                         }
                     }
                 }

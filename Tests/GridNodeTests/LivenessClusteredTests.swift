@@ -7,6 +7,7 @@ import GridCrypto
 import GridStore
 import GridTestKit
 import GridWire
+import GridClient
 import Testing
 
 /// Liveness between real nodes on loopback, with short ping settings.
@@ -22,8 +23,8 @@ import Testing
         try await withTestCluster([TestNodeSpec(skills: ["echo"], configure: Self.fast), TestNodeSpec(skills: ["sha256"], configure: Self.fast)]) {
             cluster in
             try await cluster.waitUntilMeshed()
-            try await poll("an RTT sample") { try await cluster[0].withClient { try await $0.peers() }.first?.rttMs != nil }
-            let peer = try #require(try await cluster[0].withClient { try await $0.peers() }.first)
+            try await poll("an RTT sample") { try await cluster[0].withClient { try await $0.peers() }.connected.first?.rttMs != nil }
+            let peer = try #require(try await cluster[0].withClient { try await $0.peers() }.connected.first)
             #expect(peer.state == "alive")
             #expect(peer.lastSeen >= peer.connectedAtMs)
         }
@@ -35,9 +36,9 @@ import Testing
                 // The raw peer never answers a ping.
                 let connected = ContinuousClock.now
                 try await poll("the silent peer to be suspect") {
-                    try await cluster[0].withClient { try await $0.peers() }.first?.state == "suspect"
+                    try await cluster[0].withClient { try await $0.peers() }.connected.first?.state == "suspect"
                 }
-                try await poll("the silent peer to be dropped") { try await cluster[0].withClient { try await $0.peers() }.isEmpty }
+                try await poll("the silent peer to be dropped") { try await cluster[0].withClient { try await $0.peers() }.connected.isEmpty }
                 // 2 missed pings (≥ 100 ms) plus 300 ms of suspicion: never before 400 ms.
                 #expect(connected.duration(to: .now) >= .milliseconds(400))
                 while let frame = try? await peer.next() { _ = frame }  // the node closed the connection
@@ -71,6 +72,50 @@ import Testing
                 }
             }
             #expect("\(error.map { "\($0)" } ?? "")".contains("banned"))
+        }
+    }
+}
+
+/// Peers joining, leaving and refusing each other, on real nodes.
+@Suite struct PeerLifecycleClusteredTests {
+    @Test func aStoppedNodeIsDroppedFromTheRegistryAndShownAsDead() async throws {
+        try await withTestCluster([TestNodeSpec(skills: ["echo"], configure: LivenessClusteredTests.fast),
+                                   TestNodeSpec(skills: ["sha256"], configure: LivenessClusteredTests.fast)]) { cluster in
+            try await cluster.waitUntilMeshed()
+            let stopped = ContinuousClock.now
+            await cluster.stop(1)  // abruptly: no goodbye
+            try await poll("node 0 to drop node 1") { try await cluster[0].withClient { try await $0.peers() }.connected.isEmpty }
+            // The documented bound: at most ping interval × missed pings + suspicion timeout (400 ms here);
+            // a closed socket is noticed sooner.
+            #expect(stopped.duration(to: .now) < .seconds(5))
+            let peers = try await cluster[0].withClient { try await $0.peers() }
+            #expect(peers.map(\.state) == ["dead"])
+            // Its skills left the registry: sha256 has no provider now.
+            let error = await #expect(throws: RPCError.self) {
+                try await cluster[0].withClient { try await $0.submit(SubmitParams(skill: "sha256", input: "x", wait: true)) }
+            }
+            #expect(error?.data?.reason == "no_provider")
+        }
+    }
+
+    @Test func aNodePresentingAnotherKeyThanThePinnedOneIsRefused() async throws {
+        try await withTestCluster([TestNodeSpec(skills: ["echo"], bootstrapFrom: []), TestNodeSpec(skills: ["sha256"], bootstrapFrom: [])]) {
+            cluster in
+            let wrongKey = SigningIdentity().nodeID
+            _ = try await cluster[0].withClient {
+                try await $0.addPeer(PeerAddParams(address: cluster[1].address.description, nodeId: wrongKey.hex))
+            }
+            try await poll("the refusal to be logged") { cluster.logs.text.contains("not the pinned key \(wrongKey.hex)") }
+            #expect(try await cluster[0].withClient { try await $0.peers() }.connected.isEmpty)
+        }
+    }
+
+    @Test func nodesOfDifferentNetworksRefuseEachOther() async throws {
+        try await withTestCluster([TestNodeSpec(skills: ["echo"]), TestNodeSpec(skills: ["sha256"], configure: { $0.networkID = "lab" })]) {
+            cluster in
+            try await poll("the refusal to be logged") { cluster.logs.text.contains("nodes of different networks never connect") }
+            #expect(try await cluster[0].withClient { try await $0.peers() }.connected.isEmpty)
+            #expect(try await cluster[1].withClient { try await $0.peers() }.connected.isEmpty)
         }
     }
 }

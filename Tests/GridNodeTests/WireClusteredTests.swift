@@ -186,7 +186,7 @@ import Testing
         try await withTestCluster([TestNodeSpec(skills: ["echo"]), TestNodeSpec(skills: ["sha256"])]) { cluster in
             try await cluster.waitUntilMeshed()
             await cluster[1].stopGracefully()
-            try await poll("node 0 to drop node 1") { try await cluster[0].withClient { try await $0.peers() }.isEmpty }
+            try await poll("node 0 to drop node 1") { try await cluster[0].withClient { try await $0.peers() }.connected.isEmpty }
             #expect(cluster.logs.text.contains("peer said goodbye"))
         }
     }
@@ -197,7 +197,7 @@ import Testing
                 // The raw peer offers `sleep`, accepts the task, and never answers.
                 try await executor.send(executor.sealed(Grid_V1_SkillAnnouncement.with { $0.skills = ["sleep"]; $0.capacity = 1 }))
                 try await poll("the node to learn the raw peer's skill") {
-                    try await cluster[0].withClient { try await $0.peers() }.first?.skills == ["sleep"]
+                    try await cluster[0].withClient { try await $0.peers() }.connected.first?.skills == ["sleep"]
                 }
                 let submission = Task {
                     try await cluster[0].withClient { try await $0.submit(SubmitParams(skill: "sleep", input: "1", wait: true, timeoutMs: 300)) }

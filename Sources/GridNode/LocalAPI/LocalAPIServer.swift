@@ -17,7 +17,9 @@ enum LocalAPIServer {
     /// sun_path holds 108 bytes with its terminating NUL.
     static let maxSocketPathBytes = 107
 
-    static func bind(at path: String) async throws(GridError) -> NIOAsyncChannel<Connection, Never> {
+    /// Listens on `path`. Accepted connections come out as plain channels with their codecs in
+    /// place and reading off; ``accept(_:)`` wraps each one where it will be consumed.
+    static func bind(at path: String) async throws(GridError) -> NIOAsyncChannel<any Channel, Never> {
         guard path.utf8.count <= maxSocketPathBytes else {
             throw GridError(
                 .listenFailed,
@@ -25,11 +27,12 @@ enum LocalAPIServer {
         }
         do {
             let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .childChannelOption(.autoRead, value: false)
                 .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true) { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineFrameDecoder()))
                         try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(LineFrameEncoder()))
-                        return try Connection(wrappingChannelSynchronously: channel)
+                        return channel
                     }
                 }
             guard chmod(path, 0o600) == 0 else {
@@ -41,6 +44,15 @@ enum LocalAPIServer {
         } catch {
             throw GridError(.listenFailed, "cannot open the local API socket \(path): \(error)")
         }
+    }
+
+    /// Wraps an accepted connection for async use, then starts reading from it.
+    static func accept(_ channel: any Channel) async throws -> Connection {
+        try await channel.eventLoop.submit {
+            let wrapped = try Connection(wrappingChannelSynchronously: channel)
+            try channel.syncOptions?.setOption(.autoRead, value: true)
+            return wrapped
+        }.get()
     }
 
     /// Answers requests on one connection in order, until the client closes it.

@@ -16,6 +16,8 @@ struct PeerDialer {
     /// One attempt, for a peer learned from peer exchange: a failure is counted, not retried here.
     func dialOnce() async {
         guard await node.peers.connectedPeer(matching: entry) == nil else { return }
+        await node.peers.dialStarted(entry.address.description, expecting: entry.publicKey)
+        defer { Task { [node, entry] in await node.peers.dialEnded(entry.address.description) } }
         do {
             let channel = try await PeerTransport.dial(
                 entry.address, connectTimeout: .milliseconds(node.settings.connectTimeoutMs), maxFrameBytes: node.settings.maxFrameBytes)
@@ -40,6 +42,7 @@ struct PeerDialer {
                 continue
             }
             let outcome: PeerConnection.Outcome
+            await node.peers.dialStarted(entry.address.description, expecting: entry.publicKey)
             do {
                 let channel = try await PeerTransport.dial(
                     entry.address, connectTimeout: .milliseconds(settings.connectTimeoutMs), maxFrameBytes: settings.maxFrameBytes)
@@ -49,6 +52,7 @@ struct PeerDialer {
                 let level: Logger.Level = failures == 0 ? .info : .debug
                 logger.log(level: level, "bootstrap peer \(entry.address) unreachable: \(error); retrying with backoff")
             }
+            await node.peers.dialEnded(entry.address.description)
             switch outcome {
             case .handshakeFailed(.selfConnection):
                 logger.info("bootstrap entry \(entry.address) is this node itself; not dialling it again")

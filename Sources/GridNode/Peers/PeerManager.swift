@@ -15,6 +15,12 @@ actor PeerManager {
     /// Rule breaks per peer (kept after it disconnects): bad signatures, replays, rate, decryption.
     private var misbehaviour: [NodeID: Int] = [:]
     private var pendingHandshakes = 0
+    /// Dials in progress, by address, with the key expected there if any.
+    private var connecting: [String: NodeID?] = [:]
+    /// Peers that died or left, newest last: shown as "dead" for a while, at most `maxRemembered`.
+    private var departed: [(view: PeerView, atMs: Int64)] = []
+    static let maxRemembered = 64
+    static let rememberForMs: Int64 = 600_000
     /// Inbound connections still in their handshake, per remote IP.
     private var pendingByIP: [String: Int] = [:]
     private let limits: ConnectionLimits
@@ -90,23 +96,39 @@ actor PeerManager {
     }
 
     /// Adds an authenticated session. When both nodes dialled each other, both keep the connection
-    /// dialled by the node with the smaller ID, so the two sides always agree without talking.
+    /// dialled by the node with the smaller ID; when one node dialled twice, both keep the newer
+    /// connection (a redial means the dialler believes the old one dead). Either way the two sides
+    /// agree without talking.
     func register(_ session: PeerSession) -> Registration {
         guard let existing = sessions[session.peer] else {
             sessions[session.peer] = session
             liveness[session.peer] = (LivenessMachine(settings: livenessSettings, now: .now), WallClock.nowMs())
             return .accepted(replaced: nil)
         }
-        guard session.dialer(localNode: localNode) < existing.dialer(localNode: localNode) else {
+        let (newDialer, oldDialer) = (session.dialer(localNode: localNode), existing.dialer(localNode: localNode))
+        guard newDialer == oldDialer || newDialer < oldDialer else {
             return .duplicate
         }
         sessions[session.peer] = session
         return .accepted(replaced: existing)
     }
 
+    func dialStarted(_ address: String, expecting key: NodeID?) {
+        connecting[address] = key
+    }
+
+    func dialEnded(_ address: String) {
+        connecting[address] = nil
+    }
+
     /// Removes a closed session. True when it was the peer's current one: the peer is gone.
     func unregister(_ session: PeerSession) -> Bool {
         guard sessions[session.peer]?.id == session.id else { return false }
+        if var last = view(of: session) {
+            last.state = "dead"
+            departed.append((last, WallClock.nowMs()))
+            if departed.count > Self.maxRemembered { departed.removeFirst(departed.count - Self.maxRemembered) }
+        }
         sessions[session.peer] = nil
         registry.remove(session.peer)
         records[session.peer] = nil
@@ -185,15 +207,31 @@ actor PeerManager {
 
     var peerCount: Int { sessions.count }
 
+    /// Connected peers (alive or suspect), then dials in progress (connecting), then peers that
+    /// died or left in the last 10 minutes (dead).
     func views() -> [PeerView] {
-        sessions.values.sorted { $0.peer < $1.peer }.map { session in
-            let health = liveness[session.peer]
-            return PeerView(
-                nodeId: session.peer.hex, address: session.remoteAddress, listenAddress: session.listenAddress,
-                direction: session.direction.rawValue, skills: registry.skills(of: session.peer).map(\.name).sorted(),
-                connectedAtMs: session.connectedAtMs, misbehaviour: misbehaviour[session.peer] ?? 0,
-                state: health?.machine.stateName ?? "alive", rttMs: health?.machine.rtt.map { Double($0.nanoseconds) / 1e6 },
-                lastSeen: health?.lastSeenMs ?? session.connectedAtMs)
+        let connected = sessions.values.sorted { $0.peer < $1.peer }.compactMap(view(of:))
+        let dialling = connecting.filter { address, key in
+            key.map { sessions[$0] == nil } ?? !sessions.values.contains { $0.listenAddress == address || $0.remoteAddress == address }
+        }.sorted { $0.key < $1.key }.map { address, key in
+            PeerView(
+                nodeId: key?.hex ?? "", address: address, listenAddress: address, direction: "outbound", skills: [], connectedAtMs: 0,
+                state: "connecting", lastSeen: 0)
         }
+        let now = WallClock.nowMs()
+        var seen = Set(connected.map(\.nodeId))
+        let dead = departed.reversed().filter { now - $0.atMs <= Self.rememberForMs && seen.insert($0.view.nodeId).inserted }.map(\.view)
+        return connected + dialling + dead
+    }
+
+    private func view(of session: PeerSession) -> PeerView? {
+        guard sessions[session.peer]?.id == session.id else { return nil }
+        let health = liveness[session.peer]
+        return PeerView(
+            nodeId: session.peer.hex, address: session.remoteAddress, listenAddress: session.listenAddress,
+            direction: session.direction.rawValue, skills: registry.skills(of: session.peer).map(\.name).sorted(),
+            connectedAtMs: session.connectedAtMs, misbehaviour: misbehaviour[session.peer] ?? 0,
+            state: health?.machine.stateName ?? "alive", rttMs: health?.machine.rtt.map { Double($0.nanoseconds) / 1e6 },
+            lastSeen: health?.lastSeenMs ?? session.connectedAtMs)
     }
 }

@@ -11,25 +11,45 @@ typealias PeerChannel = NIOAsyncChannel<ByteBuffer, OutboundFrame>
 enum PeerTransport {
     static func configure(_ channel: any Channel, maxFrameBytes: Int) -> EventLoopFuture<PeerChannel> {
         channel.eventLoop.makeCompletedFuture {
-            let pipeline = channel.pipeline.syncOperations
-            try pipeline.addHandler(ByteToMessageHandler(RawFrameDecoder(maxFrameBytes: maxFrameBytes)))
-            try pipeline.addHandler(SecureFrameWriter(maxFrameBytes: maxFrameBytes))
+            try addCodecs(channel, maxFrameBytes: maxFrameBytes)
             return try PeerChannel(wrappingChannelSynchronously: channel)
         }
     }
 
-    static func listen(on address: HostPort, maxFrameBytes: Int) async throws(GridError) -> NIOAsyncChannel<PeerChannel, Never> {
+    private static func addCodecs(_ channel: any Channel, maxFrameBytes: Int) throws {
+        let pipeline = channel.pipeline.syncOperations
+        try pipeline.addHandler(ByteToMessageHandler(RawFrameDecoder(maxFrameBytes: maxFrameBytes)))
+        try pipeline.addHandler(SecureFrameWriter(maxFrameBytes: maxFrameBytes))
+    }
+
+    /// Listens on `address`. Accepted connections come out as plain channels with their codecs in
+    /// place and reading off; ``accept(_:)`` wraps each one where it will be consumed. (A wrapped
+    /// channel dropped unconsumed — one accepted while the node stops — would trap inside NIO.)
+    static func listen(on address: HostPort, maxFrameBytes: Int) async throws(GridError) -> NIOAsyncChannel<any Channel, Never> {
         do {
             return try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .serverChannelOption(.backlog, value: 256)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                .childChannelOption(.autoRead, value: false)
                 .bind(host: address.host, port: address.port) { channel in
-                    configure(channel, maxFrameBytes: maxFrameBytes)
+                    channel.eventLoop.makeCompletedFuture {
+                        try addCodecs(channel, maxFrameBytes: maxFrameBytes)
+                        return channel
+                    }
                 }
         } catch {
             throw GridError(.listenFailed, "cannot listen on \(address): \(error); is another node using that port? choose another with --listen")
         }
+    }
+
+    /// Wraps an accepted connection for async use, then starts reading from it.
+    static func accept(_ channel: any Channel) async throws -> PeerChannel {
+        try await channel.eventLoop.submit {
+            let wrapped = try PeerChannel(wrappingChannelSynchronously: channel)
+            try channel.syncOptions?.setOption(.autoRead, value: true)
+            return wrapped
+        }.get()
     }
 
     static func dial(_ address: HostPort, connectTimeout: Duration, maxFrameBytes: Int) async throws -> PeerChannel {
