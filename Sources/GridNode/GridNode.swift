@@ -43,7 +43,15 @@ public final class GridNode: Service, Sendable {
     /// The bootstrap entries, then the most recently seen peers of the address book (pinned to the
     /// keys they proved), up to `targetOutboundConnections`; banned peers never.
     private func dialTargets(_ database: GridDatabase) -> [BootstrapPeer] {
-        let known = (try? database.knownPeers()) ?? []
+        for entry in bootstrap {
+            if let key = entry.publicKey {
+                try? database.pinPeer(key, addresses: [entry.address.description], atMs: WallClock.nowMs())
+            }
+        }
+        // Peers that answered recently and have not been failing first.
+        let known = ((try? database.knownPeers()) ?? []).sorted {
+            ($0.consecutiveFailures, -$0.lastSeenMs) < ($1.consecutiveFailures, -$1.lastSeenMs)
+        }
         let banned = Set(known.filter(\.isBanned).map(\.nodeId))
         var targets = bootstrap.filter { $0.publicKey.map { !banned.contains($0.hex) } ?? true }
         let bootstrapAddresses = Set(bootstrap.map(\.address.description))

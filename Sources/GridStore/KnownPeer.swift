@@ -67,7 +67,7 @@ extension GridDatabase {
         }
     }
 
-    /// Bans `peer`: it is never dialled or accepted until unbanned.
+    /// Bans `peer`: it is never dialled or accepted again.
     public func banPeer(_ peer: NodeID, reason: String, atMs now: Int64) throws(GridError) {
         try write("ban peer \(peer.short)") { db in
             var row = try KnownPeer.fetchOne(db, key: peer.hex)

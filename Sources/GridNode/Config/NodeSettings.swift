@@ -50,7 +50,8 @@ public struct NodeSettings: Sendable, Equatable, Codable {
     public var maxConnectionsPerIP = 16
     /// Above this many connections the least useful (never pinned or bootstrap peers) are closed. Default 96.
     public var connectionHighWatermark = 96
-    /// Peers from the address book dialled at start, most recently seen first. Default 8.
+    /// Outbound connections this node seeks: address-book peers dialled at start (those failing
+    /// least and seen most recently first), and peers learned by exchange while below it. Default 8.
     public var targetOutboundConnections = 8
     /// How often each peer is asked for the peers it knows (peer exchange), in ms. Default 30000.
     public var peerExchangeIntervalMs = 30_000

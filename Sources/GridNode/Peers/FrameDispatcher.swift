@@ -46,6 +46,7 @@ struct FrameDispatcher {
             return false
         case .error(let error):
             logger.warning("peer closed the connection: \(error.message)")
+            if error.code == .banned { await node.peers.peerBannedUs(session.peer) }
             return false
         case .hello, .helloProof:
             await drop(.unexpected, "a handshake frame after the handshake; closing the connection")

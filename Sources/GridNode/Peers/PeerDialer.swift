@@ -62,6 +62,10 @@ struct PeerDialer {
                 return
             case .closed, .duplicate:
                 failures = 0
+                if let peer = await node.peers.connectedPeer(matching: entry) ?? entry.publicKey, await node.peers.hasBannedUs(peer) {
+                    logger.warning("\(entry.address) has banned this node; not dialling it again until restart")
+                    return
+                }
             case .handshakeFailed:
                 failures += 1
                 if let key = entry.publicKey { _ = try? node.database.peerDialFailed(key) }

@@ -110,6 +110,7 @@ actor PeerManager {
             return .duplicate
         }
         sessions[session.peer] = session
+        liveness[session.peer] = (LivenessMachine(settings: livenessSettings, now: .now), WallClock.nowMs())  // a new connection starts afresh
         return .accepted(replaced: existing)
     }
 
@@ -184,6 +185,17 @@ actor PeerManager {
         try? await session.send(.error(code, message))
         session.channel.close(promise: nil)
         return true
+    }
+
+    /// Peers that told this node it is banned there: not dialled again while this node runs.
+    private var bannedBy: Set<NodeID> = []
+
+    func peerBannedUs(_ peer: NodeID) {
+        bannedBy.insert(peer)
+    }
+
+    func hasBannedUs(_ peer: NodeID) -> Bool {
+        bannedBy.contains(peer)
     }
 
     func misbehaved(_ peer: NodeID) {
