@@ -48,11 +48,7 @@ enum LocalAPIServer {
 
     /// Wraps an accepted connection for async use, then starts reading from it.
     static func accept(_ channel: any Channel) async throws -> Connection {
-        try await channel.eventLoop.submit {
-            let wrapped = try Connection(wrappingChannelSynchronously: channel)
-            try channel.syncOptions?.setOption(.autoRead, value: true)
-            return wrapped
-        }.get()
+        try await wrapAccepted(channel, as: Connection.self)
     }
 
     /// Answers requests on one connection in order, until the client closes it.

@@ -45,11 +45,7 @@ enum PeerTransport {
 
     /// Wraps an accepted connection for async use, then starts reading from it.
     static func accept(_ channel: any Channel) async throws -> PeerChannel {
-        try await channel.eventLoop.submit {
-            let wrapped = try PeerChannel(wrappingChannelSynchronously: channel)
-            try channel.syncOptions?.setOption(.autoRead, value: true)
-            return wrapped
-        }.get()
+        try await wrapAccepted(channel, as: PeerChannel.self)
     }
 
     static func dial(_ address: HostPort, connectTimeout: Duration, maxFrameBytes: Int) async throws -> PeerChannel {
