@@ -18,6 +18,22 @@ public enum ChaCha20Poly1305 {
         return out
     }
 
+    /// `plaintext` encrypted into `output`, which must be `tagByteCount` bytes longer: the
+    /// ciphertext first, then the tag. The send path seals straight into its outbound buffer.
+    public static func seal(
+        _ plaintext: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer,
+        key: [UInt8], nonce: UnsafeRawBufferPointer, associatedData: UnsafeRawBufferPointer
+    ) {
+        Sodium.ensureInitialized()
+        precondition(key.count == keyByteCount && nonce.count == nonceByteCount, "callers pass fixed sizes")
+        precondition(output.count == plaintext.count + tagByteCount, "room for the ciphertext and the tag")
+        let out = output.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        _ = crypto_aead_chacha20poly1305_ietf_encrypt_detached(
+            out, out + plaintext.count, nil, plaintext.baseAddress?.assumingMemoryBound(to: UInt8.self), UInt64(plaintext.count),
+            associatedData.baseAddress?.assumingMemoryBound(to: UInt8.self), UInt64(associatedData.count), nil,
+            nonce.baseAddress!.assumingMemoryBound(to: UInt8.self), key)
+    }
+
     /// The plaintext, or nil when the ciphertext, tag or associated data were altered, or the
     /// key or nonce are not the ones it was sealed with.
     public static func open(_ ciphertext: [UInt8], key: [UInt8], nonce: [UInt8], associatedData: [UInt8]) -> [UInt8]? {

@@ -8,6 +8,14 @@ public enum SecureRandom {
         randombytes_buf(&bytes, count)
         return bytes
     }
+
+    /// Fills `buffer` with unpredictable bytes: one system call however large it is, so callers
+    /// that need many small values (envelope nonces) draw them from one larger fill.
+    public static func fill(_ buffer: UnsafeMutableRawBufferPointer) {
+        Sodium.ensureInitialized()
+        guard let base = buffer.baseAddress else { return }
+        randombytes_buf(base, buffer.count)
+    }
 }
 
 /// A `RandomNumberGenerator` backed by libsodium, for the shell (tests inject a seeded one).

@@ -50,6 +50,15 @@ public final class SigningIdentity: @unchecked Sendable {
         _ = crypto_sign_detached(&signature, nil, message, UInt64(message.count), secretKey)
         return signature
     }
+
+    /// Writes the 64-byte detached signature of `message` into `signature`, which must be exactly
+    /// ``signatureByteCount`` bytes: the send path signs straight into the envelope's field.
+    public func sign(_ message: UnsafeRawBufferPointer, into signature: UnsafeMutableRawBufferPointer) {
+        precondition(signature.count == Self.signatureByteCount, "a signature is 64 bytes")
+        _ = crypto_sign_detached(
+            signature.baseAddress!.assumingMemoryBound(to: UInt8.self), nil,
+            message.baseAddress?.assumingMemoryBound(to: UInt8.self), UInt64(message.count), secretKey)
+    }
 }
 
 extension GridError.Code {

@@ -17,6 +17,7 @@ final class NodeContext: Sendable {
     let executor: LocalExecutor
     let claims: ClaimGuard
     let discovery: Discovery
+    let sealer: EnvelopeSealer
 
     init(identity: SigningIdentity, settings: NodeSettings, database: GridDatabase, logger: Logger) {
         self.identity = identity
@@ -24,6 +25,7 @@ final class NodeContext: Sendable {
         self.database = database
         self.logger = logger
         localSkills = settings.skillIDs
+        sealer = EnvelopeSealer(identity: identity)
         peers = PeerManager(localNode: identity.nodeID, liveness: settings.liveness, limits: settings.connectionLimits)
         claims = ClaimGuard(settings: settings, startedAtMs: UInt64(WallClock.nowMs()))
         discovery = Discovery(
@@ -35,16 +37,9 @@ final class NodeContext: Sendable {
 
     var nodeID: NodeID { identity.nodeID }
 
-    /// Signs `message` as this node and wraps it in a frame.
-    func sealed<M: WireMessage>(_ message: M) throws -> Grid_V1_Frame {
-        let envelope = try envelope(message)
-        return .with { $0.envelope = envelope }
-    }
-
-    /// Signs `message` as this node.
-    func envelope<M: WireMessage>(_ message: M) throws -> Grid_V1_SignedEnvelope {
-        try Grid_V1_SignedEnvelope.seal(
-            message, by: identity, timestampMs: UInt64(WallClock.nowMs()), nonce: SecureRandom.bytes(EnvelopeSigning.nonceByteCount))
+    /// Signs `message` as this node, encoded as a frame for `PeerSession.send`.
+    func sealed<M: WireMessage>(_ message: M) throws -> SealedClaim {
+        try sealer.claim(message)
     }
 }
 

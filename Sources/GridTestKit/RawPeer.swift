@@ -28,12 +28,12 @@ public final class RawPeerConnection {
 
     /// Sends `frame` encrypted, as a real node would.
     public func send(_ frame: Grid_V1_Frame) async throws {
-        try await sendRaw(sendCipher.seal(frame, maxFrameBytes: 64 << 20))
+        try await outbound.write(sendCipher.seal(frame, maxFrameBytes: 64 << 20))
     }
 
     /// Encrypts `frame` without sending it (to send later, twice, or out of order).
     public func seal(_ frame: Grid_V1_Frame) throws -> [UInt8] {
-        try sendCipher.seal(frame, maxFrameBytes: 64 << 20)
+        Array(try sendCipher.seal(frame, maxFrameBytes: 64 << 20).readableBytesView)
     }
 
     /// Writes `bytes` to the connection as they are.

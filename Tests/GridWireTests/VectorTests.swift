@@ -288,7 +288,7 @@ enum VectorCatalog {
         let encrypted = plaintexts.enumerated().map { counter, frame in
             HandshakeVector.EncryptedFrame(
                 counter: UInt64(counter), plaintext_frame_body: Hex.encode(try! frame.serializedBytes() as [UInt8]),
-                bytes: Hex.encode(try! cipher.seal(frame, maxFrameBytes: 1 << 20)))
+                bytes: Hex.encode(Array(try! cipher.seal(frame, maxFrameBytes: 1 << 20).readableBytesView)))
         }
         return named("handshake.json", HandshakeVector(
             description: "The requester dials the executor on network main; both prove their keys and derive the channel keys",

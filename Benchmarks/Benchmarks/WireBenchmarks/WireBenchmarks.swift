@@ -36,10 +36,6 @@ private func nanoseconds() -> UInt64 {
     return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
 }
 
-/// Envelope timestamps, as NodeContext stamps them (ms since the epoch, wall clock).
-@inline(__always)
-private func nowMs() -> UInt64 { UInt64(Date().timeIntervalSince1970 * 1000) }
-
 // The seven payload types, each built as a node builds it. Sizes are the small, common cases.
 
 private func makeSkillAnnouncement() -> Grid_V1_SkillAnnouncement {
@@ -109,19 +105,15 @@ private func makeTrustReport() -> Grid_V1_TrustReport {
 
 // MARK: - The two paths
 
-/// The send path, as a node runs it (NodeContext.sealed + SecureFrameWriter): build the message,
-/// sign it into an envelope (fresh nonce, wall-clock timestamp), wrap it in a Frame, serialize and
-/// encrypt it with the connection's cipher, and copy it into the ByteBuffer handed to the channel.
+/// The send path, as a node runs it (NodeContext.sealed → EnvelopeSealer.claim, then
+/// SecureFrameWriter): build the message, serialize it, sign it (pooled nonce, wall-clock
+/// timestamp) into the encoded Frame, and encrypt that into the ByteBuffer handed to the channel.
 @inline(__always)
 private func send<M: WireMessage>(
-    _ make: () -> M, by identity: SigningIdentity, cipher: inout FrameCipher
+    _ make: () -> M, by sealer: EnvelopeSealer, cipher: inout FrameCipher
 ) throws -> ByteBuffer {
-    let envelope = try Grid_V1_SignedEnvelope.seal(
-        make(), by: identity, timestampMs: nowMs(), nonce: SecureRandom.bytes(EnvelopeSigning.nonceByteCount))
-    var frame = Grid_V1_Frame()
-    frame.envelope = envelope
-    let bytes = try cipher.seal(frame, maxFrameBytes: maxFrameBytes)
-    return allocator.buffer(bytes: bytes)
+    let claim = try sealer.claim(make())
+    return try cipher.seal(claim, maxFrameBytes: maxFrameBytes, allocator: allocator)
 }
 
 /// The receive path, as a node runs it (RawFrameDecoder, PeerConnection, FrameDispatcher): cut the
@@ -141,9 +133,9 @@ private func receive<M: WireMessage>(
 }
 
 /// One sealed frame, as it arrives: encrypted under `sessionKey` at counter 0.
-private func inboundFrame<M: WireMessage>(_ make: () -> M, by identity: SigningIdentity) -> ByteBuffer {
+private func inboundFrame<M: WireMessage>(_ make: () -> M, by sealer: EnvelopeSealer) -> ByteBuffer {
     var cipher = FrameCipher(key: sessionKey)
-    return try! send(make, by: identity, cipher: &cipher)
+    return try! send(make, by: sealer, cipher: &cipher)
 }
 
 // MARK: - Handshake
@@ -214,10 +206,10 @@ let benchmarks: @Sendable () -> Void = {
 
     let identity = SigningIdentity()
     let author = identity.nodeID
+    let sealer = EnvelopeSealer(identity: identity)
 
     // The baseline: bare Ed25519 over exactly as many bytes as a small TaskRequest's envelope signs.
-    let probe = try! Grid_V1_SignedEnvelope.seal(
-        makeTaskRequest(), by: identity, timestampMs: nowMs(), nonce: SecureRandom.bytes(EnvelopeSigning.nonceByteCount))
+    let probe = try! sealer.envelope(makeTaskRequest())
     let signedByteCount = try! probe.signedBytes().count
     let message = (0..<signedByteCount).map { UInt8(truncatingIfNeeded: $0 &* 13) }
     let signature = identity.sign(message)
@@ -238,13 +230,13 @@ let benchmarks: @Sendable () -> Void = {
         var sendCipher = FrameCipher(key: sessionKey)
         Benchmark("encode+sign \(name)", configuration: perOperation) { benchmark in
             for _ in benchmark.scaledIterations {
-                blackHole(try send(make, by: identity, cipher: &sendCipher))
+                blackHole(try send(make, by: sealer, cipher: &sendCipher))
             }
         }
         // The receiver's counter must match the frame's. Each operation opens the same frame
         // (sealed at counter 0) with a FrameCipher made for it: the cipher is a struct holding the
         // key array, so making one is a retain, measured below as "FrameCipher init (harness)".
-        let inbound = inboundFrame(make, by: identity)
+        let inbound = inboundFrame(make, by: sealer)
         Benchmark("decode+verify \(name)", configuration: perOperation) { benchmark in
             for _ in benchmark.scaledIterations {
                 var receiveCipher = FrameCipher(key: sessionKey)
@@ -258,8 +250,7 @@ let benchmarks: @Sendable () -> Void = {
     // them; interleaved, both sides of the ratio see the same machine. The bare operation signs or
     // verifies as many bytes as this type's envelope signs.
     func paired<M: WireMessage>(_ name: String, _ make: @escaping () -> M) {
-        let envelope = try! Grid_V1_SignedEnvelope.seal(
-            make(), by: identity, timestampMs: nowMs(), nonce: SecureRandom.bytes(EnvelopeSigning.nonceByteCount))
+        let envelope = try! sealer.envelope(make())
         let bytes = try! envelope.signedBytes().map { $0 ^ 0x55 }
         let bytesSignature = identity.sign(bytes)
         let bare = BenchmarkMetric.custom("bare (ns)")
@@ -282,15 +273,15 @@ let benchmarks: @Sendable () -> Void = {
             t[0] = nanoseconds()
             blackHole(identity.sign(bytes))
             t[1] = nanoseconds()
-            blackHole(try send(make, by: identity, cipher: &sendCipher))
+            blackHole(try send(make, by: sealer, cipher: &sendCipher))
             t[2] = nanoseconds()
-            blackHole(try send(make, by: identity, cipher: &sendCipher))
+            blackHole(try send(make, by: sealer, cipher: &sendCipher))
             t[3] = nanoseconds()
             blackHole(identity.sign(bytes))
             t[4] = nanoseconds()
             record(benchmark, t)
         }
-        let inbound = inboundFrame(make, by: identity)
+        let inbound = inboundFrame(make, by: sealer)
         Benchmark("paired \(name): verify (\(bytes.count) bytes) vs decode+verify", configuration: configuration) { benchmark in
             var t = [UInt64](repeating: 0, count: 5)
             t[0] = nanoseconds()
@@ -344,7 +335,7 @@ let benchmarks: @Sendable () -> Void = {
             ping.nonce = UInt64(index) &* 0x9E37_79B9_7F4A_7C15
             var frame = Grid_V1_Frame()
             frame.ping = ping
-            blackHole(allocator.buffer(bytes: try pingCipher.seal(frame, maxFrameBytes: maxFrameBytes)))
+            blackHole(try pingCipher.seal(frame, maxFrameBytes: maxFrameBytes, allocator: allocator))
         }
     }
     let inboundPing: ByteBuffer = {
@@ -353,7 +344,7 @@ let benchmarks: @Sendable () -> Void = {
         var frame = Grid_V1_Frame()
         frame.ping = ping
         var cipher = FrameCipher(key: sessionKey)
-        return allocator.buffer(bytes: try! cipher.seal(frame, maxFrameBytes: maxFrameBytes))
+        return try! cipher.seal(frame, maxFrameBytes: maxFrameBytes, allocator: allocator)
     }()
     Benchmark("decrypt+decode Ping", configuration: perThousand) { benchmark in
         for _ in benchmark.scaledIterations {
@@ -373,25 +364,23 @@ let benchmarks: @Sendable () -> Void = {
             blackHole(bytes)
         }
     }
-    Benchmark("stage TaskRequest: envelope seal (serialize+sign)", configuration: perOperation) { benchmark in
+    Benchmark("stage TaskRequest: claim (serialize+sign+encode)", configuration: perOperation) { benchmark in
         for _ in benchmark.scaledIterations {
-            blackHole(
-                try Grid_V1_SignedEnvelope.seal(
-                    makeTaskRequest(), by: identity, timestampMs: nowMs(),
-                    nonce: SecureRandom.bytes(EnvelopeSigning.nonceByteCount)))
+            blackHole(try sealer.claim(makeTaskRequest()))
         }
     }
     var envelopeFrame = Grid_V1_Frame()
     envelopeFrame.envelope = probe
+    let probeClaim = try! sealer.claim(makeTaskRequest())
     var stageCipher = FrameCipher(key: sessionKey)
-    Benchmark("stage TaskRequest: frame serialize+encrypt", configuration: perThousand) { benchmark in
+    Benchmark("stage TaskRequest: claim encrypt", configuration: perThousand) { benchmark in
         for _ in benchmark.scaledIterations {
-            blackHole(allocator.buffer(bytes: try stageCipher.seal(envelopeFrame, maxFrameBytes: maxFrameBytes)))
+            blackHole(try stageCipher.seal(probeClaim, maxFrameBytes: maxFrameBytes, allocator: allocator))
         }
     }
     let inboundProbe: ByteBuffer = {
         var cipher = FrameCipher(key: sessionKey)
-        return allocator.buffer(bytes: try! cipher.seal(envelopeFrame, maxFrameBytes: maxFrameBytes))
+        return try! cipher.seal(envelopeFrame, maxFrameBytes: maxFrameBytes, allocator: allocator)
     }()
     Benchmark("stage TaskRequest: frame decrypt+parse", configuration: perThousand) { benchmark in
         for _ in benchmark.scaledIterations {
@@ -406,9 +395,10 @@ let benchmarks: @Sendable () -> Void = {
             blackHole(try probe.verify())
         }
     }
-    Benchmark("stage TaskRequest: nonce (SecureRandom 16 bytes)", configuration: perThousand) { benchmark in
+    let nonces = EnvelopeNonces()
+    Benchmark("stage TaskRequest: nonce (EnvelopeNonces, 16 bytes)", configuration: perThousand) { benchmark in
         for _ in benchmark.scaledIterations {
-            blackHole(SecureRandom.bytes(EnvelopeSigning.nonceByteCount))
+            blackHole(nonces.next())
         }
     }
     // Bare ChaCha20-Poly1305 over a plaintext the size of the TaskRequest envelope frame: the

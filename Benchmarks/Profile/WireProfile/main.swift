@@ -30,8 +30,7 @@ let allocator = ByteBufferAllocator()
 let sessionKey: [UInt8] = (0..<32).map { UInt8($0 &* 7 &+ 1) }
 let taskID: [UInt8] = (0..<16).map { UInt8($0 &+ 0xA0) }
 let identity = SigningIdentity()
-
-func nowMs() -> UInt64 { UInt64(Date().timeIntervalSince1970 * 1000) }
+let sealer = EnvelopeSealer(identity: identity)
 
 func makeTaskRequest() -> Grid_V1_TaskRequest {
     var message = Grid_V1_TaskRequest()
@@ -46,11 +45,8 @@ func makeTaskRequest() -> Grid_V1_TaskRequest {
 
 @inline(never)
 func send(cipher: inout FrameCipher) throws -> ByteBuffer {
-    let envelope = try Grid_V1_SignedEnvelope.seal(
-        makeTaskRequest(), by: identity, timestampMs: nowMs(), nonce: SecureRandom.bytes(EnvelopeSigning.nonceByteCount))
-    var frame = Grid_V1_Frame()
-    frame.envelope = envelope
-    return allocator.buffer(bytes: try cipher.seal(frame, maxFrameBytes: maxFrameBytes))
+    let claim = try sealer.claim(makeTaskRequest())
+    return try cipher.seal(claim, maxFrameBytes: maxFrameBytes, allocator: allocator)
 }
 
 @inline(never)
@@ -63,8 +59,7 @@ func receive(_ inbound: ByteBuffer) throws -> Grid_V1_TaskRequest {
     return try envelope.verify().decode(Grid_V1_TaskRequest.self)
 }
 
-let probe = try Grid_V1_SignedEnvelope.seal(
-    makeTaskRequest(), by: identity, timestampMs: nowMs(), nonce: SecureRandom.bytes(EnvelopeSigning.nonceByteCount))
+let probe = try sealer.envelope(makeTaskRequest())
 let message = (0..<(try probe.signedBytes().count)).map { UInt8(truncatingIfNeeded: $0 &* 13) }
 let signature = identity.sign(message)
 var setupCipher = FrameCipher(key: sessionKey)

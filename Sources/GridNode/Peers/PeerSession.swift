@@ -28,6 +28,11 @@ struct PeerSession: Sendable {
         try await outbound.write(.frame(frame))
     }
 
+    /// Sends a claim this node signed (``NodeContext/sealed(_:)``).
+    func send(_ claim: SealedClaim) async throws {
+        try await outbound.write(.claim(claim))
+    }
+
     /// The node that dialled this connection.
     func dialer(localNode: NodeID) -> NodeID {
         direction == .outbound ? localNode : peer

@@ -15,14 +15,16 @@ public enum EnvelopeSigning {
     public static let nonceByteCount = 16
     public static let maxPayloadTypeBytes = 255
 
-    public static func signedBytes(payloadType: String, timestampMs: UInt64, nonce: [UInt8], payload: [UInt8]) -> [UInt8] {
-        let type = Array(payloadType.utf8)
-        precondition(type.count <= maxPayloadTypeBytes && nonce.count == nonceByteCount, "validated by callers")
+    public static func signedBytes(
+        payloadType: String, timestampMs: UInt64, nonce: some Collection<UInt8>, payload: some Collection<UInt8>
+    ) -> [UInt8] {
+        let typeBytes = payloadType.utf8.count
+        precondition(typeBytes <= maxPayloadTypeBytes && nonce.count == nonceByteCount, "validated by callers")
         var out: [UInt8] = []
-        out.reserveCapacity(domain.count + 1 + type.count + 8 + nonce.count + 4 + payload.count)
+        out.reserveCapacity(domain.count + 1 + typeBytes + 8 + nonce.count + 4 + payload.count)
         out += domain
-        out.append(UInt8(type.count))
-        out += type
+        out.append(UInt8(typeBytes))
+        out += payloadType.utf8
         appendBigEndian(timestampMs, to: &out)
         out += nonce
         appendBigEndian(UInt32(payload.count), to: &out)

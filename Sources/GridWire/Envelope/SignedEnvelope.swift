@@ -25,20 +25,33 @@ public struct VerifiedEnvelope: Sendable {
 }
 
 extension Grid_V1_SignedEnvelope {
-    /// Serializes `message`, signs it as `identity`, and wraps both in an envelope.
+    /// Serializes `message`, signs it as `identity`, and wraps both in an envelope. A node seals
+    /// through ``EnvelopeSealer``, which supplies the clock and the nonces.
     public static func seal<M: SwiftProtobuf.Message>(
         _ message: M, by identity: SigningIdentity, timestampMs: UInt64, nonce: [UInt8]
     ) throws -> Grid_V1_SignedEnvelope {
-        let payload: [UInt8] = try message.serializedBytes()
+        try seal(message, by: identity, author: Data(identity.nodeID.bytes), timestampMs: timestampMs, nonce: Data(nonce))
+    }
+
+    /// The send path: the payload is serialized once and signed straight into the envelope.
+    static func seal<M: SwiftProtobuf.Message>(
+        _ message: M, by identity: SigningIdentity, author: Data, timestampMs: UInt64, nonce: Data
+    ) throws -> Grid_V1_SignedEnvelope {
+        precondition(nonce.count == EnvelopeSigning.nonceByteCount, "envelope nonces are 16 bytes")
+        let payload: Data = try message.serializedBytes()
         let signed = EnvelopeSigning.signedBytes(
             payloadType: M.protoMessageName, timestampMs: timestampMs, nonce: nonce, payload: payload)
+        var signature = Data(count: SigningIdentity.signatureByteCount)
+        signed.withUnsafeBytes { signed in
+            signature.withUnsafeMutableBytes { identity.sign(signed, into: $0) }
+        }
         var envelope = Grid_V1_SignedEnvelope()
-        envelope.author = Data(identity.nodeID.bytes)
+        envelope.author = author
         envelope.payloadType = M.protoMessageName
-        envelope.payload = Data(payload)
+        envelope.payload = payload
         envelope.timestampMs = timestampMs
-        envelope.nonce = Data(nonce)
-        envelope.signature = Data(identity.sign(signed))
+        envelope.nonce = nonce
+        envelope.signature = signature
         return envelope
     }
 
@@ -53,7 +66,7 @@ extension Grid_V1_SignedEnvelope {
             throw GridError(.envelopeMalformed, "envelope payload_type must be 1-255 printable ASCII characters")
         }
         return EnvelopeSigning.signedBytes(
-            payloadType: payloadType, timestampMs: timestampMs, nonce: Array(nonce), payload: Array(payload))
+            payloadType: payloadType, timestampMs: timestampMs, nonce: nonce, payload: payload)
     }
 
     /// Checks the author's signature; a missing or wrong one throws ``GridError/Code/badSignature``.

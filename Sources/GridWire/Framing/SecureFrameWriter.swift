@@ -4,6 +4,8 @@ import NIOCore
 /// What a connection's owner writes: frames, and the one switch to encryption.
 public enum OutboundFrame: Sendable {
     case frame(Grid_V1_Frame)
+    /// A claim signed and encoded by ``EnvelopeSealer``; sent only once encrypting.
+    case claim(SealedClaim)
     /// Every frame written after this is encrypted under `key`.
     case startEncrypting(key: [UInt8])
 }
@@ -27,11 +29,22 @@ public final class SecureFrameWriter: ChannelOutboundHandler {
         case .startEncrypting(let key):
             cipher = FrameCipher(key: key)
             promise?.succeed()
+        case .claim(let claim):
+            do {
+                guard cipher != nil else {
+                    throw GridError(.frameMalformed, "a claim was written before the handshake finished; claims travel encrypted only")
+                }
+                let buffer = try cipher!.seal(claim, maxFrameBytes: maxFrameBytes, allocator: context.channel.allocator)
+                context.write(wrapOutboundOut(buffer), promise: promise)
+            } catch {
+                promise?.fail(error)
+            }
         case .frame(let frame):
             do {
-                let bytes = try cipher?.seal(frame, maxFrameBytes: maxFrameBytes)
-                    ?? PlainFrame.encode(frame, maxFrameBytes: maxFrameBytes)
-                context.write(wrapOutboundOut(context.channel.allocator.buffer(bytes: bytes)), promise: promise)
+                let allocator = context.channel.allocator
+                let buffer = try cipher?.seal(frame, maxFrameBytes: maxFrameBytes, allocator: allocator)
+                    ?? allocator.buffer(bytes: PlainFrame.encode(frame, maxFrameBytes: maxFrameBytes))
+                context.write(wrapOutboundOut(buffer), promise: promise)
             } catch {
                 promise?.fail(error)
             }
