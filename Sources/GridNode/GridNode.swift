@@ -200,6 +200,7 @@ public final class GridNode: Service, Sendable {
                 }
             }
             group.addTask { await self.exchangePeers(node) }
+            group.addTask { await RoutingChores.announceSkills(node) }
             for entry in dialTargets(database) {
                 group.addTask { await PeerDialer(entry: entry, node: node, connection: connection).run() }
             }

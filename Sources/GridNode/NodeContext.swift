@@ -18,6 +18,8 @@ final class NodeContext: Sendable {
     let claims: ClaimGuard
     let discovery: Discovery
     let sealer: EnvelopeSealer
+    let reputation: Reputation
+    let router: SkillRouter
 
     init(identity: SigningIdentity, settings: NodeSettings, database: GridDatabase, logger: Logger) {
         self.identity = identity
@@ -26,7 +28,11 @@ final class NodeContext: Sendable {
         self.logger = logger
         localSkills = settings.skillIDs
         sealer = EnvelopeSealer(identity: identity)
-        peers = PeerManager(localNode: identity.nodeID, liveness: settings.liveness, limits: settings.connectionLimits)
+        reputation = Reputation(localNode: identity.nodeID, experience: settings.experienceSettings)
+        router = SkillRouter(settings: .init(weights: settings.routingWeights))
+        peers = PeerManager(
+            localNode: identity.nodeID, liveness: settings.liveness, limits: settings.connectionLimits,
+            registry: settings.registrySettings)
         claims = ClaimGuard(settings: settings, startedAtMs: UInt64(WallClock.nowMs()))
         discovery = Discovery(
             localNode: identity.nodeID, targetOutbound: settings.targetOutboundConnections, maxAgeMs: UInt64(settings.peerRecordMaxAgeMs))

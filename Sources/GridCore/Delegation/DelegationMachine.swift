@@ -14,6 +14,8 @@ public struct DelegationMachine: Sendable {
         case scheduleDeadline(at: ContinuousClock.Instant)
         /// Tell `peer` (with a signed TaskCancel) that the task is no longer wanted.
         case cancelRemote(NodeID)
+        /// Record in ``Experience`` how `node` did on this task's skill; `latency` when the work ran.
+        case recordExperience(node: NodeID, ExperienceOutcome, latency: Duration?)
         /// The task is over: record and deliver `outcome`. Given exactly once.
         case complete(TaskOutcome, executor: NodeID?)
     }
@@ -43,6 +45,8 @@ public struct DelegationMachine: Sendable {
     public private(set) var attempts: [Attempt] = []
     private var remaining: [NodeID] = []
     private var deadline: ContinuousClock.Instant?
+    /// When the current attempt started (the request was sent, or the local run began).
+    private var attemptStartedAt: ContinuousClock.Instant?
 
     public init(task: TaskSpec, localNode: NodeID) {
         self.task = task
@@ -66,9 +70,9 @@ public struct DelegationMachine: Sendable {
     }
 
     /// The local execution finished.
-    public mutating func localCompleted(_ outcome: TaskOutcome) -> [Directive] {
+    public mutating func localCompleted(_ outcome: TaskOutcome, now: ContinuousClock.Instant) -> [Directive] {
         guard state == .runningLocally else { return [] }
-        return finish(outcome, executor: localNode)
+        return [experience(localNode, outcome, now: now)] + finish(outcome, executor: localNode)
     }
 
     /// `peer` answered our TaskRequest.
@@ -81,20 +85,20 @@ public struct DelegationMachine: Sendable {
             return []
         }
         attempts.append(Attempt(node: peer, result: "refused: \(reason)"))
-        return tryNext(now: now)
+        return [.recordExperience(node: peer, .refusal, latency: nil)] + tryNext(now: now)
     }
 
     /// `peer` sent the task's result. A result that arrives before its ack counts as both.
-    public mutating func resultReceived(from peer: NodeID, _ outcome: TaskOutcome) -> [Directive] {
+    public mutating func resultReceived(from peer: NodeID, _ outcome: TaskOutcome, now: ContinuousClock.Instant) -> [Directive] {
         guard state == .awaitingResult(peer) || state == .awaitingAck(peer) else { return [] }
-        return finish(outcome, executor: peer)
+        return [experience(peer, outcome, now: now)] + finish(outcome, executor: peer)
     }
 
     /// The connection to `peer` closed. Moves on if the task was waiting on it.
     public mutating func peerLost(_ peer: NodeID, now: ContinuousClock.Instant) -> [Directive] {
         guard state == .awaitingAck(peer) || state == .awaitingResult(peer) else { return [] }
         attempts.append(Attempt(node: peer, result: "connection lost"))
-        return tryNext(now: now)
+        return [.recordExperience(node: peer, .failure, latency: nil)] + tryNext(now: now)
     }
 
     /// The task's deadline passed.
@@ -104,7 +108,9 @@ public struct DelegationMachine: Sendable {
             .timedOut,
             "task \(task.id) got no result within \(Self.format(task.timeout)); retry with a longer timeout")
         let cancel: [Directive] = switch state {
-        case .awaitingAck(let peer), .awaitingResult(let peer): [.cancelRemote(peer)]
+        case .awaitingAck(let peer), .awaitingResult(let peer):
+            [.recordExperience(node: peer, .timeout, latency: nil), .cancelRemote(peer)]
+        case .runningLocally: [.recordExperience(node: localNode, .timeout, latency: nil)]
         default: []
         }
         return cancel + finish(.failure(failure), executor: nil)
@@ -119,6 +125,7 @@ public struct DelegationMachine: Sendable {
             return finish(.failure(failure), executor: nil)
         }
         let next = remaining.removeFirst()
+        attemptStartedAt = now
         if next == localNode {
             state = .runningLocally
             return [.executeLocally]
@@ -126,6 +133,21 @@ public struct DelegationMachine: Sendable {
         state = .awaitingAck(next)
         let left = deadline.map { now.duration(to: $0) } ?? task.timeout
         return [.sendRequest(to: next, deadline: max(left, .zero))]
+    }
+
+    /// How an attempt that produced `outcome` counts as experience, with the attempt's latency.
+    private func experience(_ node: NodeID, _ outcome: TaskOutcome, now: ContinuousClock.Instant) -> Directive {
+        let latency = attemptStartedAt.map { $0.duration(to: now) }
+        switch outcome {
+        case .success:
+            return .recordExperience(node: node, .success, latency: latency)
+        case .failure(let failure):
+            switch failure.code {
+            case .skillFailed, .invalidInput, .tooLarge: return .recordExperience(node: node, .applicationError, latency: latency)
+            case .timedOut: return .recordExperience(node: node, .timeout, latency: nil)
+            case .noProvider, .allCandidatesFailed, .internal, .cancelled: return .recordExperience(node: node, .failure, latency: nil)
+            }
+        }
     }
 
     private mutating func finish(_ outcome: TaskOutcome, executor: NodeID?) -> [Directive] {

@@ -51,6 +51,18 @@ extension NodeSettings {
         try load(.maxFrameBytes, into: &maxFrameBytes)
         try load(.maxTaskBytes, into: &maxTaskBytes)
         try load(.logLevel, into: &logLevel)
+        try load(.announceIntervalMs, into: &announceIntervalMs)
+        try load(.skillExpiryMs, into: &skillExpiryMs)
+        try load(.routingWeightTrust, into: &routingWeightTrust)
+        try load(.routingWeightRating, into: &routingWeightRating)
+        try load(.routingWeightLatency, into: &routingWeightLatency)
+        try load(.routingWeightLoad, into: &routingWeightLoad)
+        try load(.routingWeightRecency, into: &routingWeightRecency)
+        try load(.trustedPeers, into: &trustedPeers)
+        try load(.trustIntervalMs, into: &trustIntervalMs)
+        try load(.trustPreTrustWeight, into: &trustPreTrustWeight)
+        try load(.experienceHalfLifeMs, into: &experienceHalfLifeMs)
+        try load(.spotCheckFraction, into: &spotCheckFraction)
     }
 
     /// Reads and validates `path`. A missing file means every default.

@@ -69,6 +69,30 @@ public struct NodeSettings: Sendable, Equatable, Codable {
     public var maxTaskBytes = 1 << 20
     /// Log level: trace, debug, info, notice, warning, error or critical. Default `info`.
     public var logLevel = "info"
+    /// How often this node announces its skills, capacity and load to every peer, in ms. Default 30000.
+    public var announceIntervalMs = 30_000
+    /// A peer's announced skills are forgotten when nothing was heard from it for this long, in ms.
+    /// Default 90000 (three announcements).
+    public var skillExpiryMs = 90_000
+    /// Routing weights (docs/ROUTING.md): trust, skill rating, latency, spare capacity, recency.
+    /// Defaults 0.25, 0.30, 0.15, 0.25, 0.05. Only their ratios matter.
+    public var routingWeightTrust = 0.25
+    public var routingWeightRating = 0.30
+    public var routingWeightLatency = 0.15
+    public var routingWeightLoad = 0.25
+    public var routingWeightRecency = 0.05
+    /// Node IDs (64 hex digits) this node pre-trusts, besides the bootstrap entries that pin a key.
+    /// Default: none.
+    public var trustedPeers: [String] = []
+    /// How often trust is recomputed and this node's TrustReport sent to its peers, in ms. Default 30000.
+    public var trustIntervalMs = 30_000
+    /// Weight of the pre-trusted peers in each trust step (EigenTrust's a), 0-1. Default 0.15.
+    public var trustPreTrustWeight = 0.15
+    /// Time for experience to lose half its weight in trust, in ms. Default 3600000 (1 hour).
+    public var experienceHalfLifeMs = 3_600_000
+    /// Fraction of remote results re-run here to check them, when this node has the skill and a
+    /// free slot, 0-1. Default 0.05.
+    public var spotCheckFraction = 0.05
 
     public static let `default` = NodeSettings()
 
@@ -83,6 +107,8 @@ public struct NodeSettings: Sendable, Equatable, Codable {
         case targetOutboundConnections, peerExchangeIntervalMs, peerRecordMaxAgeMs, connectTimeoutMs, dialBackoffBaseMs
         case dialBackoffMaxMs
         case maxFrameBytes, maxTaskBytes, logLevel
+        case announceIntervalMs, skillExpiryMs, routingWeightTrust, routingWeightRating, routingWeightLatency, routingWeightLoad
+        case routingWeightRecency, trustedPeers, trustIntervalMs, trustPreTrustWeight, experienceHalfLifeMs, spotCheckFraction
     }
 
     public init() {}
@@ -129,6 +155,19 @@ public struct NodeSettings: Sendable, Equatable, Codable {
             (1...min(maxFrameBytes - 4096, Self.maxTaskBytesLimit)).contains(maxTaskBytes),
             "maxTaskBytes is \(maxTaskBytes); use 1 up to \(min(maxFrameBytes - 4096, Self.maxTaskBytesLimit)) so a task fits in a frame and, in base64, in a local API line")
         try check(Logger.Level(rawValue: logLevel) != nil, "logLevel is '\(logLevel)'; use trace, debug, info, notice, warning, error or critical")
+        try check((10...86_400_000).contains(announceIntervalMs), "announceIntervalMs is \(announceIntervalMs); use 10-86400000")
+        try check(
+            (announceIntervalMs...604_800_000).contains(skillExpiryMs),
+            "skillExpiryMs is \(skillExpiryMs); use announceIntervalMs (\(announceIntervalMs)) up to 604800000, ideally 3 × announceIntervalMs")
+        do { _ = try routingWeights.validated() } catch { throw GridError(.invalidSetting, error.message) }
+        for key in trustedPeers {
+            try check(
+                (try? NodeID(hex: key)) != nil, "trustedPeers entry '\(key)' is not a node ID; use the 64 hex digits `gridnode id` prints")
+        }
+        try check((10...86_400_000).contains(trustIntervalMs), "trustIntervalMs is \(trustIntervalMs); use 10-86400000")
+        try check((0...1).contains(trustPreTrustWeight), "trustPreTrustWeight is \(trustPreTrustWeight); use 0-1")
+        try check((1_000...31_536_000_000).contains(experienceHalfLifeMs), "experienceHalfLifeMs is \(experienceHalfLifeMs); use 1000-31536000000")
+        try check((0...1).contains(spotCheckFraction), "spotCheckFraction is \(spotCheckFraction); use 0-1")
         for name in skills {
             let skill = try SkillID(name)
             try check(
@@ -157,6 +196,23 @@ public struct NodeSettings: Sendable, Equatable, Codable {
         return liveness
     }
     public var skillIDs: Set<SkillID> { Set(skills.compactMap { try? SkillID($0) }) }
+
+    public var routingWeights: RoutingWeights {
+        RoutingWeights(
+            trust: routingWeightTrust, rating: routingWeightRating, latency: routingWeightLatency, load: routingWeightLoad,
+            recency: routingWeightRecency)
+    }
+
+    public var registrySettings: SkillRegistry.Settings {
+        SkillRegistry.Settings(expiry: .milliseconds(skillExpiryMs))
+    }
+
+    public var experienceSettings: Experience.Settings {
+        Experience.Settings(halfLife: .milliseconds(experienceHalfLifeMs))
+    }
+
+    /// The node IDs in `trustedPeers` (validated).
+    public var trustedPeerIDs: Set<NodeID> { Set(trustedPeers.compactMap { try? NodeID(hex: $0) }) }
 }
 
 extension GridError.Code {

@@ -21,7 +21,6 @@ actor DelegationCoordinator {
     }
 
     private let node: NodeContext
-    private let router = SkillRouter()
     private var inflight: [TaskID: Inflight] = [:]
     /// The last send to each peer: each new send waits for it, so a TaskCancel can never overtake
     /// the TaskRequest it cancels.
@@ -35,10 +34,9 @@ actor DelegationCoordinator {
     /// Throws only when the task could not be recorded (it is then not accepted).
     func submit(_ spec: TaskSpec) async throws(GridError) {
         try node.database.recordSubmitted(spec, atMs: WallClock.nowMs())
-        let candidates = router.rank(
-            skill: spec.skill, localNode: node.nodeID, localSkills: node.localSkills, registry: await node.peers.registry)
+        let route = await node.route(spec.skill)
         var machine = DelegationMachine(task: spec, localNode: node.nodeID)
-        let directives = machine.start(candidates: candidates, now: .now)
+        let directives = machine.start(candidates: route.nodes, now: .now)
         inflight[spec.id] = Inflight(machine: machine)
         perform(directives, for: spec.id)
     }
@@ -58,7 +56,7 @@ actor DelegationCoordinator {
 
     func resultReceived(_ result: Grid_V1_TaskResult, from peer: NodeID) {
         guard let id = try? TaskID(bytes: Array(result.taskID)) else { return }
-        update(id) { $0.resultReceived(from: peer, result.taskOutcome) }
+        update(id) { $0.resultReceived(from: peer, result.taskOutcome, now: .now) }
     }
 
     /// A peer's connection closed: every task waiting on it moves on.
@@ -70,7 +68,7 @@ actor DelegationCoordinator {
     }
 
     private func localCompleted(_ id: TaskID, _ outcome: TaskOutcome) {
-        update(id) { $0.localCompleted(outcome) }
+        update(id) { $0.localCompleted(outcome, now: .now) }
     }
 
     private func deadlineExpired(_ id: TaskID) {
@@ -107,6 +105,9 @@ actor DelegationCoordinator {
                     guard (try? await Task.sleep(until: instant, clock: .continuous)) != nil else { return }
                     await self?.deadlineExpired(id)
                 }
+            case .recordExperience(let peer, let outcome, let latency):
+                let reputation = node.reputation
+                Task { await reputation.record(outcome, node: peer, skill: task.skill, latency: latency) }
             case .complete(let outcome, let executor):
                 complete(id, outcome, executor: executor)
             }

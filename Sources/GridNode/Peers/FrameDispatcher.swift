@@ -83,7 +83,8 @@ struct FrameDispatcher {
                 let skills = announcement.skills.compactMap { try? SkillID($0) }
                 await node.peers.announced(
                     by: session.peer,
-                    SkillRegistry.Entry(skills: Set(skills), capacity: Int(announcement.capacity), load: Int(announcement.load)))
+                    SkillRegistry.Entry(
+                        skills: Set(skills), capacity: Int(announcement.capacity), load: Int(announcement.load), lastSeen: .now))
                 logger.debug("peer serves \(skills.map(\.name).sorted())")
             case Grid_V1_PeerRecord.protoMessageName:
                 let record = try claim.decode(Grid_V1_PeerRecord.self)

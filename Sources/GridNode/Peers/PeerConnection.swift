@@ -82,7 +82,7 @@ struct PeerConnection {
                 for closed in await node.peers.pruneAboveHighWatermark() {
                     logger.info("closed the connection to \(closed.short): above connectionHighWatermark")
                 }
-                try await session.send(node.sealed(await announcement()))
+                try await session.send(node.sealed(await node.announcement()))
                 try await session.send(node.sealed(ownRecord()))
                 try await serve(session, &frames, cipher: FrameCipher(key: receiveKey), logger: logger)
             }
@@ -246,14 +246,6 @@ struct PeerConnection {
         try? await channel.executeThenClose { _, outbound in
             try await outbound.write(.frame(.error(code, message)))
         }
-    }
-
-    private func announcement() async -> Grid_V1_SkillAnnouncement {
-        var message = Grid_V1_SkillAnnouncement()
-        message.skills = node.localSkills.map(\.name).sorted()
-        message.capacity = UInt32(node.settings.maxConcurrentTasks)
-        message.load = UInt32(await node.executor.load)
-        return message
     }
 
     /// This node's signed record for peer exchange. An address on every interface (0.0.0.0, ::)

@@ -9,7 +9,7 @@ import NIOCore
 actor PeerManager {
     let localNode: NodeID
     private var sessions: [NodeID: PeerSession] = [:]
-    private(set) var registry = SkillRegistry()
+    private(set) var registry: SkillRegistry
     /// Each connected peer's own signed PeerRecord, as it sent it: what peer exchange hands out.
     private var records: [NodeID: Grid_V1_SignedEnvelope] = [:]
     /// Rule breaks per peer (kept after it disconnects): bad signatures, replays, rate, decryption.
@@ -30,8 +30,12 @@ actor PeerManager {
     private let livenessSettings: LivenessSettings
     private var rng = SecureRandomNumberGenerator()
 
-    init(localNode: NodeID, liveness: LivenessSettings = .default, limits: ConnectionLimits = .default) {
+    init(
+        localNode: NodeID, liveness: LivenessSettings = .default, limits: ConnectionLimits = .default,
+        registry: SkillRegistry.Settings = .default
+    ) {
         self.localNode = localNode
+        self.registry = SkillRegistry(settings: registry)
         livenessSettings = liveness
         self.limits = limits
     }
@@ -159,7 +163,19 @@ actor PeerManager {
         let directives = entry.machine.heard(now: .now)
         entry.lastSeenMs = WallClock.nowMs()
         liveness[peer] = entry
+        registry.heard(from: peer, at: .now)
         return directives
+    }
+
+    /// What the skill router needs from the peer layer: who offers what, and who is suspect.
+    func routingView() -> (registry: SkillRegistry, unreachable: Set<NodeID>) {
+        let suspect = liveness.filter { if case .suspect = $0.value.machine.state { true } else { false } }.keys
+        return (registry, Set(suspect))
+    }
+
+    /// Drops registry entries of peers not heard from within the registry's expiry.
+    func expireRegistry() -> [NodeID] {
+        registry.expire(now: .now)
     }
 
     /// Records a peer's SkillAnnouncement, if the peer is still connected.

@@ -1,0 +1,161 @@
+/// What this node has seen of each node's work, per (node, skill): the outcomes of the tasks it
+/// handed them, with latency. The skill router rates nodes from it, and the trust graph takes this
+/// node's local trust from it.
+///
+/// Three views of the same outcomes, each with its own memory:
+/// - **success rate** over a sliding window of the last ``Settings/window`` rated outcomes
+///   (``ExperienceOutcome/isRated``);
+/// - **latency** as an exponentially weighted moving average, `ewma ← α·sample + (1−α)·ewma`,
+///   over successes and application errors (the work ran), α = ``Settings/latencyAlpha``;
+/// - **decayed weights** for trust: every outcome adds its weight (``Settings/trustWeights``) to a
+///   positive or a negative sum, and both sums halve every ``Settings/halfLife``, so old
+///   behaviour fades and a node that turns bad loses its standing.
+public struct Experience: Sendable {
+    public struct Settings: Sendable, Equatable {
+        /// Rated outcomes kept per (node, skill) for the success rate. Default 50.
+        public var window: Int
+        /// Weight of the newest latency sample in the moving average. Default 0.2.
+        public var latencyAlpha: Double
+        /// Time for the trust weights to halve. Default 1 hour.
+        public var halfLife: Duration
+        /// What each outcome adds to local trust: positive to the successes, negative to the
+        /// failures. Defaults: success +1, application error 0, refusal −0.25, failure −1,
+        /// timeout −1, wrong result −10 (a lie costs ten good answers).
+        public var trustWeights: [ExperienceOutcome: Double]
+        /// Most (node, skill) records kept; the least recently used goes first. Default 100000.
+        public var maxRecords: Int
+
+        public init(
+            window: Int = 50, latencyAlpha: Double = 0.2, halfLife: Duration = .seconds(3600),
+            trustWeights: [ExperienceOutcome: Double] = Settings.defaultTrustWeights, maxRecords: Int = 100_000
+        ) {
+            precondition(window > 0 && (0...1).contains(latencyAlpha) && latencyAlpha > 0, "a window and a positive α")
+            precondition(halfLife > .zero && maxRecords > 0, "a half-life and room for records")
+            self.window = window
+            self.latencyAlpha = latencyAlpha
+            self.halfLife = halfLife
+            self.trustWeights = trustWeights
+            self.maxRecords = maxRecords
+        }
+
+        public static let defaultTrustWeights: [ExperienceOutcome: Double] = [
+            .success: 1, .applicationError: 0, .refusal: -0.25, .failure: -1, .timeout: -1, .wrongResult: -10,
+        ]
+        public static let `default` = Settings()
+    }
+
+    /// What is known of one (node, skill).
+    public struct Record: Sendable, Equatable {
+        /// The last rated outcomes, oldest first: true for a success.
+        public fileprivate(set) var recent: [Bool] = []
+        /// Moving average of the latency, in milliseconds.
+        public fileprivate(set) var latencyMs: Double?
+        /// Decayed sums of positive and (as a positive number) negative trust weights, as of `updatedAt`.
+        public fileprivate(set) var positive: Double = 0
+        public fileprivate(set) var negative: Double = 0
+        public fileprivate(set) var updatedAt: ContinuousClock.Instant
+        /// Every outcome ever recorded, undecayed.
+        public fileprivate(set) var counts: [ExperienceOutcome: Int] = [:]
+
+        /// Rated outcomes in the window.
+        public var samples: Int { recent.count }
+        public var successes: Int { recent.reduce(0) { $0 + ($1 ? 1 : 0) } }
+        /// Successes over rated outcomes in the window; nil before the first.
+        public var successRate: Double? { recent.isEmpty ? nil : Double(successes) / Double(recent.count) }
+    }
+
+    public struct Key: Hashable, Sendable {
+        public var node: NodeID
+        public var skill: SkillID
+        public init(node: NodeID, skill: SkillID) {
+            self.node = node
+            self.skill = skill
+        }
+    }
+
+    public let settings: Settings
+    public private(set) var records: [Key: Record] = [:]
+
+    public init(settings: Settings = .default) {
+        self.settings = settings
+    }
+
+    /// Records that `node` gave `outcome` for a task of `skill`; `latency` is from request to
+    /// result (or the local run's time), given for outcomes where the work ran.
+    public mutating func record(
+        _ outcome: ExperienceOutcome, node: NodeID, skill: SkillID, latency: Duration? = nil, now: ContinuousClock.Instant
+    ) {
+        let key = Key(node: node, skill: skill)
+        if records[key] == nil, records.count >= settings.maxRecords,
+            let oldest = records.min(by: { $0.value.updatedAt < $1.value.updatedAt })?.key
+        {
+            records[oldest] = nil
+        }
+        var record = records[key] ?? Record(updatedAt: now)
+        let keep = Decay.factor(elapsed: record.updatedAt.duration(to: now), halfLife: settings.halfLife)
+        record.positive *= keep
+        record.negative *= keep
+        record.updatedAt = max(record.updatedAt, now)
+        let weight = settings.trustWeights[outcome] ?? 0
+        if weight > 0 { record.positive += weight } else { record.negative -= weight }
+        if outcome.isRated {
+            record.recent.append(outcome == .success)
+            if record.recent.count > settings.window { record.recent.removeFirst(record.recent.count - settings.window) }
+        }
+        if let latency, outcome == .success || outcome == .applicationError {
+            let sample = max(Double(latency.nanoseconds) / 1_000_000, 0)
+            let alpha = settings.latencyAlpha
+            record.latencyMs = record.latencyMs.map { alpha * sample + (1 - alpha) * $0 } ?? sample
+        }
+        record.counts[outcome, default: 0] += 1
+        records[key] = record
+    }
+
+    public func record(node: NodeID, skill: SkillID) -> Record? {
+        records[Key(node: node, skill: skill)]
+    }
+
+    /// Forgets everything about `node` (an operator's reset).
+    public mutating func forget(_ node: NodeID) {
+        records = records.filter { $0.key.node != node }
+    }
+
+    /// This node's local trust in each node it has experience of: decayed positive minus negative
+    /// weights, summed over skills and clipped at zero (EigenTrust's s_ij). Nodes at zero are left
+    /// out. The trust graph normalises them.
+    public func localTrust(now: ContinuousClock.Instant) -> [NodeID: Double] {
+        var sums: [NodeID: Double] = [:]
+        for (key, record) in records {
+            let keep = Decay.factor(elapsed: record.updatedAt.duration(to: now), halfLife: settings.halfLife)
+            sums[key.node, default: 0] += (record.positive - record.negative) * keep
+        }
+        return sums.filter { $0.value > 0 }
+    }
+
+    /// One node's record over all its skills: summed windows and counts, mean latency.
+    public func summary(of node: NodeID) -> Summary {
+        var summary = Summary()
+        var latencyTotal = 0.0
+        var latencySkills = 0
+        for (key, record) in records where key.node == node {
+            summary.samples += record.samples
+            summary.successes += record.successes
+            for (outcome, count) in record.counts { summary.counts[outcome, default: 0] += count }
+            if let latency = record.latencyMs {
+                latencyTotal += latency
+                latencySkills += 1
+            }
+        }
+        summary.latencyMs = latencySkills == 0 ? nil : latencyTotal / Double(latencySkills)
+        return summary
+    }
+
+    public struct Summary: Sendable, Equatable {
+        public var samples = 0
+        public var successes = 0
+        /// Mean of the skills' latency averages, in milliseconds.
+        public var latencyMs: Double?
+        public var counts: [ExperienceOutcome: Int] = [:]
+        public var successRate: Double? { samples == 0 ? nil : Double(successes) / Double(samples) }
+    }
+}

@@ -1,0 +1,280 @@
+/// Ranks the nodes that could run a task, best first, and says why the others cannot
+/// (docs/ROUTING.md has the formula).
+///
+/// Candidates are this node, when it has the skill, and every peer in the registry. Hard filters
+/// remove a candidate that lacks the skill, is not alive (unheard of past the registry's expiry, or
+/// suspect to the peer layer), already failed this task, has an open circuit, is at capacity, or
+/// has less trust than the task's minimum. The rest are scored
+///
+///     score = (w_t·trust + w_r·rating + w_l·latency + w_c·load + w_h·recency) / (w_t + w_r + w_l + w_c + w_h)
+///
+/// with every part in 0...1 (``ScoreParts``), and ranked by score; equal scores are ordered by the
+/// injected random number generator, so equal nodes share the work.
+public struct SkillRouter: Sendable {
+    public struct Settings: Sendable, Equatable {
+        public var weights: RoutingWeights
+        /// Rated outcomes a node needs before its own record weighs as much as the prior (the
+        /// mean rate of the other candidates with a record, or ½ when none has). Default 10.
+        public var ratingPriorSamples: Double
+        /// The latency that scores ½: `latency part = ref / (ref + latency)`. Default 50 ms.
+        public var latencyReferenceMs: Double
+        /// A node's recency part halves for every this much time since it was last heard from.
+        /// Default 30 s.
+        public var recencyHalfLife: Duration
+
+        public init(
+            weights: RoutingWeights = .default, ratingPriorSamples: Double = 10, latencyReferenceMs: Double = 50,
+            recencyHalfLife: Duration = .seconds(30)
+        ) {
+            self.weights = weights
+            self.ratingPriorSamples = ratingPriorSamples
+            self.latencyReferenceMs = latencyReferenceMs
+            self.recencyHalfLife = recencyHalfLife
+        }
+
+        public static let `default` = Settings()
+    }
+
+    /// This node, as a candidate.
+    public struct LocalNode: Sendable, Equatable {
+        public var id: NodeID
+        public var skills: Set<SkillID>
+        /// Tasks it runs at once, and is running now.
+        public var capacity: Int
+        public var running: Int
+        /// Room in its local queue, and tasks waiting there: a local task queues instead of
+        /// being refused, so the local node is at capacity only when the queue is full too.
+        public var maxQueued: Int
+        public var queued: Int
+
+        public init(id: NodeID, skills: Set<SkillID>, capacity: Int, running: Int = 0, maxQueued: Int = 0, queued: Int = 0) {
+            self.id = id
+            self.skills = skills
+            self.capacity = capacity
+            self.running = running
+            self.maxQueued = maxQueued
+            self.queued = queued
+        }
+    }
+
+    /// What is asked of the route.
+    public struct Request: Sendable, Equatable {
+        public var skill: SkillID
+        /// Least trust score (0...1) an executor must have; 0 admits every node.
+        public var minimumTrust: Double
+        /// Nodes that already failed this task.
+        public var failed: Set<NodeID>
+
+        public init(skill: SkillID, minimumTrust: Double = 0, failed: Set<NodeID> = []) {
+            self.skill = skill
+            self.minimumTrust = minimumTrust
+            self.failed = failed
+        }
+    }
+
+    /// What the router knows of the peers besides the registry and experience.
+    public struct PeerState: Sendable {
+        /// Trust scores (0...1, ``TrustGraph``'s scale); a missing node has 0.
+        public var trust: [NodeID: Double]
+        /// Peers the peer layer holds suspect or dead.
+        public var unreachable: Set<NodeID>
+        /// Peers whose circuit breaker is open.
+        public var circuitOpen: Set<NodeID>
+        /// Tasks this node has in flight on each peer, counted on top of its announced load.
+        public var inFlight: [NodeID: Int]
+
+        public init(
+            trust: [NodeID: Double] = [:], unreachable: Set<NodeID> = [], circuitOpen: Set<NodeID> = [], inFlight: [NodeID: Int] = [:]
+        ) {
+            self.trust = trust
+            self.unreachable = unreachable
+            self.circuitOpen = circuitOpen
+            self.inFlight = inFlight
+        }
+    }
+
+    public var settings: Settings
+
+    public init(settings: Settings = .default) {
+        self.settings = settings
+    }
+
+    /// The candidates for `request`, ranked, and the nodes filtered out with the reason.
+    public func route(
+        _ request: Request, local: LocalNode, registry: SkillRegistry, experience: Experience, peers: PeerState,
+        now: ContinuousClock.Instant, using rng: inout some RandomNumberGenerator
+    ) -> Route {
+        var excluded: [Route.Excluded] = []
+        var eligible: [(node: NodeID, isLocal: Bool)] = []
+
+        if let reason = localExclusion(request, local) {
+            excluded.append(.init(node: local.id, isLocal: true, reason: reason))
+        } else {
+            eligible.append((local.id, true))
+        }
+        for (peer, entry) in registry.entries.sorted(by: { $0.key < $1.key }) where peer != local.id {
+            if let reason = peerExclusion(request, peer, entry, registry: registry, peers: peers, now: now) {
+                excluded.append(.init(node: peer, isLocal: false, reason: reason))
+            } else {
+                eligible.append((peer, false))
+            }
+        }
+
+        let prior = ratingPrior(eligible.map(\.node), skill: request.skill, experience: experience)
+        var scored: [(candidate: Route.Candidate, tiebreak: UInt64)] = []
+        for (node, isLocal) in eligible {
+            let parts = scoreParts(
+                node, isLocal: isLocal, request: request, local: local, registry: registry, experience: experience, peers: peers,
+                prior: prior, now: now)
+            let record = experience.record(node: node, skill: request.skill)
+            let candidate = Route.Candidate(
+                node: node, isLocal: isLocal, score: score(parts), parts: parts, samples: record?.samples ?? 0)
+            scored.append((candidate, rng.next()))
+        }
+        scored.sort { a, b in
+            a.candidate.score != b.candidate.score ? a.candidate.score > b.candidate.score : a.tiebreak < b.tiebreak
+        }
+        return Route(ranked: scored.map(\.candidate), excluded: excluded)
+    }
+
+    /// The weighted mean of `parts`, in 0...1.
+    public func score(_ parts: ScoreParts) -> Double {
+        let w = settings.weights
+        guard w.sum > 0 else { return 0 }
+        return (w.trust * parts.trust + w.rating * parts.rating + w.latency * parts.latency + w.load * parts.load
+            + w.recency * parts.recency) / w.sum
+    }
+
+    private func localExclusion(_ request: Request, _ local: LocalNode) -> Route.Reason? {
+        if !local.skills.contains(request.skill) { return .lacksSkill }
+        if request.failed.contains(local.id) { return .alreadyFailed }
+        if local.running + local.queued >= local.capacity + local.maxQueued { return .atCapacity }
+        return nil
+    }
+
+    private func peerExclusion(
+        _ request: Request, _ peer: NodeID, _ entry: SkillRegistry.Entry, registry: SkillRegistry, peers: PeerState,
+        now: ContinuousClock.Instant
+    ) -> Route.Reason? {
+        if !entry.skills.contains(request.skill) { return .lacksSkill }
+        if !registry.isFresh(entry, now: now) || peers.unreachable.contains(peer) { return .notAlive }
+        if request.failed.contains(peer) { return .alreadyFailed }
+        if peers.circuitOpen.contains(peer) { return .circuitOpen }
+        if entry.load + peers.inFlight[peer, default: 0] >= entry.capacity { return .atCapacity }
+        let trust = peers.trust[peer] ?? 0
+        if trust < request.minimumTrust { return .belowMinimumTrust(trust: trust, minimum: request.minimumTrust) }
+        return nil
+    }
+
+    /// The mean success rate of the candidates with a record for the skill; ½ when none has one.
+    private func ratingPrior(_ nodes: [NodeID], skill: SkillID, experience: Experience) -> Double {
+        let rates = nodes.compactMap { experience.record(node: $0, skill: skill)?.successRate }
+        return rates.isEmpty ? 0.5 : rates.reduce(0, +) / Double(rates.count)
+    }
+
+    private func scoreParts(
+        _ node: NodeID, isLocal: Bool, request: Request, local: LocalNode, registry: SkillRegistry, experience: Experience,
+        peers: PeerState, prior: Double, now: ContinuousClock.Instant
+    ) -> ScoreParts {
+        let record = experience.record(node: node, skill: request.skill)
+        let samples = Double(record?.samples ?? 0)
+        let successes = Double(record?.successes ?? 0)
+        let m = settings.ratingPriorSamples
+        let rating = samples + m > 0 ? (successes + m * prior) / (samples + m) : prior
+
+        let reference = settings.latencyReferenceMs
+        let latency: Double
+        if let ms = record?.latencyMs {
+            latency = reference / (reference + ms)
+        } else {
+            latency = isLocal ? 1 : 0.5  // this node pays no network cost; an unknown peer is middling
+        }
+
+        let load: Double
+        let recency: Double
+        if isLocal {
+            load = local.capacity > 0 ? 1 - Double(local.running + local.queued) / Double(local.capacity) : 0
+            recency = 1
+        } else if let entry = registry.entries[node] {
+            let busy = entry.load + peers.inFlight[node, default: 0]
+            load = entry.capacity > 0 ? 1 - Double(busy) / Double(entry.capacity) : 0
+            recency = Decay.factor(elapsed: entry.lastSeen.duration(to: now), halfLife: settings.recencyHalfLife)
+        } else {
+            load = 0
+            recency = 0
+        }
+        return ScoreParts(
+            trust: isLocal ? 1 : min(max(peers.trust[node] ?? 0, 0), 1), rating: rating, latency: latency,
+            load: min(max(load, 0), 1), recency: recency)
+    }
+}
+
+/// One candidate's score, part by part, each in 0...1 before weighting.
+public struct ScoreParts: Sendable, Equatable {
+    public var trust: Double
+    public var rating: Double
+    public var latency: Double
+    public var load: Double
+    public var recency: Double
+
+    public init(trust: Double, rating: Double, latency: Double, load: Double, recency: Double) {
+        self.trust = trust
+        self.rating = rating
+        self.latency = latency
+        self.load = load
+        self.recency = recency
+    }
+}
+
+/// The router's answer: the candidates best first, and every node it left out, with why.
+public struct Route: Sendable, Equatable {
+    public struct Candidate: Sendable, Equatable {
+        public var node: NodeID
+        public var isLocal: Bool
+        public var score: Double
+        public var parts: ScoreParts
+        /// Rated outcomes behind its rating.
+        public var samples: Int
+    }
+
+    public enum Reason: Sendable, Equatable, CustomStringConvertible {
+        case lacksSkill
+        case notAlive
+        case alreadyFailed
+        case circuitOpen
+        case atCapacity
+        case belowMinimumTrust(trust: Double, minimum: Double)
+
+        public var description: String {
+            switch self {
+            case .lacksSkill: "does not offer the skill"
+            case .notAlive: "not alive (not heard from lately, or suspect)"
+            case .alreadyFailed: "already failed this task"
+            case .circuitOpen: "circuit open after repeated failures"
+            case .atCapacity: "at capacity"
+            case .belowMinimumTrust(let trust, let minimum):
+                "trust \(Route.percent(trust)) is below the task's minimum \(Route.percent(minimum))"
+            }
+        }
+    }
+
+    public struct Excluded: Sendable, Equatable {
+        public var node: NodeID
+        public var isLocal: Bool
+        public var reason: Reason
+    }
+
+    public var ranked: [Candidate]
+    public var excluded: [Excluded]
+
+    /// The ranked nodes, best first.
+    public var nodes: [NodeID] { ranked.map(\.node) }
+
+    /// The best `k` distinct nodes (fewer when fewer qualify), for redundancy.
+    public func top(_ k: Int) -> [NodeID] { Array(nodes.prefix(max(k, 0))) }
+
+    static func percent(_ value: Double) -> String {
+        let tenths = Int((value * 1000).rounded())
+        return "\(tenths / 10).\(tenths % 10)%"
+    }
+}

@@ -1,0 +1,31 @@
+import GridCore
+import GridWire
+
+/// The periodic work that keeps routing information fresh.
+enum RoutingChores {
+    /// Every `announceIntervalMs`: forgets peers whose announcements expired, and tells every peer
+    /// this node's skills, capacity and current load.
+    static func announceSkills(_ node: NodeContext) async {
+        while (try? await Task.sleep(for: .milliseconds(node.settings.announceIntervalMs))) != nil {
+            for peer in await node.peers.expireRegistry() {
+                node.logger.info("forgot the skills of \(peer.short): not heard from within \(node.settings.skillExpiryMs) ms")
+            }
+            guard let claim = try? node.sealed(await node.announcement()) else { continue }
+            for session in await node.peers.allSessions {
+                try? await session.send(claim)
+            }
+        }
+    }
+}
+
+extension NodeContext {
+    /// This node's SkillAnnouncement: what it serves, how many tasks it runs at once, and how many
+    /// it is running now.
+    func announcement() async -> Grid_V1_SkillAnnouncement {
+        var message = Grid_V1_SkillAnnouncement()
+        message.skills = localSkills.map(\.name).sorted()
+        message.capacity = UInt32(settings.maxConcurrentTasks)
+        message.load = UInt32(await executor.load)
+        return message
+    }
+}
