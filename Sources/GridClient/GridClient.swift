@@ -68,6 +68,11 @@ public final class GridConnection {
         try await call(.peersBan, params)
     }
 
+    /// How the node would route a task of `skill` now: candidates best first, then excluded nodes.
+    public func route(_ params: RouteParams) async throws -> [RouteEntryView] {
+        try await call(.routeExplain, params)
+    }
+
     public func info() async throws -> NodeInfoView {
         try await call(.nodeInfo, NoResult?.none)
     }

@@ -12,6 +12,7 @@ public enum LocalAPI {
         case peersAdd = "peers.add"
         case peersBan = "peers.ban"
         case nodeInfo = "node.info"
+        case routeExplain = "route.explain"
     }
 }
 
@@ -133,9 +134,23 @@ public struct PeerView: Codable, Sendable, Equatable {
     public var rttMs: Double?
     /// When the peer was last heard from, milliseconds since the Unix epoch.
     public var lastSeen: Int64
+    /// This node's trust in the peer, 0-1 (1: as trusted as the most trusted peer); absent when
+    /// the node ID is not known.
+    public var trust: Double?
+    /// Share of the tasks handed to the peer that succeeded, over the recent window of each skill;
+    /// absent before the first.
+    public var successRate: Double?
+    /// Moving average of the peer's task latency (request to result) in milliseconds; absent
+    /// before the first result.
+    public var latencyMs: Double?
+    /// Outcomes behind `successRate`.
+    public var samples: Int
+    /// Results of this peer that a spot-check or the replicas' majority showed wrong (evidence kept).
+    public var wrongResults: Int
 
     public init(nodeId: String, address: String, listenAddress: String, direction: String, skills: [String], connectedAtMs: Int64,
-                misbehaviour: Int = 0, state: String = "alive", rttMs: Double? = nil, lastSeen: Int64 = 0) {
+                misbehaviour: Int = 0, state: String = "alive", rttMs: Double? = nil, lastSeen: Int64 = 0, trust: Double? = nil,
+                successRate: Double? = nil, latencyMs: Double? = nil, samples: Int = 0, wrongResults: Int = 0) {
         self.nodeId = nodeId
         self.address = address
         self.listenAddress = listenAddress
@@ -146,6 +161,11 @@ public struct PeerView: Codable, Sendable, Equatable {
         self.state = state
         self.rttMs = rttMs
         self.lastSeen = lastSeen
+        self.trust = trust
+        self.successRate = successRate
+        self.latencyMs = latencyMs
+        self.samples = samples
+        self.wrongResults = wrongResults
     }
 }
 

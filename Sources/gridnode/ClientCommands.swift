@@ -131,7 +131,7 @@ struct List: AsyncParsableCommand {
 
     @OptionGroup var dataDir: DataDirOption
 
-    @Flag(help: "Print a JSON array of objects with nodeId, address, listenAddress, direction, skills, connectedAtMs.")
+    @Flag(help: "Print a JSON array of objects with nodeId, address, listenAddress, direction, skills, connectedAtMs, state, trust, successRate, latencyMs, wrongResults.")
     var json = false
 
     func run() async throws {
@@ -142,15 +142,21 @@ struct List: AsyncParsableCommand {
                 print("no peers connected: this node runs alone")
                 guard !peers.isEmpty else { return }
             }
-            let widths = [64, 10, 9, 9, 21]
+            let widths = [64, 10, 9, 6, 12, 9, 5, 9, 21]
             func row(_ cells: [String]) -> String {
                 zip(cells, widths + [0]).map { cell, width in cell.padding(width) }.joined(separator: "  ")
             }
-            print(row(["NODE ID", "STATE", "RTT", "DIRECTION", "ADDRESS", "SKILLS"]))
+            print(row(["NODE ID", "STATE", "RTT", "TRUST", "SUCCESS", "LATENCY", "WRONG", "DIRECTION", "ADDRESS", "SKILLS"]))
             for peer in peers {
                 let address = peer.listenAddress.isEmpty ? peer.address : peer.listenAddress
                 let rtt = peer.rttMs.map { String(format: "%.2fms", $0) } ?? "-"
-                print(row([peer.nodeId, peer.state, rtt, peer.direction, address, peer.skills.joined(separator: ",")]))
+                let trust = peer.trust.map { String(format: "%.2f", $0) } ?? "-"
+                let success = peer.successRate.map { String(format: "%.0f%% of %d", $0 * 100, peer.samples) } ?? "-"
+                let latency = peer.latencyMs.map { String(format: "%.1fms", $0) } ?? "-"
+                print(row([
+                    peer.nodeId, peer.state, rtt, trust, success, latency, "\(peer.wrongResults)", peer.direction, address,
+                    peer.skills.joined(separator: ","),
+                ]))
             }
         }
     }
@@ -159,5 +165,60 @@ struct List: AsyncParsableCommand {
 extension String {
     fileprivate func padding(_ width: Int) -> String {
         count >= width ? self : self + String(repeating: " ", count: width - count)
+    }
+}
+
+struct RouteCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "route",
+        abstract: "Explain how the running node would route a task of SKILL now: every candidate's score and its parts, and the filter that removed each other node.")
+
+    @OptionGroup var dataDir: DataDirOption
+
+    @Argument(help: "The skill, e.g. sha256.")
+    var skill: String
+
+    @Option(name: .customLong("min-trust"), help: "The least trust (0-1) the task would ask of its executor.")
+    var minTrust: Double?
+
+    @Flag(help: "Print a JSON array, best first, of objects with nodeId, local, rank, score, trust, rating, latency, load, recency, samples; excluded nodes follow with excluded and reason.")
+    var json = false
+
+    func validate() throws {
+        if let minTrust, !(0...1).contains(minTrust) { throw ValidationError("--min-trust must be between 0 and 1") }
+    }
+
+    func run() async throws {
+        try await reportingErrors {
+            let entries = try await GridClient.withConnection(socketPath: dataDir.directory.socketPath) { node in
+                try await node.route(RouteParams(skill: skill, minTrust: minTrust))
+            }
+            if json { return try printJSON(entries) }
+            let ranked = entries.filter { $0.rank != nil }
+            if ranked.isEmpty {
+                print("no node can run '\(skill)' now")
+            } else {
+                let widths = [4, 64, 6, 6, 6, 7, 6, 6]
+                func row(_ cells: [String]) -> String {
+                    zip(cells, widths + [0]).map { cell, width in cell.padding(width) }.joined(separator: "  ")
+                }
+                print(row(["RANK", "NODE ID", "SCORE", "TRUST", "RATING", "LATENCY", "LOAD", "RECENT", "SAMPLES"]))
+                func f(_ value: Double?) -> String { value.map { String(format: "%.3f", $0) } ?? "-" }
+                for entry in ranked {
+                    let id = entry.local ? "\(entry.nodeId) (this node)" : entry.nodeId
+                    print(row([
+                        "\(entry.rank ?? 0)", id, f(entry.score), f(entry.trust), f(entry.rating), f(entry.latency), f(entry.load),
+                        f(entry.recency), "\(entry.samples ?? 0)",
+                    ]))
+                }
+            }
+            let excluded = entries.filter { $0.rank == nil }
+            if !excluded.isEmpty {
+                print("\nexcluded:")
+                for entry in excluded {
+                    print("  \(entry.nodeId)\(entry.local ? " (this node)" : ""): \(entry.reason ?? entry.excluded ?? "")")
+                }
+            }
+        }
     }
 }

@@ -36,10 +36,11 @@ struct LocalAPIHandler {
         switch method {
         case .taskSubmit: response = await call(line, id: head.id, submit)
         case .taskGet: response = await call(line, id: head.id, getTask)
-        case .peersList: response = await call(line, id: head.id) { (_: NoResult?) in await node.peers.views() }
+        case .peersList: response = await call(line, id: head.id) { (_: NoResult?) in await peerViews() }
         case .nodeInfo: response = await call(line, id: head.id) { (_: NoResult?) in await info() }
         case .peersAdd: response = await call(line, id: head.id, addPeer)
         case .peersBan: response = await call(line, id: head.id, banPeer)
+        case .routeExplain: response = await call(line, id: head.id, explainRoute)
         }
         return head.id == nil ? nil : response
     }

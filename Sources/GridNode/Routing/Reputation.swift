@@ -15,6 +15,10 @@ actor Reputation {
         experience.record(outcome, node: node, skill: skill, latency: latency, now: .now)
     }
 
+    func summary(of node: NodeID) -> Experience.Summary {
+        experience.summary(of: node)
+    }
+
     /// Trust scores (0...1) of every node with any trust.
     func trustScores() -> [NodeID: Double] {
         [:]

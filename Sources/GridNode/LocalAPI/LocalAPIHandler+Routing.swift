@@ -1,0 +1,61 @@
+import GridCore
+import GridLocalAPI
+
+extension LocalAPIHandler {
+    /// `peers.list`: the peer layer's view of each peer, with what this node's reputation knows.
+    func peerViews() async -> [PeerView] {
+        var views = await node.peers.views()
+        let reputation = node.reputation
+        for index in views.indices {
+            guard let id = try? NodeID(hex: views[index].nodeId) else { continue }
+            let summary = await reputation.summary(of: id)
+            views[index].trust = await reputation.trustScore(of: id)
+            views[index].successRate = summary.successRate
+            views[index].latencyMs = summary.latencyMs
+            views[index].samples = summary.samples
+            views[index].wrongResults = summary.counts[.wrongResult] ?? 0
+        }
+        return views
+    }
+
+    /// `route.explain`: how a task of the skill would be routed now, and why nodes are left out.
+    func explainRoute(_ params: RouteParams?) async throws(RPCError) -> [RouteEntryView] {
+        guard let params else { throw RPCError(code: RPCError.invalidParams, message: "route.explain needs params: {\"skill\": ...}") }
+        let skill: SkillID
+        do { skill = try SkillID(params.skill) } catch {
+            throw RPCError(code: RPCError.invalidParams, message: error.message)
+        }
+        let minimum = params.minTrust ?? 0
+        guard (0...1).contains(minimum) else {
+            throw RPCError(code: RPCError.invalidParams, message: "minTrust is \(minimum); give a trust level from 0 to 1")
+        }
+        let route = await node.route(skill, minimumTrust: minimum)
+        let ranked = route.ranked.enumerated().map { index, candidate in
+            RouteEntryView(
+                nodeId: candidate.node.hex, local: candidate.isLocal, rank: index + 1, score: candidate.score, trust: candidate.parts.trust,
+                rating: candidate.parts.rating, latency: candidate.parts.latency, load: candidate.parts.load,
+                recency: candidate.parts.recency, samples: candidate.samples)
+        }
+        var excluded: [RouteEntryView] = []
+        for entry in route.excluded {
+            excluded.append(RouteEntryView(
+                nodeId: entry.node.hex, local: entry.isLocal, score: 0, trust: await node.reputation.trustScore(of: entry.node),
+                excluded: entry.reason.name, reason: entry.reason.description))
+        }
+        return ranked + excluded
+    }
+}
+
+extension Route.Reason {
+    /// The reason's name in the local API.
+    var name: String {
+        switch self {
+        case .lacksSkill: "lacksSkill"
+        case .notAlive: "notAlive"
+        case .alreadyFailed: "alreadyFailed"
+        case .circuitOpen: "circuitOpen"
+        case .atCapacity: "atCapacity"
+        case .belowMinimumTrust: "belowMinimumTrust"
+        }
+    }
+}
