@@ -68,6 +68,11 @@ public final class GridConnection {
         try await call(.peersBan, params)
     }
 
+    /// Wrong results on record, newest first.
+    public func evidence(_ params: EvidenceParams = EvidenceParams()) async throws -> [EvidenceView] {
+        try await call(.peersEvidence, params)
+    }
+
     /// How the node would route a task of `skill` now: candidates best first, then excluded nodes.
     public func route(_ params: RouteParams) async throws -> [RouteEntryView] {
         try await call(.routeExplain, params)

@@ -12,6 +12,7 @@ public enum LocalAPI {
         case peersAdd = "peers.add"
         case peersBan = "peers.ban"
         case nodeInfo = "node.info"
+        case peersEvidence = "peers.evidence"
         case routeExplain = "route.explain"
     }
 }
@@ -27,15 +28,22 @@ public struct SubmitParams: Codable, Sendable, Equatable {
     public var timeoutMs: Int?
     /// 0-255 (default 96, normal).
     public var priority: Int?
+    /// Run on this many distinct nodes and accept the output a strict majority agrees on (1-7,
+    /// default 1).
+    public var replicas: Int?
+    /// The least trust (0-1) an executor must have (default 0: any node).
+    public var minTrust: Double?
 
     public init(skill: String, input: String? = nil, inputBase64: String? = nil, wait: Bool? = nil,
-                timeoutMs: Int? = nil, priority: Int? = nil) {
+                timeoutMs: Int? = nil, priority: Int? = nil, replicas: Int? = nil, minTrust: Double? = nil) {
         self.skill = skill
         self.input = input
         self.inputBase64 = inputBase64
         self.wait = wait
         self.timeoutMs = timeoutMs
         self.priority = priority
+        self.replicas = replicas
+        self.minTrust = minTrust
     }
 }
 

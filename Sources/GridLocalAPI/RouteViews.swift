@@ -53,3 +53,48 @@ public struct RouteEntryView: Codable, Sendable, Equatable {
         self.reason = reason
     }
 }
+
+/// `peers.evidence` parameters: the evidence against one peer (every peer when absent).
+public struct EvidenceParams: Codable, Sendable, Equatable {
+    public var nodeId: String?
+    /// Most rows, newest first (1-1000, default 100).
+    public var limit: Int?
+
+    public init(nodeId: String? = nil, limit: Int? = nil) {
+        self.nodeId = nodeId
+        self.limit = limit
+    }
+}
+
+/// A wrong result on record: the peer's signed TaskResult and the signed result it contradicts
+/// (this node's own re-run for a spot-check, a majority replica's for a vote), each a serialized
+/// grid.v1.SignedEnvelope in hex that anyone can verify.
+public struct EvidenceView: Codable, Sendable, Equatable {
+    public var nodeId: String
+    public var taskId: String
+    public var skill: String
+    /// "spot_check" or "replica_vote".
+    public var kind: String
+    public var theirDigest: String
+    public var theirResult: String
+    public var otherNodeId: String
+    public var otherDigest: String
+    public var otherResult: String
+    public var atMs: Int64
+
+    public init(
+        nodeId: String, taskId: String, skill: String, kind: String, theirDigest: String, theirResult: String, otherNodeId: String,
+        otherDigest: String, otherResult: String, atMs: Int64
+    ) {
+        self.nodeId = nodeId
+        self.taskId = taskId
+        self.skill = skill
+        self.kind = kind
+        self.theirDigest = theirDigest
+        self.theirResult = theirResult
+        self.otherNodeId = otherNodeId
+        self.otherDigest = otherDigest
+        self.otherResult = otherResult
+        self.atMs = atMs
+    }
+}

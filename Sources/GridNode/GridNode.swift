@@ -21,9 +21,17 @@ public final class GridNode: Service, Sendable {
     public let identity: SigningIdentity
     public let bootstrap: [BootstrapPeer]
     let logger: Logger
+    /// Skills given in code, served besides (or instead of) the built-in ones named in settings.
+    public let customSkills: [SkillID: any Skill]
     private let ready = ReadySignal<HostPort>()
 
-    public init(dataDirectory: DataDirectory, settings: NodeSettings, identity: SigningIdentity, bootstrap: [BootstrapPeer], logger: Logger) {
+    /// - Parameter skills: skill implementations an embedding application serves, in addition to
+    ///   the built-in skills in `settings.skills`; one with a built-in's name replaces it.
+    public init(
+        dataDirectory: DataDirectory, settings: NodeSettings, identity: SigningIdentity, bootstrap: [BootstrapPeer], logger: Logger,
+        skills: [SkillID: any Skill] = [:]
+    ) {
+        self.customSkills = skills
         self.dataDirectory = dataDirectory
         self.settings = settings
         self.identity = identity
@@ -125,7 +133,7 @@ public final class GridNode: Service, Sendable {
         try settings.validate()
         try dataDirectory.create()
         let database = try GridDatabase(path: dataDirectory.databasePath)
-        let node = NodeContext(identity: identity, settings: settings, database: database, logger: logger)
+        let node = NodeContext(identity: identity, settings: settings, database: database, logger: logger, customSkills: customSkills)
         let coordinator = DelegationCoordinator(node: node)
         let taskServer = TaskServer(node: node)
 

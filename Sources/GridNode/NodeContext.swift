@@ -21,12 +21,14 @@ final class NodeContext: Sendable {
     let reputation: Reputation
     let router: SkillRouter
 
-    init(identity: SigningIdentity, settings: NodeSettings, database: GridDatabase, logger: Logger) {
+    init(
+        identity: SigningIdentity, settings: NodeSettings, database: GridDatabase, logger: Logger, customSkills: [SkillID: any Skill] = [:]
+    ) {
         self.identity = identity
         self.settings = settings
         self.database = database
         self.logger = logger
-        localSkills = settings.skillIDs
+        localSkills = settings.skillIDs.union(customSkills.keys)
         sealer = EnvelopeSealer(identity: identity)
         reputation = Reputation(localNode: identity.nodeID, experience: settings.experienceSettings)
         router = SkillRouter(settings: .init(weights: settings.routingWeights))
@@ -37,7 +39,7 @@ final class NodeContext: Sendable {
         discovery = Discovery(
             localNode: identity.nodeID, targetOutbound: settings.targetOutboundConnections, maxAgeMs: UInt64(settings.peerRecordMaxAgeMs))
         executor = LocalExecutor(
-            skills: BuiltinSkills.all.filter { settings.skillIDs.contains($0.key) },
+            skills: BuiltinSkills.all.filter { settings.skillIDs.contains($0.key) }.merging(customSkills) { _, custom in custom },
             capacity: settings.maxConcurrentTasks, maxQueued: settings.maxQueuedTasks)
     }
 

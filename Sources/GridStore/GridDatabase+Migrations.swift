@@ -33,6 +33,22 @@ extension GridDatabase {
                 t.column("banReason", .text)
             }
         }
+        migrator.registerMigration("v3: evidence") { db in
+            try db.create(table: EvidenceRecord.databaseTableName) { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("peer", .text).notNull()
+                t.column("taskId", .text).notNull()
+                t.column("skill", .text).notNull()
+                t.column("kind", .text).notNull()
+                t.column("theirDigest", .text).notNull()
+                t.column("theirResult", .blob).notNull()
+                t.column("otherNode", .text).notNull()
+                t.column("otherDigest", .text).notNull()
+                t.column("otherResult", .blob).notNull()
+                t.column("atMs", .integer).notNull()
+            }
+            try db.create(index: "evidence_on_peer", on: EvidenceRecord.databaseTableName, columns: ["peer"])
+        }
         return migrator
     }
 }

@@ -14,10 +14,16 @@ public struct TestNodeSpec: Sendable {
     public var bootstrapFrom: [Int]?
     /// Changes to the test defaults (port 0, short backoff).
     public var configure: @Sendable (inout NodeSettings) -> Void
+    /// Skill implementations of the test's own (faults on demand: a skill that lies, or waits).
+    public var customSkills: [SkillID: any Skill]
 
-    public init(skills: [String], bootstrapFrom: [Int]? = nil, configure: @escaping @Sendable (inout NodeSettings) -> Void = { _ in }) {
+    public init(
+        skills: [String], bootstrapFrom: [Int]? = nil, customSkills: [SkillID: any Skill] = [:],
+        configure: @escaping @Sendable (inout NodeSettings) -> Void = { _ in }
+    ) {
         self.skills = skills
         self.bootstrapFrom = bootstrapFrom
+        self.customSkills = customSkills
         self.configure = configure
     }
 }
@@ -62,7 +68,7 @@ public final class TestCluster: Sendable {
     /// Starts node `index` (a new one, or again on the data directory and identity it had).
     @discardableResult
     func start(
-        _ index: Int, skills: [String], identity: SigningIdentity, bootstrap: [BootstrapPeer],
+        _ index: Int, skills: [String], identity: SigningIdentity, bootstrap: [BootstrapPeer], customSkills: [SkillID: any Skill] = [:],
         configure: @Sendable (inout NodeSettings) -> Void
     ) async throws -> TestNode {
         var settings = NodeSettings()
@@ -71,10 +77,11 @@ public final class TestCluster: Sendable {
         settings.dialBackoffBaseMs = 20
         settings.dialBackoffMaxMs = 200
         settings.handshakeTimeoutMs = 2_000
+        settings.spotCheckFraction = 0  // deterministic: a test that wants spot-checks sets 1
         configure(&settings)
         let node = GridNode(
             dataDirectory: DataDirectory(path: "\(root)/n\(index)"), settings: settings, identity: identity,
-            bootstrap: bootstrap, logger: logs.logger(label: "node\(index)"))
+            bootstrap: bootstrap, logger: logs.logger(label: "node\(index)"), skills: customSkills)
         let group = ServiceGroup(services: [node], logger: logs.logger(label: "group\(index)", level: .warning))
         let run = Task { try await group.run() }
         let started = TestNode(node: node, address: try await node.listeningAddress(), group: group)
@@ -99,7 +106,8 @@ public final class TestCluster: Sendable {
         let bootstrap = bootstrapFrom.map { BootstrapPeer(name: "node\($0)", address: nodes[$0].address) }
         let settings = old.node.settings
         return try await start(
-            index, skills: settings.skills, identity: old.node.identity, bootstrap: bootstrap, configure: { $0 = settings })
+            index, skills: settings.skills, identity: old.node.identity, bootstrap: bootstrap, customSkills: old.node.customSkills,
+            configure: { $0 = settings })
     }
 
     /// Stops node `index` abruptly (no goodbye), as a crash or kill would.
@@ -120,7 +128,7 @@ public final class TestCluster: Sendable {
         let nodes = nodes
         for node in nodes {
             let expected = Dictionary(uniqueKeysWithValues: nodes.filter { $0.nodeID != node.nodeID }.map {
-                ($0.nodeID.hex, $0.node.settings.skills.sorted())
+                ($0.nodeID.hex, Set($0.node.settings.skills + $0.node.customSkills.keys.map(\.name)).sorted())
             })
             try await poll(timeout: timeout, "\(node.nodeID.short) to see all \(expected.count) peers and their skills") {
                 let peers = try await node.withClient { try await $0.peers() }.connected
@@ -144,7 +152,9 @@ public func withTestCluster<R>(
         for (index, spec) in specs.enumerated() {
             let sources = spec.bootstrapFrom ?? Array(0..<index)
             let bootstrap = sources.map { BootstrapPeer(name: "node\($0)", address: cluster[$0].address) }
-            try await cluster.start(index, skills: spec.skills, identity: SigningIdentity(), bootstrap: bootstrap, configure: spec.configure)
+            try await cluster.start(
+                index, skills: spec.skills, identity: SigningIdentity(), bootstrap: bootstrap, customSkills: spec.customSkills,
+                configure: spec.configure)
         }
         let result = try await body(cluster)
         await cluster.stopAll()

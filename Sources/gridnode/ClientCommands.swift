@@ -26,14 +26,24 @@ struct Submit: AsyncParsableCommand {
     @Option(help: "Seconds the task may take (default: the node's defaultTaskTimeoutMs).")
     var timeout: Double?
 
+    @Option(help: "Run on this many distinct nodes and accept the output a strict majority agrees on (1-7).")
+    var replicas: Int?
+
+    @Option(name: .customLong("min-trust"), help: "The least trust (0-1) an executor must have.")
+    var minTrust: Double?
+
     func validate() throws {
         if input != nil && inputFile != nil { throw ValidationError("give --input or --input-file, not both") }
+        if let replicas, !(1...7).contains(replicas) { throw ValidationError("--replicas must be 1-7") }
+        if let minTrust, !(0...1).contains(minTrust) { throw ValidationError("--min-trust must be between 0 and 1") }
         if let timeout, !(timeout > 0) { throw ValidationError("--timeout must be a positive number of seconds") }
     }
 
     func run() async throws {
         try await reportingErrors {
-            var params = SubmitParams(skill: skill, input: input, wait: wait, timeoutMs: timeout.map { Int(($0 * 1000).rounded(.up)) })
+            var params = SubmitParams(
+                skill: skill, input: input, wait: wait, timeoutMs: timeout.map { Int(($0 * 1000).rounded(.up)) }, replicas: replicas,
+                minTrust: minTrust)
             if let inputFile {
                 guard let data = FileManager.default.contents(atPath: inputFile) else {
                     throw GridError(.invalidArgument, "cannot read --input-file \(inputFile)")
@@ -79,7 +89,7 @@ struct TaskCommand: AsyncParsableCommand {
 
 struct Peers: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "List, add or ban peers of the running node.", subcommands: [List.self, Add.self, Ban.self],
+        abstract: "List, add or ban peers of the running node.", subcommands: [List.self, Add.self, Ban.self, Evidence.self],
         defaultSubcommand: List.self)
 
     struct Add: AsyncParsableCommand {
@@ -165,6 +175,37 @@ struct List: AsyncParsableCommand {
 extension String {
     fileprivate func padding(_ width: Int) -> String {
         count >= width ? self : self + String(repeating: " ", count: width - count)
+    }
+}
+
+struct Evidence: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show the wrong results on record: each peer's signed result and the signed result it contradicts.")
+
+    @OptionGroup var dataDir: DataDirOption
+
+    @Argument(help: "Only the evidence against this node ID.")
+    var nodeId: String?
+
+    @Option(help: "Most entries, newest first (1-1000).")
+    var limit = 100
+
+    @Flag(help: "Print a JSON array with both signed results in hex (serialized grid.v1.SignedEnvelope).")
+    var json = false
+
+    func run() async throws {
+        try await reportingErrors {
+            let entries = try await GridClient.withConnection(socketPath: dataDir.directory.socketPath) { node in
+                try await node.evidence(EvidenceParams(nodeId: nodeId, limit: limit))
+            }
+            if json { return try printJSON(entries) }
+            guard !entries.isEmpty else { return print("no wrong results on record") }
+            for entry in entries {
+                let by = entry.kind == "spot_check" ? "this node's own run" : "the replicas' majority (\(entry.otherNodeId.prefix(16))…)"
+                print("\(entry.nodeId.prefix(16))…  task \(entry.taskId)  \(entry.skill)  \(entry.kind)")
+                print("    its output \(entry.theirDigest.prefix(16))…  contradicted by \(by): \(entry.otherDigest.prefix(16))…")
+            }
+        }
     }
 }
 

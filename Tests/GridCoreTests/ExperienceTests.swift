@@ -165,14 +165,14 @@ import Testing
         #expect(vote.answered == 1)
     }
 
-    @Test func spotChecksHappenAtTheirFractionOnlyWhenPossible() {
+    @Test func spotChecksHappenAtTheirFractionForSkillsThisNodeHas() {
         var rng = SeededRandomNumberGenerator(seed: 42)
         let policy = SpotCheckPolicy(fraction: 0.25)
-        let checks = (0..<10_000).filter { _ in policy.shouldCheck(hasSkill: true, spareCapacity: true, using: &rng) }.count
+        let checks = (0..<10_000).filter { _ in policy.shouldCheck(hasSkill: true, using: &rng) }.count
         #expect((2_300...2_700).contains(checks))
-        #expect(!policy.shouldCheck(hasSkill: false, spareCapacity: true, using: &rng))
-        #expect(!policy.shouldCheck(hasSkill: true, spareCapacity: false, using: &rng))
-        #expect(!SpotCheckPolicy(fraction: 0).shouldCheck(hasSkill: true, spareCapacity: true, using: &rng))
-        #expect(SpotCheckPolicy(fraction: 1).shouldCheck(hasSkill: true, spareCapacity: true, using: &rng))
+        #expect(!policy.shouldCheck(hasSkill: false, using: &rng))
+        #expect(!SpotCheckPolicy(fraction: 0).shouldCheck(hasSkill: true, using: &rng))
+        #expect(SpotCheckPolicy(fraction: 1).shouldCheck(hasSkill: true, using: &rng))
+        #expect(SpotCheckPolicy(fraction: 7).fraction == 1 && SpotCheckPolicy(fraction: -1).fraction == 0)
     }
 }

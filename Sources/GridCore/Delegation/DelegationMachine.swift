@@ -145,7 +145,7 @@ public struct DelegationMachine: Sendable {
             switch failure.code {
             case .skillFailed, .invalidInput, .tooLarge: return .recordExperience(node: node, .applicationError, latency: latency)
             case .timedOut: return .recordExperience(node: node, .timeout, latency: nil)
-            case .noProvider, .allCandidatesFailed, .internal, .cancelled: return .recordExperience(node: node, .failure, latency: nil)
+            case .noProvider, .allCandidatesFailed, .internal, .cancelled, .noQuorum: return .recordExperience(node: node, .failure, latency: nil)
             }
         }
     }

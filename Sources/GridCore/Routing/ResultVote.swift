@@ -16,6 +16,8 @@ public struct ResultVote: Sendable, Equatable {
     public let replicas: Int
     public private(set) var votes: [[UInt8]: [NodeID]] = [:]
     public private(set) var failed: [NodeID] = []
+    /// Replicas that failed without any node having run them (every candidate refused, say).
+    public private(set) var unassignedFailures = 0
 
     public init(replicas: Int) {
         precondition(replicas >= 1, "at least one replica")
@@ -23,7 +25,7 @@ public struct ResultVote: Sendable, Equatable {
     }
 
     /// Replicas that answered, successfully or not.
-    public var answered: Int { votes.values.reduce(0) { $0 + $1.count } + failed.count }
+    public var answered: Int { votes.values.reduce(0) { $0 + $1.count } + failed.count + unassignedFailures }
     /// The votes a digest needs: more than half of the replicas.
     public var majority: Int { replicas / 2 + 1 }
 
@@ -34,9 +36,14 @@ public struct ResultVote: Sendable, Equatable {
         return decision
     }
 
-    /// `node`'s replica failed (or it could not be run at all).
-    public mutating func addFailure(_ node: NodeID) -> Decision {
-        guard !hasAnswered(node), answered < replicas else { return decision }
+    /// `node`'s replica failed; nil when no node ran it at all.
+    public mutating func addFailure(_ node: NodeID?) -> Decision {
+        guard answered < replicas else { return decision }
+        guard let node else {
+            unassignedFailures += 1
+            return decision
+        }
+        guard !hasAnswered(node) else { return decision }
         failed.append(node)
         return decision
     }

@@ -28,6 +28,8 @@ public struct TaskFailure: Error, Sendable, Equatable, CustomStringConvertible {
         case `internal` = "internal"
         /// The application cancelled the task.
         case cancelled = "cancelled"
+        /// The replicas of a replicated task did not agree: no output had a strict majority.
+        case noQuorum = "no_quorum"
     }
 
     public var code: Code

@@ -10,12 +10,26 @@ public struct TaskSpec: Sendable, Equatable {
     public var priority: UInt8
     /// How long the application is willing to wait for the result, from submission.
     public var timeout: Duration
+    /// Distinct nodes that run the task; with more than one, the output a strict majority of them
+    /// agree on is the result. 1 to ``maxReplicas``.
+    public var replicas: Int
+    /// Least trust score (0...1) an executor must have.
+    public var minimumTrust: Double
 
-    public init(id: TaskID, skill: SkillID, input: [UInt8], priority: UInt8 = defaultPriority, timeout: Duration) {
+    /// Most replicas a task may ask for.
+    public static let maxReplicas = 7
+
+    public init(
+        id: TaskID, skill: SkillID, input: [UInt8], priority: UInt8 = defaultPriority, timeout: Duration, replicas: Int = 1,
+        minimumTrust: Double = 0
+    ) {
+        precondition((1...Self.maxReplicas).contains(replicas), "validated by callers")
         self.id = id
         self.skill = skill
         self.input = input
         self.priority = priority
         self.timeout = timeout
+        self.replicas = replicas
+        self.minimumTrust = minimumTrust
     }
 }

@@ -1,10 +1,14 @@
 import Foundation
 import GridCore
+import GridCrypto
+import GridStore
 import GridWire
 import Logging
 
-/// Runs each submitted task's ``DelegationMachine``: feeds it acks, results, lost peers and its
-/// deadline, and carries out what it decides — run here, send to a peer, record, reply.
+/// Runs each submitted task's ``DelegationMachine``s — one per replica — feeds them acks, results,
+/// lost peers and deadlines, and carries out what they decide: run here, send to a peer, record
+/// experience, reply. A replicated task is settled by a ``ResultVote``; a single remote result may
+/// be spot-checked by running it again here (``SpotCheck``).
 actor DelegationCoordinator {
     /// How a task ended, and who produced the outcome.
     struct Completion: Sendable {
@@ -13,7 +17,12 @@ actor DelegationCoordinator {
     }
 
     private struct Inflight {
-        var machine: DelegationMachine
+        var task: TaskSpec
+        /// One machine per replica (one for an ordinary task).
+        var replicas: [DelegationMachine]
+        var vote: ResultVote?
+        /// Each executor's result as it arrived, signed: the evidence if it turns out wrong.
+        var signedResults: [NodeID: Grid_V1_SignedEnvelope] = [:]
         var waiters: [CheckedContinuation<Completion, Never>] = []
         var deadlineTimer: Task<Void, Never>?
         /// The local run, cancelled if the task ends another way (its deadline passes).
@@ -25,6 +34,7 @@ actor DelegationCoordinator {
     /// The last send to each peer: each new send waits for it, so a TaskCancel can never overtake
     /// the TaskRequest it cancels.
     private var sendChains: [NodeID: Task<Void, Never>] = [:]
+    private lazy var spotCheck = SpotCheck(node: node)
 
     init(node: NodeContext) {
         self.node = node
@@ -34,11 +44,31 @@ actor DelegationCoordinator {
     /// Throws only when the task could not be recorded (it is then not accepted).
     func submit(_ spec: TaskSpec) async throws(GridError) {
         try node.database.recordSubmitted(spec, atMs: WallClock.nowMs())
-        let route = await node.route(spec.skill)
-        var machine = DelegationMachine(task: spec, localNode: node.nodeID)
-        let directives = machine.start(candidates: route.nodes, now: .now)
-        inflight[spec.id] = Inflight(machine: machine)
-        perform(directives, for: spec.id)
+        let ranked = await node.route(spec.skill, minimumTrust: spec.minimumTrust).nodes
+        let k = spec.replicas
+        if k > 1, ranked.count < k {
+            let failure = TaskFailure(
+                .noProvider,
+                "\(k) replicas of '\(spec.skill)' need \(k) distinct nodes that can run it now; only \(ranked.count) can: ask for fewer replicas or retry later")
+            inflight[spec.id] = Inflight(task: spec, replicas: [])
+            complete(spec.id, .failure(failure), executor: nil)
+            return
+        }
+        // Replica i starts on the i-th best node; its fallbacks are every k-th node after the top
+        // k, so no two replicas ever run on the same node.
+        var machines: [DelegationMachine] = []
+        var starts: [[DelegationMachine.Directive]] = []
+        for replica in 0..<k {
+            let fallbacks = ranked.count > k ? stride(from: k + replica, to: ranked.count, by: k).map { ranked[$0] } : []
+            let candidates = k == 1 ? ranked : [ranked[replica]] + fallbacks
+            var machine = DelegationMachine(task: spec, localNode: node.nodeID)
+            starts.append(machine.start(candidates: candidates, now: .now))
+            machines.append(machine)
+        }
+        inflight[spec.id] = Inflight(task: spec, replicas: machines, vote: k > 1 ? ResultVote(replicas: k) : nil)
+        for (replica, directives) in starts.enumerated() {
+            perform(directives, for: spec.id, replica: replica)
+        }
     }
 
     /// Waits for the task's outcome; nil when the task is not in flight (it ended already, or was
@@ -51,56 +81,80 @@ actor DelegationCoordinator {
     func ackReceived(_ ack: Grid_V1_TaskAck, from peer: NodeID) {
         guard let id = try? TaskID(bytes: Array(ack.taskID)) else { return }
         let reason = ack.accepted ? "" : "\(ack.reason.name): \(ack.message)"
-        update(id) { $0.ackReceived(from: peer, accepted: ack.accepted, reason: reason, now: .now) }
+        update(id, awaiting: peer) { $0.ackReceived(from: peer, accepted: ack.accepted, reason: reason, now: .now) }
     }
 
-    func resultReceived(_ result: Grid_V1_TaskResult, from peer: NodeID) {
-        guard let id = try? TaskID(bytes: Array(result.taskID)) else { return }
-        update(id) { $0.resultReceived(from: peer, result.taskOutcome, now: .now) }
+    func resultReceived(_ result: Grid_V1_TaskResult, signed envelope: Grid_V1_SignedEnvelope, from peer: NodeID) {
+        guard let id = try? TaskID(bytes: Array(result.taskID)), inflight[id] != nil else { return }
+        if inflight[id]?.signedResults[peer] == nil { inflight[id]?.signedResults[peer] = envelope }
+        update(id, awaiting: peer) { $0.resultReceived(from: peer, result.taskOutcome, now: .now) }
     }
 
     /// A peer's connection closed: every task waiting on it moves on.
     func peerLost(_ peer: NodeID) {
         sendChains[peer] = nil
         for id in Array(inflight.keys) {
-            update(id) { $0.peerLost(peer, now: .now) }
+            updateAll(id) { $0.peerLost(peer, now: .now) }
         }
     }
 
     private func localCompleted(_ id: TaskID, _ outcome: TaskOutcome) {
-        update(id) { $0.localCompleted(outcome, now: .now) }
+        guard let replica = inflight[id]?.replicas.firstIndex(where: { $0.state == .runningLocally }) else { return }
+        if case .success(let output) = outcome, let task = inflight[id]?.task {
+            inflight[id]?.signedResults[node.nodeID] = try? node.sealer.envelope(TaskResultEvidence.ownResult(task, output: output))
+        }
+        update(id, replica: replica) { $0.localCompleted(outcome, now: .now) }
     }
 
     private func deadlineExpired(_ id: TaskID) {
-        update(id) { $0.deadlineExpired(now: .now) }
+        updateAll(id) { $0.deadlineExpired(now: .now) }
     }
 
     private func sendFailed(_ id: TaskID, to peer: NodeID) {
-        update(id) { $0.peerLost(peer, now: .now) }
+        update(id, awaiting: peer) { $0.peerLost(peer, now: .now) }
     }
 
-    private func update(_ id: TaskID, _ event: (inout DelegationMachine) -> [DelegationMachine.Directive]) {
-        guard var entry = inflight[id] else { return }  // finished already: duplicates are ignored
-        let directives = event(&entry.machine)
+    // MARK: Feeding the machines
+
+    /// Feeds the replica waiting on `peer`.
+    private func update(_ id: TaskID, awaiting peer: NodeID, _ event: (inout DelegationMachine) -> [DelegationMachine.Directive]) {
+        guard let replica = inflight[id]?.replicas.firstIndex(where: { $0.state == .awaitingAck(peer) || $0.state == .awaitingResult(peer) })
+        else { return }  // finished already, or not ours: duplicates are ignored
+        update(id, replica: replica, event)
+    }
+
+    private func updateAll(_ id: TaskID, _ event: (inout DelegationMachine) -> [DelegationMachine.Directive]) {
+        guard let count = inflight[id]?.replicas.count else { return }
+        for replica in 0..<count {
+            update(id, replica: replica, event)
+        }
+    }
+
+    private func update(_ id: TaskID, replica: Int, _ event: (inout DelegationMachine) -> [DelegationMachine.Directive]) {
+        guard var entry = inflight[id], entry.replicas.indices.contains(replica) else { return }
+        let directives = event(&entry.replicas[replica])
         inflight[id] = entry
-        perform(directives, for: id)
+        perform(directives, for: id, replica: replica)
     }
 
-    private func perform(_ directives: [DelegationMachine.Directive], for id: TaskID) {
-        guard let task = inflight[id]?.machine.task else { return }
+    private func perform(_ directives: [DelegationMachine.Directive], for id: TaskID, replica: Int) {
+        guard let task = inflight[id]?.task else { return }
         for directive in directives {
             switch directive {
             case .executeLocally:
                 let executor = node.executor
+                let check = spotCheck
                 inflight[id]?.localRun = Task { [weak self] in
                     let outcome = await executor.execute(task.skill, input: task.input)
                     await self?.localCompleted(id, outcome)
+                    await check.drain()  // a slot is free: checks waiting for one may run
                 }
             case .sendRequest(let peer, let deadline):
                 send(task, to: peer, deadline: deadline)
             case .cancelRemote(let peer):
-                cancel(task, on: peer)
+                cancel(task, on: peer, reason: "the requester's deadline passed")
             case .scheduleDeadline(let instant):
+                guard inflight[id]?.deadlineTimer == nil else { continue }  // the replicas share one deadline
                 inflight[id]?.deadlineTimer = Task { [weak self] in
                     guard (try? await Task.sleep(until: instant, clock: .continuous)) != nil else { return }
                     await self?.deadlineExpired(id)
@@ -109,10 +163,88 @@ actor DelegationCoordinator {
                 let reputation = node.reputation
                 Task { await reputation.record(outcome, node: peer, skill: task.skill, latency: latency) }
             case .complete(let outcome, let executor):
-                complete(id, outcome, executor: executor)
+                replicaCompleted(id, outcome, executor: executor)
             }
         }
     }
+
+    // MARK: Outcomes
+
+    private func replicaCompleted(_ id: TaskID, _ outcome: TaskOutcome, executor: NodeID?) {
+        guard var entry = inflight[id] else { return }
+        guard var vote = entry.vote else {
+            if case .success(let output) = outcome, let executor, executor != node.nodeID,
+                let envelope = entry.signedResults[executor]
+            {
+                let check = spotCheck
+                let task = entry.task
+                Task { await check.offer(task, output: output, executor: executor, signed: envelope) }
+            }
+            return complete(id, outcome, executor: executor)
+        }
+        let decision: ResultVote.Decision
+        switch outcome {
+        case .success(let output): decision = vote.add(executor ?? node.nodeID, digest: SHA256.digest(output))
+        case .failure: decision = vote.addFailure(executor)
+        }
+        entry.vote = vote
+        inflight[id] = entry
+        switch decision {
+        case .pending:
+            return
+        case .accepted(let digest, let agreeing, let dissenting):
+            stopUnfinishedReplicas(id, reason: "a majority of the replicas agreed")
+            convict(dissenting, task: entry.task, majority: agreeing[0], signed: entry.signedResults)
+            let output = outputOf(agreeing[0], in: entry) ?? []
+            node.logger.info(
+                "task \(id): \(agreeing.count) of \(entry.task.replicas) replicas agree on \(Hex.encode(digest).prefix(16))…")
+            complete(id, .success(output: output), executor: agreeing[0])
+        case .noMajority(let votes, let failed):
+            stopUnfinishedReplicas(id, reason: "the replicas cannot reach a majority")
+            let split = votes.map { "\(Hex.encode($0.key).prefix(12))…: \($0.value.map(\.short).joined(separator: ","))" }.sorted()
+            let failure = TaskFailure(
+                .noQuorum,
+                "no output of '\(entry.task.skill)' has a majority of \(entry.task.replicas) replicas (\(split.joined(separator: "; "))"
+                    + (failed.isEmpty && vote.unassignedFailures == 0 ? "" : "; \(failed.count + vote.unassignedFailures) failed")
+                    + "); retry, or ask for more replicas")
+            complete(id, .failure(failure), executor: nil)
+        }
+    }
+
+    /// The output a replica's executor produced.
+    private func outputOf(_ executor: NodeID, in entry: Inflight) -> [UInt8]? {
+        guard let envelope = entry.signedResults[executor], let verified = try? envelope.verify(),
+            let result = try? verified.decode(Grid_V1_TaskResult.self), case .success(let output) = result.taskOutcome
+        else { return nil }
+        return output
+    }
+
+    /// Replicas that disagreed with the majority: strong negative experience, and the two signed
+    /// results kept as evidence.
+    private func convict(_ dissenting: [NodeID], task: TaskSpec, majority: NodeID, signed: [NodeID: Grid_V1_SignedEnvelope]) {
+        for peer in dissenting where peer != node.nodeID {
+            node.logger.warning("\(peer.short) returned a result for task \(task.id) that the replicas' majority contradicts")
+            let reputation = node.reputation
+            Task { await reputation.record(.wrongResult, node: peer, skill: task.skill, latency: nil) }
+            guard let theirs = signed[peer], let other = signed[majority] else { continue }
+            TaskResultEvidence.store(
+                node: node, against: peer, task: task, kind: .replicaVote, theirs: theirs, otherNode: majority, other: other)
+        }
+    }
+
+    /// Stops the replicas still running once the vote is settled.
+    private func stopUnfinishedReplicas(_ id: TaskID, reason: String) {
+        guard let entry = inflight[id] else { return }
+        for machine in entry.replicas {
+            switch machine.state {
+            case .awaitingAck(let peer), .awaitingResult(let peer): cancel(entry.task, on: peer, reason: reason)
+            case .runningLocally: entry.localRun?.cancel()
+            case .idle, .finished: break
+            }
+        }
+    }
+
+    // MARK: Sending
 
     private func send(_ task: TaskSpec, to peer: NodeID, deadline: Duration) {
         var request = Grid_V1_TaskRequest()
@@ -121,6 +253,7 @@ actor DelegationCoordinator {
         request.input = Data(task.input)
         request.deadlineMs = UInt32(clamping: deadline.milliseconds)
         request.priority = UInt32(task.priority)
+        request.minTrustPpm = UInt32((task.minimumTrust * 1_000_000).rounded())
         enqueueSend(request, to: peer) { [weak self] error in
             self?.node.logger.info("could not send task \(task.id) to \(peer.short): \(error)")
             await self?.sendFailed(task.id, to: peer)
@@ -146,10 +279,10 @@ actor DelegationCoordinator {
         }
     }
 
-    private func cancel(_ task: TaskSpec, on peer: NodeID) {
+    private func cancel(_ task: TaskSpec, on peer: NodeID, reason: String) {
         var cancel = Grid_V1_TaskCancel()
         cancel.taskID = Data(task.id.bytes)
-        cancel.reason = "the requester's deadline passed"
+        cancel.reason = reason
         enqueueSend(cancel, to: peer)
     }
 
@@ -163,7 +296,7 @@ actor DelegationCoordinator {
             node.logger.error("task \(id) finished but its outcome could not be stored: \(error.message)")
         }
         if case .failure(let failure) = outcome {
-            node.logger.info("task \(id) (\(entry.machine.task.skill)) failed: \(failure.message)")
+            node.logger.info("task \(id) (\(entry.task.skill)) failed: \(failure.message)")
         }
         let completion = Completion(outcome: outcome, executor: executor)
         for waiter in entry.waiters { waiter.resume(returning: completion) }

@@ -6,6 +6,7 @@ extension LocalAPIHandler {
     func peerViews() async -> [PeerView] {
         var views = await node.peers.views()
         let reputation = node.reputation
+        let convictions = (try? node.database.evidenceCounts()) ?? [:]
         for index in views.indices {
             guard let id = try? NodeID(hex: views[index].nodeId) else { continue }
             let summary = await reputation.summary(of: id)
@@ -13,9 +14,29 @@ extension LocalAPIHandler {
             views[index].successRate = summary.successRate
             views[index].latencyMs = summary.latencyMs
             views[index].samples = summary.samples
-            views[index].wrongResults = summary.counts[.wrongResult] ?? 0
+            views[index].wrongResults = convictions[views[index].nodeId] ?? 0
         }
         return views
+    }
+
+    /// `peers.evidence`: the wrong results on record, newest first, with both signed results.
+    func evidence(_ params: EvidenceParams?) throws(RPCError) -> [EvidenceView] {
+        var peer: NodeID?
+        if let hex = params?.nodeId {
+            do { peer = try NodeID(hex: hex) } catch { throw RPCError(code: RPCError.invalidParams, message: "nodeId: \(error.message)") }
+        }
+        let limit = params?.limit ?? 100
+        guard (1...1000).contains(limit) else { throw RPCError(code: RPCError.invalidParams, message: "limit is \(limit); use 1-1000") }
+        do {
+            return try node.database.evidence(against: peer, limit: limit).map {
+                EvidenceView(
+                    nodeId: $0.peer, taskId: $0.taskId, skill: $0.skill, kind: $0.kind.rawValue, theirDigest: $0.theirDigest,
+                    theirResult: Hex.encode($0.theirResult), otherNodeId: $0.otherNode, otherDigest: $0.otherDigest,
+                    otherResult: Hex.encode($0.otherResult), atMs: $0.atMs)
+            }
+        } catch {
+            throw RPCError(code: RPCError.unavailable, message: error.message)
+        }
     }
 
     /// `route.explain`: how a task of the skill would be routed now, and why nodes are left out.

@@ -41,6 +41,7 @@ struct LocalAPIHandler {
         case .peersAdd: response = await call(line, id: head.id, addPeer)
         case .peersBan: response = await call(line, id: head.id, banPeer)
         case .routeExplain: response = await call(line, id: head.id, explainRoute)
+        case .peersEvidence: response = await call(line, id: head.id, evidence)
         }
         return head.id == nil ? nil : response
     }
@@ -106,8 +107,16 @@ struct LocalAPIHandler {
         }
         let priority = params.priority ?? Int(TaskSpec.defaultPriority)
         guard (0...255).contains(priority) else { throw invalid("priority is \(priority); use 0-255") }
+        let replicas = params.replicas ?? 1
+        guard (1...TaskSpec.maxReplicas).contains(replicas) else {
+            throw invalid("replicas is \(replicas); use 1-\(TaskSpec.maxReplicas)")
+        }
+        let minTrust = params.minTrust ?? 0
+        guard (0...1).contains(minTrust) else { throw invalid("minTrust is \(minTrust); use a trust level from 0 to 1") }
         var rng = SecureRandomNumberGenerator()
-        return TaskSpec(id: .random(using: &rng), skill: skill, input: input, priority: UInt8(priority), timeout: .milliseconds(timeoutMs))
+        return TaskSpec(
+            id: .random(using: &rng), skill: skill, input: input, priority: UInt8(priority), timeout: .milliseconds(timeoutMs),
+            replicas: replicas, minimumTrust: minTrust)
     }
 
     private func getTask(_ params: TaskGetParams?) async throws(RPCError) -> TaskView {

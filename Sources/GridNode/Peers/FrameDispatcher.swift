@@ -99,7 +99,7 @@ struct FrameDispatcher {
             case Grid_V1_TaskAck.protoMessageName:
                 await coordinator.ackReceived(try claim.decode(Grid_V1_TaskAck.self), from: session.peer)
             case Grid_V1_TaskResult.protoMessageName:
-                await coordinator.resultReceived(try claim.decode(Grid_V1_TaskResult.self), from: session.peer)
+                await coordinator.resultReceived(try claim.decode(Grid_V1_TaskResult.self), signed: envelope, from: session.peer)
             case Grid_V1_TaskCancel.protoMessageName:
                 await taskServer.cancelled(try claim.decode(Grid_V1_TaskCancel.self), by: session.peer)
             case Grid_V1_TrustReport.protoMessageName:
