@@ -133,7 +133,12 @@ public final class GridNode: Service, Sendable {
         try settings.validate()
         try dataDirectory.create()
         let database = try GridDatabase(path: dataDirectory.databasePath)
-        let node = NodeContext(identity: identity, settings: settings, database: database, logger: logger, customSkills: customSkills)
+        // Pre-trusted: the keys the operator pinned (bootstrap entries with a key, `peers add` with
+        // a node ID, kept as pinned in the address book) and the `trustedPeers` setting.
+        let pinned = ((try? database.knownPeers()) ?? []).filter(\.pinned).compactMap { try? NodeID(hex: $0.nodeId) }
+        let node = NodeContext(
+            identity: identity, settings: settings, database: database, logger: logger, customSkills: customSkills,
+            preTrusted: Set(bootstrap.compactMap(\.publicKey) + pinned))
         let coordinator = DelegationCoordinator(node: node)
         let taskServer = TaskServer(node: node)
 
@@ -209,6 +214,7 @@ public final class GridNode: Service, Sendable {
             }
             group.addTask { await self.exchangePeers(node) }
             group.addTask { await RoutingChores.announceSkills(node) }
+            group.addTask { await RoutingChores.shareTrust(node) }
             for entry in dialTargets(database) {
                 group.addTask { await PeerDialer(entry: entry, node: node, connection: connection).run() }
             }

@@ -22,7 +22,8 @@ final class NodeContext: Sendable {
     let router: SkillRouter
 
     init(
-        identity: SigningIdentity, settings: NodeSettings, database: GridDatabase, logger: Logger, customSkills: [SkillID: any Skill] = [:]
+        identity: SigningIdentity, settings: NodeSettings, database: GridDatabase, logger: Logger, customSkills: [SkillID: any Skill] = [:],
+        preTrusted: Set<NodeID> = []
     ) {
         self.identity = identity
         self.settings = settings
@@ -30,7 +31,9 @@ final class NodeContext: Sendable {
         self.logger = logger
         localSkills = settings.skillIDs.union(customSkills.keys)
         sealer = EnvelopeSealer(identity: identity)
-        reputation = Reputation(localNode: identity.nodeID, experience: settings.experienceSettings)
+        reputation = Reputation(
+            localNode: identity.nodeID, preTrusted: preTrusted.union(settings.trustedPeerIDs), experience: settings.experienceSettings,
+            trust: TrustGraph.Settings(preTrustWeight: settings.trustPreTrustWeight))
         router = SkillRouter(settings: .init(weights: settings.routingWeights))
         peers = PeerManager(
             localNode: identity.nodeID, liveness: settings.liveness, limits: settings.connectionLimits,

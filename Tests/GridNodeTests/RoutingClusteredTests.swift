@@ -215,3 +215,45 @@ final class Gate: Skill, Sendable {
         }
     }
 }
+
+@Suite struct TrustClusteredTests {
+    static func fastTrust(_ settings: inout NodeSettings) {
+        settings.trustIntervalMs = 50
+    }
+
+    static func trust(of peer: NodeID, seenBy node: TestNode) async throws -> Double? {
+        try await node.withClient { try await $0.peers() }.first { $0.nodeId == peer.hex }?.trust
+    }
+
+    @Test func workDoneWellEarnsTrustAndAPinnedPeersReportPassesItOn() async throws {
+        try await withTestCluster([
+            TestNodeSpec(skills: ["echo"], configure: Self.fastTrust), TestNodeSpec(skills: ["sha256"], configure: Self.fastTrust),
+            TestNodeSpec(skills: ["echo"], configure: Self.fastTrust),
+        ]) { cluster in
+            try await cluster.waitUntilMeshed()
+            let worker = cluster[1].nodeID
+            #expect(try await Self.trust(of: worker, seenBy: cluster[0]) == 0, "no experience, nothing pinned: no trust yet")
+
+            for n in 0..<5 {
+                _ = try await cluster[0].withClient { try await $0.submit(SubmitParams(skill: "sha256", input: "\(n)", wait: true)) }
+            }
+            try await poll("the requester to trust the worker") {
+                try await Self.trust(of: worker, seenBy: cluster[0]) == 1
+            }
+            // A task that asks for trust now finds the worker.
+            let strict = try await cluster[0].withClient { try await $0.route(RouteParams(skill: "sha256", minTrust: 0.5)) }
+            #expect(strict.first { $0.rank == 1 }?.nodeId == worker.hex)
+
+            // Node 2 has never dealt with the worker. Once it pins the requester's key, the
+            // requester's signed TrustReport carries that trust to it.
+            #expect(try await Self.trust(of: worker, seenBy: cluster[2]) == 0)
+            let requester = cluster[0]
+            _ = try await cluster[2].withClient {
+                try await $0.addPeer(PeerAddParams(address: requester.address.description, nodeId: requester.nodeID.hex))
+            }
+            try await poll("node 2 to trust the worker through the requester's report") {
+                (try await Self.trust(of: worker, seenBy: cluster[2]) ?? 0) > 0
+            }
+        }
+    }
+}

@@ -151,6 +151,7 @@ struct LocalAPIHandler {
             do { try node.database.pinPeer(key, addresses: [address.description], atMs: WallClock.nowMs()) } catch {
                 throw RPCError(code: RPCError.unavailable, message: error.message)
             }
+            await node.reputation.preTrust([key])  // an operator-pinned key is pre-trusted
         }
         node.discovery.keepDialling(BootstrapPeer(name: "added", address: address, publicKey: key))
         return PeerActionResult(

@@ -107,7 +107,11 @@ struct FrameDispatcher {
                 guard report.entries.count <= Self.maxTrustEntries else {
                     return await drop(.malformed, "a TrustReport of \(report.entries.count) entries; at most \(Self.maxTrustEntries)")
                 }
-                logger.debug("trust report \(report.epoch) with \(report.entries.count) entries (not used yet)")
+                do {
+                    try await node.reputation.receiveReport(report, from: session.peer)
+                } catch {
+                    return await drop(.malformed, error.message)
+                }
             default:
                 await drop(.unexpected, "a claim of unknown type \(claim.payloadType)")
             }

@@ -18,6 +18,22 @@ enum RoutingChores {
     }
 }
 
+extension RoutingChores {
+    /// Every `trustIntervalMs`: recomputes trust from this node's experience and the reports it
+    /// holds, and sends every peer this node's signed TrustReport.
+    static func shareTrust(_ node: NodeContext) async {
+        while (try? await Task.sleep(for: .milliseconds(node.settings.trustIntervalMs))) != nil {
+            let (computation, report) = await node.reputation.recompute(nowMs: UInt64(WallClock.nowMs()))
+            node.logger.debug(
+                "trust recomputed: \(computation.nodes) nodes, \(computation.edges) edges, \(computation.iterations) iterations\(computation.converged ? "" : " (not converged)")")
+            guard !report.entries.isEmpty, let claim = try? node.sealed(report) else { continue }
+            for session in await node.peers.allSessions {
+                try? await session.send(claim)
+            }
+        }
+    }
+}
+
 extension NodeContext {
     /// This node's SkillAnnouncement: what it serves, how many tasks it runs at once, and how many
     /// it is running now.
