@@ -24,6 +24,11 @@ actor DelegationCoordinator {
         /// Each executor's result as it arrived, signed: the evidence if it turns out wrong.
         var signedResults: [NodeID: Grid_V1_SignedEnvelope] = [:]
         var waiters: [CheckedContinuation<Completion, Never>] = []
+        /// The outcome given to the application. A replicated task stays in flight after it, until
+        /// its last replica answers, so a late replica that disagrees is still caught.
+        var delivered: Completion?
+        /// The digest the replicas' majority agreed on.
+        var settledDigest: [UInt8]?
         var deadlineTimer: Task<Void, Never>?
         /// The local run, cancelled if the task ends another way (its deadline passes).
         var localRun: Task<Void, Never>?
@@ -74,7 +79,8 @@ actor DelegationCoordinator {
     /// Waits for the task's outcome; nil when the task is not in flight (it ended already, or was
     /// never submitted here): the store has its record then.
     func completion(of id: TaskID) async -> Completion? {
-        guard inflight[id] != nil else { return nil }
+        guard let entry = inflight[id] else { return nil }
+        if let delivered = entry.delivered { return delivered }
         return await withCheckedContinuation { inflight[id]?.waiters.append($0) }
     }
 
@@ -182,6 +188,15 @@ actor DelegationCoordinator {
             }
             return complete(id, outcome, executor: executor)
         }
+        if let settled = entry.settledDigest {
+            // The vote is decided; a late replica that disagrees is caught all the same.
+            if case .success(let output) = outcome, let executor, SHA256.digest(output) != settled,
+                let majority = vote.votes[settled]?.first
+            {
+                convict([executor], task: entry.task, majority: majority, signed: entry.signedResults)
+            }
+            return retireIfDone(id)
+        }
         let decision: ResultVote.Decision
         switch outcome {
         case .success(let output): decision = vote.add(executor ?? node.nodeID, digest: SHA256.digest(output))
@@ -193,12 +208,13 @@ actor DelegationCoordinator {
         case .pending:
             return
         case .accepted(let digest, let agreeing, let dissenting):
-            stopUnfinishedReplicas(id, reason: "a majority of the replicas agreed")
             convict(dissenting, task: entry.task, majority: agreeing[0], signed: entry.signedResults)
             let output = outputOf(agreeing[0], in: entry) ?? []
             node.logger.info(
                 "task \(id): \(agreeing.count) of \(entry.task.replicas) replicas agree on \(Hex.encode(digest).prefix(16))…")
-            complete(id, .success(output: output), executor: agreeing[0])
+            inflight[id]?.settledDigest = digest
+            deliver(id, .success(output: output), executor: agreeing[0])
+            retireIfDone(id)
         case .noMajority(let votes, let failed):
             stopUnfinishedReplicas(id, reason: "the replicas cannot reach a majority")
             let split = votes.map { "\(Hex.encode($0.key).prefix(12))…: \($0.value.map(\.short).joined(separator: ","))" }.sorted()
@@ -209,6 +225,12 @@ actor DelegationCoordinator {
                     + "); retry, or ask for more replicas")
             complete(id, .failure(failure), executor: nil)
         }
+    }
+
+    /// Ends a delivered replicated task once every replica has finished.
+    private func retireIfDone(_ id: TaskID) {
+        guard let entry = inflight[id], entry.delivered != nil, entry.replicas.allSatisfy({ $0.state == .finished }) else { return }
+        retire(id)
     }
 
     /// The output a replica's executor produced.
@@ -286,10 +308,15 @@ actor DelegationCoordinator {
         enqueueSend(cancel, to: peer)
     }
 
+    /// Delivers the outcome and ends the task.
     private func complete(_ id: TaskID, _ outcome: TaskOutcome, executor: NodeID?) {
-        guard let entry = inflight.removeValue(forKey: id) else { return }
-        entry.deadlineTimer?.cancel()
-        entry.localRun?.cancel()
+        deliver(id, outcome, executor: executor)
+        retire(id)
+    }
+
+    /// Records the outcome and gives it to everyone waiting; once only.
+    private func deliver(_ id: TaskID, _ outcome: TaskOutcome, executor: NodeID?) {
+        guard let entry = inflight[id], entry.delivered == nil else { return }
         do {
             try node.database.recordOutcome(id, outcome, executor: executor, atMs: WallClock.nowMs())
         } catch {
@@ -299,6 +326,15 @@ actor DelegationCoordinator {
             node.logger.info("task \(id) (\(entry.task.skill)) failed: \(failure.message)")
         }
         let completion = Completion(outcome: outcome, executor: executor)
+        inflight[id]?.delivered = completion
+        inflight[id]?.waiters = []
         for waiter in entry.waiters { waiter.resume(returning: completion) }
+    }
+
+    /// Forgets the task: its timer and any local run stop.
+    private func retire(_ id: TaskID) {
+        guard let entry = inflight.removeValue(forKey: id) else { return }
+        entry.deadlineTimer?.cancel()
+        entry.localRun?.cancel()
     }
 }
