@@ -29,8 +29,8 @@ public struct RouteEntryView: Codable, Sendable, Equatable {
     public var recency: Double?
     /// Rated outcomes behind `rating`.
     public var samples: Int?
-    /// Why a filter removed the node: "lacksSkill", "notAlive", "alreadyFailed", "circuitOpen",
-    /// "atCapacity" or "belowMinimumTrust".
+    /// Why a filter removed the node: "lacksSkill", "notAlive", "alreadyFailed", "convicted",
+    /// "circuitOpen", "atCapacity" or "belowMinimumTrust".
     public var excluded: String?
     /// The same in words.
     public var reason: String?

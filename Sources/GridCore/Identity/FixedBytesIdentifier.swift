@@ -24,4 +24,14 @@ extension FixedBytesIdentifier {
 
     public var hex: String { Hex.encode(bytes) }
     public var description: String { hex }
+
+    /// The bytes in one go: identifiers key the hot dictionaries (registry, experience, trust),
+    /// and hashing byte by byte, as `[UInt8]` does, costs several times more.
+    public func hash(into hasher: inout Hasher) {
+        bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+    }
+
+    public static func == (lhs: Self, rhs: Self) -> Bool {
+        lhs.bytes == rhs.bytes
+    }
 }

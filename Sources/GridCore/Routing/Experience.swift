@@ -9,7 +9,11 @@
 ///   over successes and application errors (the work ran), α = ``Settings/latencyAlpha``;
 /// - **decayed weights** for trust: every outcome adds its weight (``Settings/trustWeights``) to a
 ///   positive or a negative sum, and both sums halve every ``Settings/halfLife``, so old
-///   behaviour fades and a node that turns bad loses its standing.
+///   behaviour fades and a node that turns bad loses its standing;
+/// - **convictions**: a wrong result (proven by a spot-check or a vote, with signed evidence) marks
+///   the node convicted for ``Settings/convictionMemory``: it has no local trust and the router
+///   gives it no work. A liar cannot buy its way back with correct answers, since only a fraction
+///   of results are ever checked.
 public struct Experience: Sendable {
     public struct Settings: Sendable, Equatable {
         /// Rated outcomes kept per (node, skill) for the success rate. Default 50.
@@ -24,10 +28,13 @@ public struct Experience: Sendable {
         public var trustWeights: [ExperienceOutcome: Double]
         /// Most (node, skill) records kept; the least recently used goes first. Default 100000.
         public var maxRecords: Int
+        /// How long a node stays convicted after its last wrong result. Default 24 hours.
+        public var convictionMemory: Duration
 
         public init(
             window: Int = 50, latencyAlpha: Double = 0.2, halfLife: Duration = .seconds(3600),
-            trustWeights: [ExperienceOutcome: Double] = Settings.defaultTrustWeights, maxRecords: Int = 100_000
+            trustWeights: [ExperienceOutcome: Double] = Settings.defaultTrustWeights, maxRecords: Int = 100_000,
+            convictionMemory: Duration = .seconds(86_400)
         ) {
             precondition(window > 0 && (0...1).contains(latencyAlpha) && latencyAlpha > 0, "a window and a positive α")
             precondition(halfLife > .zero && maxRecords > 0, "a half-life and room for records")
@@ -36,6 +43,7 @@ public struct Experience: Sendable {
             self.halfLife = halfLife
             self.trustWeights = trustWeights
             self.maxRecords = maxRecords
+            self.convictionMemory = convictionMemory
         }
 
         public static let defaultTrustWeights: [ExperienceOutcome: Double] = [
@@ -75,6 +83,8 @@ public struct Experience: Sendable {
 
     public let settings: Settings
     public private(set) var records: [Key: Record] = [:]
+    /// When each convicted node last returned a wrong result.
+    public private(set) var convictions: [NodeID: ContinuousClock.Instant] = [:]
 
     public init(settings: Settings = .default) {
         self.settings = settings
@@ -109,6 +119,18 @@ public struct Experience: Sendable {
         }
         record.counts[outcome, default: 0] += 1
         records[key] = record
+        if outcome == .wrongResult {
+            convictions[node] = max(convictions[node] ?? now, now)
+            if convictions.count > settings.maxRecords, let oldest = convictions.min(by: { $0.value < $1.value })?.key {
+                convictions[oldest] = nil
+            }
+        }
+    }
+
+    /// Whether `node` returned a wrong result within the conviction memory.
+    public func isConvicted(_ node: NodeID, now: ContinuousClock.Instant) -> Bool {
+        guard let at = convictions[node] else { return false }
+        return at.duration(to: now) < settings.convictionMemory
     }
 
     public func record(node: NodeID, skill: SkillID) -> Record? {
@@ -118,14 +140,15 @@ public struct Experience: Sendable {
     /// Forgets everything about `node` (an operator's reset).
     public mutating func forget(_ node: NodeID) {
         records = records.filter { $0.key.node != node }
+        convictions[node] = nil
     }
 
     /// This node's local trust in each node it has experience of: decayed positive minus negative
-    /// weights, summed over skills and clipped at zero (EigenTrust's s_ij). Nodes at zero are left
-    /// out. The trust graph normalises them.
+    /// weights, summed over skills and clipped at zero (EigenTrust's s_ij); a convicted node has
+    /// none. Nodes at zero are left out. The trust graph normalises them.
     public func localTrust(now: ContinuousClock.Instant) -> [NodeID: Double] {
         var sums: [NodeID: Double] = [:]
-        for (key, record) in records {
+        for (key, record) in records where !isConvicted(key.node, now: now) {
             let keep = Decay.factor(elapsed: record.updatedAt.duration(to: now), halfLife: settings.halfLife)
             sums[key.node, default: 0] += (record.positive - record.negative) * keep
         }

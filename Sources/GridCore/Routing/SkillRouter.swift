@@ -3,8 +3,9 @@
 ///
 /// Candidates are this node, when it has the skill, and every peer in the registry. Hard filters
 /// remove a candidate that lacks the skill, is not alive (unheard of past the registry's expiry, or
-/// suspect to the peer layer), already failed this task, has an open circuit, is at capacity, or
-/// has less trust than the task's minimum. The rest are scored
+/// suspect to the peer layer), already failed this task, was convicted of a wrong result lately
+/// (``Experience/isConvicted(_:now:)``), has an open circuit, is at capacity, or has less trust
+/// than the task's minimum. The rest are scored
 ///
 ///     score = (w_t·trust + w_r·rating + w_l·latency + w_c·load + w_h·recency) / (w_t + w_r + w_l + w_c + w_h)
 ///
@@ -112,29 +113,59 @@ public struct SkillRouter: Sendable {
         } else {
             eligible.append((local.id, true))
         }
-        for (peer, entry) in registry.entries.sorted(by: { $0.key < $1.key }) where peer != local.id {
-            if let reason = peerExclusion(request, peer, entry, registry: registry, peers: peers, now: now) {
+        for (peer, entry) in registry.entries where peer != local.id {
+            if let reason = peerExclusion(request, peer, entry, registry: registry, experience: experience, peers: peers, now: now) {
                 excluded.append(.init(node: peer, isLocal: false, reason: reason))
             } else {
                 eligible.append((peer, false))
             }
         }
 
-        let prior = ratingPrior(eligible.map(\.node), skill: request.skill, experience: experience)
+        // Ties are broken by a keyed hash of each node ID under one random draw: the order of
+        // equal candidates changes from call to call, and does not depend on the order in which
+        // the registry's dictionary happens to list them.
+        let salt = rng.next()
+        let records = eligible.map { experience.record(node: $0.node, skill: request.skill) }
+        let prior = Self.ratingPrior(records)
         var scored: [(candidate: Route.Candidate, tiebreak: UInt64)] = []
-        for (node, isLocal) in eligible {
+        scored.reserveCapacity(eligible.count)
+        for ((node, isLocal), record) in zip(eligible, records) {
             let parts = scoreParts(
-                node, isLocal: isLocal, request: request, local: local, registry: registry, experience: experience, peers: peers,
-                prior: prior, now: now)
-            let record = experience.record(node: node, skill: request.skill)
+                node, isLocal: isLocal, record: record, local: local, registry: registry, peers: peers, prior: prior, now: now)
             let candidate = Route.Candidate(
                 node: node, isLocal: isLocal, score: score(parts), parts: parts, samples: record?.samples ?? 0)
-            scored.append((candidate, rng.next()))
+            scored.append((candidate, Self.tiebreak(node, salt: salt)))
         }
         scored.sort { a, b in
-            a.candidate.score != b.candidate.score ? a.candidate.score > b.candidate.score : a.tiebreak < b.tiebreak
+            if a.candidate.score != b.candidate.score { return a.candidate.score > b.candidate.score }
+            if a.tiebreak != b.tiebreak { return a.tiebreak < b.tiebreak }
+            return a.candidate.node < b.candidate.node
         }
+        excluded.sort { $0.isLocal != $1.isLocal ? $0.isLocal : $0.node < $1.node }
         return Route(ranked: scored.map(\.candidate), excluded: excluded)
+    }
+
+    /// SplitMix64 of the node ID's first eight bytes mixed with `salt`.
+    static func tiebreak(_ node: NodeID, salt: UInt64) -> UInt64 {
+        var z = salt
+        for byte in node.bytes.prefix(8) { z = (z << 8 | z >> 56) ^ UInt64(byte) }
+        z &+= 0x9E37_79B9_7F4A_7C15
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// The mean success rate of the candidates with a record for the skill; ½ when none has one.
+    private static func ratingPrior(_ records: [Experience.Record?]) -> Double {
+        var total = 0.0
+        var count = 0
+        for record in records {
+            if let rate = record?.successRate {
+                total += rate
+                count += 1
+            }
+        }
+        return count == 0 ? 0.5 : total / Double(count)
     }
 
     /// The weighted mean of `parts`, in 0...1.
@@ -153,12 +184,13 @@ public struct SkillRouter: Sendable {
     }
 
     private func peerExclusion(
-        _ request: Request, _ peer: NodeID, _ entry: SkillRegistry.Entry, registry: SkillRegistry, peers: PeerState,
-        now: ContinuousClock.Instant
+        _ request: Request, _ peer: NodeID, _ entry: SkillRegistry.Entry, registry: SkillRegistry, experience: Experience,
+        peers: PeerState, now: ContinuousClock.Instant
     ) -> Route.Reason? {
         if !entry.skills.contains(request.skill) { return .lacksSkill }
         if !registry.isFresh(entry, now: now) || peers.unreachable.contains(peer) { return .notAlive }
         if request.failed.contains(peer) { return .alreadyFailed }
+        if experience.isConvicted(peer, now: now) { return .convicted }
         if peers.circuitOpen.contains(peer) { return .circuitOpen }
         if entry.load + peers.inFlight[peer, default: 0] >= entry.capacity { return .atCapacity }
         let trust = peers.trust[peer] ?? 0
@@ -166,17 +198,10 @@ public struct SkillRouter: Sendable {
         return nil
     }
 
-    /// The mean success rate of the candidates with a record for the skill; ½ when none has one.
-    private func ratingPrior(_ nodes: [NodeID], skill: SkillID, experience: Experience) -> Double {
-        let rates = nodes.compactMap { experience.record(node: $0, skill: skill)?.successRate }
-        return rates.isEmpty ? 0.5 : rates.reduce(0, +) / Double(rates.count)
-    }
-
     private func scoreParts(
-        _ node: NodeID, isLocal: Bool, request: Request, local: LocalNode, registry: SkillRegistry, experience: Experience,
-        peers: PeerState, prior: Double, now: ContinuousClock.Instant
+        _ node: NodeID, isLocal: Bool, record: Experience.Record?, local: LocalNode, registry: SkillRegistry, peers: PeerState,
+        prior: Double, now: ContinuousClock.Instant
     ) -> ScoreParts {
-        let record = experience.record(node: node, skill: request.skill)
         let samples = Double(record?.samples ?? 0)
         let successes = Double(record?.successes ?? 0)
         let m = settings.ratingPriorSamples
@@ -241,6 +266,7 @@ public struct Route: Sendable, Equatable {
         case lacksSkill
         case notAlive
         case alreadyFailed
+        case convicted
         case circuitOpen
         case atCapacity
         case belowMinimumTrust(trust: Double, minimum: Double)
@@ -250,6 +276,7 @@ public struct Route: Sendable, Equatable {
             case .lacksSkill: "does not offer the skill"
             case .notAlive: "not alive (not heard from lately, or suspect)"
             case .alreadyFailed: "already failed this task"
+            case .convicted: "returned a wrong result lately (see gridnode peers evidence)"
             case .circuitOpen: "circuit open after repeated failures"
             case .atCapacity: "at capacity"
             case .belowMinimumTrust(let trust, let minimum):

@@ -74,6 +74,7 @@ extension Route.Reason {
         case .lacksSkill: "lacksSkill"
         case .notAlive: "notAlive"
         case .alreadyFailed: "alreadyFailed"
+        case .convicted: "convicted"
         case .circuitOpen: "circuitOpen"
         case .atCapacity: "atCapacity"
         case .belowMinimumTrust: "belowMinimumTrust"
