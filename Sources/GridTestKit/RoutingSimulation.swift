@@ -1,3 +1,4 @@
+import Foundation
 import GridCore
 
 /// A deterministic simulation of one requester routing tasks over a crowd of simulated peers,
@@ -11,7 +12,7 @@ import GridCore
 /// nothing shows it wrong yet. With the spot-check fraction, the requester then re-runs the task and compares:
 /// a liar is convicted (`wrongResult`), which costs it rating and trust. Liars also collude: each
 /// reports full trust in the other liars. Trust is recomputed every ``Settings/trustEvery`` tasks.
-public struct RoutingSimulation {
+public struct RoutingSimulation: Sendable {
     public struct Settings: Sendable {
         public var peers = 100
         /// Share of the peers that lie.
@@ -48,6 +49,16 @@ public struct RoutingSimulation {
 
     public init(settings: Settings) {
         self.settings = settings
+    }
+
+    /// Runs the simulation on a thread of its own: it is seconds of CPU in a debug build, and on
+    /// the cooperative pool (two threads on two cores) it would stall every other test meanwhile.
+    public func runOnOwnThread() async -> Report {
+        await withCheckedContinuation { continuation in
+            let thread = Thread { continuation.resume(returning: self.run()) }
+            thread.stackSize = 8 << 20
+            thread.start()
+        }
     }
 
     public func run() -> Report {

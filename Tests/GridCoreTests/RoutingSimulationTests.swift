@@ -5,9 +5,9 @@ import Testing
 /// The simulation the routing issue asks for: 100 peers, 30% of them liars (who also vouch for
 /// one another), 10,000 tasks, spot-checks on 5% of the results. Its figures are in
 /// docs/ROUTING.md.
-@Suite struct RoutingSimulationTests {
-    @Test func liarsAreCaughtAndStopBeingChosen() {
-        let report = RoutingSimulation(settings: .init()).run()
+@Suite(.serialized) struct RoutingSimulationTests {
+    @Test func liarsAreCaughtAndStopBeingChosen() async {
+        let report = await RoutingSimulation(settings: .init()).runOnOwnThread()
         print("simulation: 100 peers, 30% liars, 10000 tasks, 5% spot-checks: \(report), \(report.wrongPerThousand) wrong per 1000")
         #expect(report.tasks == 10_000 && report.wrongPerBlock.count == 10)
         #expect(report.spotChecks > 400 && report.spotChecks < 600)
@@ -17,21 +17,22 @@ import Testing
         #expect(report.liarsCaught >= 20)
     }
 
-    @Test func withoutChecksTheCollusionOfLiarsWins() {
+    @Test func withoutChecksTheCollusionOfLiarsWins() async {
         // The same grid without spot-checks: a liar looks perfect, earns trust, and the liars'
         // reports keep that trust among themselves. Checks are what breaks it.
         var settings = RoutingSimulation.Settings()
         settings.tasks = 2_000
         settings.spotCheckFraction = 0
-        let report = RoutingSimulation(settings: settings).run()
+        let report = await RoutingSimulation(settings: settings).runOnOwnThread()
         print("simulation: same, 2000 tasks, no spot-checks: \(report), \(report.wrongPerThousand) wrong per 1000")
         #expect(report.wrongPerThousand > 500)
         #expect(report.liarsCaught == 0)
     }
 
-    @Test func theSimulationIsDeterministic() {
+    @Test func theSimulationIsDeterministic() async {
         var settings = RoutingSimulation.Settings()
         settings.tasks = 500
-        #expect(RoutingSimulation(settings: settings).run() == RoutingSimulation(settings: settings).run())
+        let first = await RoutingSimulation(settings: settings).runOnOwnThread()
+        #expect(await RoutingSimulation(settings: settings).runOnOwnThread() == first)
     }
 }
