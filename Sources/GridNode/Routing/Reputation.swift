@@ -24,6 +24,9 @@ actor Reputation {
 
     func record(_ outcome: ExperienceOutcome, node: NodeID, skill: SkillID, latency: Duration?) {
         experience.record(outcome, node: node, skill: skill, latency: latency, now: .now)
+        if outcome == .wrongResult {
+            graph.removeReport(from: node)  // a convicted node's word counts for nothing
+        }
     }
 
     func summary(of node: NodeID) -> Experience.Summary {
@@ -47,8 +50,9 @@ actor Reputation {
     }
 
     /// A peer's TrustReport, signed by `author`. Throws when it breaks the rules (the dispatcher
-    /// drops it as malformed); an old epoch is ignored.
+    /// drops it as malformed); an old epoch, or a report by a convicted node, is ignored.
     func receiveReport(_ report: Grid_V1_TrustReport, from author: NodeID) throws(GridError) {
+        guard !experience.isConvicted(author, now: .now) else { return }
         var entries: [(node: NodeID, trust: Double)] = []
         entries.reserveCapacity(report.entries.count)
         for entry in report.entries {
