@@ -246,10 +246,9 @@ struct RouteCommand: AsyncParsableCommand {
                 print(row(["RANK", "NODE ID", "SCORE", "TRUST", "RATING", "LATENCY", "LOAD", "RECENT", "SAMPLES"]))
                 func f(_ value: Double?) -> String { value.map { String(format: "%.3f", $0) } ?? "-" }
                 for entry in ranked {
-                    let id = entry.local ? "\(entry.nodeId) (this node)" : entry.nodeId
                     print(row([
-                        "\(entry.rank ?? 0)", id, f(entry.score), f(entry.trust), f(entry.rating), f(entry.latency), f(entry.load),
-                        f(entry.recency), "\(entry.samples ?? 0)",
+                        "\(entry.rank ?? 0)", entry.nodeId, f(entry.score), f(entry.trust), f(entry.rating), f(entry.latency),
+                        f(entry.load), f(entry.recency), "\(entry.samples ?? 0)" + (entry.local ? "  (this node)" : ""),
                     ]))
                 }
             }
