@@ -370,6 +370,34 @@ private struct RandomGraph {
         #expect(graph.globalTrust(of: transient[0]) > 0)
     }
 
+    @Test func reportsReplacedManyTimesGiveTheSameResultAsTheLastOnesAlone() throws {
+        // Rows grow and shrink in place, move, and the pool is repacked; none of it may change a row.
+        var rng = SeededRandomNumberGenerator(seed: 21)
+        let peers = (0..<80).map { peer(2000 + $0) }
+        var graph = TrustGraph(localNode: local, preTrusted: Set(peers.prefix(3)), settings: exact)
+        var last: [NodeID: Report] = [:]
+        for epoch in 1...30 {
+            // Rows double six times (each move abandons the old slot), then take random sizes.
+            for reporter in peers.shuffled(using: &rng).prefix(epoch <= 6 ? 80 : 40) {
+                let size = epoch <= 6 ? 1 << (epoch - 1) : Int.random(in: 0...40, using: &rng)
+                let targets = peers.filter { $0 != reporter }.shuffled(using: &rng).prefix(size)
+                let entries: Report = targets.map { (node: $0, trust: 1 / Double(max(size, 1)) * 0.999) }
+                try graph.receiveReport(from: reporter, epoch: UInt64(epoch), entries: entries)
+                last[reporter] = entries
+            }
+        }
+        let computation = graph.recompute()
+        #expect(computation.edges == last.values.reduce(0) { $0 + $1.count })
+        var fresh = TrustGraph(localNode: local, preTrusted: Set(peers.prefix(3)), settings: exact)
+        for (reporter, entries) in last.sorted(by: { $0.key < $1.key }) {
+            try fresh.receiveReport(from: reporter, epoch: 1, entries: entries)
+        }
+        fresh.recompute()
+        for id in [local] + peers {
+            #expect(abs(graph.globalTrust(of: id) - fresh.globalTrust(of: id)) < 1e-11, "node \(id.short)")
+        }
+    }
+
     // MARK: - Local trust
 
     @Test func localTrustDropsInvalidScoresAndNormalises() {
