@@ -478,6 +478,19 @@ private struct RandomGraph {
         #expect(none.iterations == 0 && !none.converged && none.finalDelta == .infinity)
     }
 
+    @Test func aSlowGraphStopsAtTheCapAndTheNextRecomputeCarriesOn() throws {
+        // The two-node cycle mixes slowly (its error shrinks by 0.85 a step): 50 steps from p leave
+        // it short of 1e-6; the next recompute starts where the last stopped and gets there.
+        var graph = TrustGraph(localNode: local, preTrusted: [])
+        graph.setLocalTrust([node(2): 1])
+        try graph.receiveReport(from: node(2), epoch: 1, entries: [(local, 1)])
+        let first = graph.recompute()
+        #expect(first.iterations == 50 && !first.converged)
+        let second = graph.recompute()
+        #expect(second.converged && second.iterations < 50)
+        #expect(abs(graph.globalTrust(of: local) - 1 / 1.85) < 1e-5)
+    }
+
     @Test func resultsAreDeterministic() throws {
         let random = RandomGraph(count: 200, perReport: 8, preTrustedCount: 4, seed: 9)
         var first = try random.graph(local: local, settings: .default)
