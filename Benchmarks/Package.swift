@@ -58,6 +58,12 @@ let package = Package(
             ],
             path: "Profile/WireProfile"
         ),
+        // The same for TrustGraph.
+        .executableTarget(
+            name: "TrustProfile",
+            dependencies: [.product(name: "GridCore", package: "Grid")],
+            path: "Profile/TrustProfile"
+        ),
     ],
     swiftLanguageModes: [.v6]
 )
