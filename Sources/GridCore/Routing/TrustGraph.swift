@@ -24,7 +24,7 @@
 /// reachable from `p` are zeroed first, so trust withdrawn from a crowd does not linger there.
 ///
 /// **Cost.** Rows are sparse: arrays of (index, weight) over a dense index per node
-/// (``TrustNodeTable``), all in one pool (``TrustMatrix``), so a step costs O(edges + nodes)
+/// (`TrustNodeTable`), all in one pool (`TrustMatrix`), so a step costs O(edges + nodes)
 /// and replacing a report costs its length. Results are deterministic: the same sequence of calls gives
 /// bit-identical results (no iteration over hashed collections decides an order). Pure value
 /// type: no clock, no I/O, no randomness.

@@ -25,8 +25,6 @@ struct TrustMatrix: Sendable {
         rowCapacity.append(0)
     }
 
-    func isEmptyRow(_ row: Int) -> Bool { rowLength[row] == 0 }
-
     /// The indices row `row` names, in its order.
     func targets(ofRow row: Int) -> ArraySlice<Int32> {
         targets[rowStart[row]..<rowStart[row] + Int(rowLength[row])]
@@ -37,6 +35,7 @@ struct TrustMatrix: Sendable {
         (rowStart[row]..<rowStart[row] + Int(rowLength[row])).map { TrustEdge(target: Int(targets[$0]), weight: weights[$0]) }
     }
 
+    /// Replaces row `row`'s entries (the caller moves the references).
     mutating func replaceRow(_ row: Int, with entries: [TrustEdge]) {
         edgeCount += entries.count - Int(rowLength[row])
         if entries.count > Int(rowCapacity[row]) {
