@@ -1,12 +1,14 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
-// Wire-protocol benchmarks for Grid (ordo-one/benchmark). Run from this directory:
+// Benchmarks for Grid (ordo-one/benchmark): the wire protocol (WireBenchmarks) and trust
+// (TrustBenchmarks). Run from this directory:
 //
 //     swift package benchmark
+//     swift package benchmark --filter 'trust.*'
 //
-// Results and how to read them: ../docs/BENCHMARKS.md. This package builds in its own
-// Benchmarks/.build, never in the root package's .build.
+// Results and how to read them: ../docs/BENCHMARKS.md (wire) and ../docs/TRUST.md (trust). This
+// package builds in its own Benchmarks/.build, never in the root package's .build.
 let package = Package(
     name: "GridBenchmarks",
     platforms: [.macOS(.v14)],
@@ -34,6 +36,17 @@ let package = Package(
                 .plugin(name: "BenchmarkPlugin", package: "benchmark")
             ]
         ),
+        .executableTarget(
+            name: "TrustBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "GridCore", package: "Grid"),
+            ],
+            path: "Benchmarks/TrustBenchmarks",
+            plugins: [
+                .plugin(name: "BenchmarkPlugin", package: "benchmark")
+            ]
+        ),
         // Not a benchmark: a driver that repeats one operation, for callgrind or perf (see its header).
         .executableTarget(
             name: "WireProfile",
@@ -44,6 +57,12 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             path: "Profile/WireProfile"
+        ),
+        // The same for TrustGraph.
+        .executableTarget(
+            name: "TrustProfile",
+            dependencies: [.product(name: "GridCore", package: "Grid")],
+            path: "Profile/TrustProfile"
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -12,7 +12,7 @@ extension TrustGraph {
         var start = [Double](repeating: 0, count: table.count)
         var mass = 0.0
         if !trust.isEmpty {
-            let reachable = reachableIndices(from: pre)
+            let reachable = matrix.reachable(from: pre)
             for index in trust.indices where reachable[index] {
                 start[index] = trust[index]
                 mass += trust[index]
@@ -40,20 +40,6 @@ extension TrustGraph {
         [0] + preTrusted.sorted().map { table.index(of: $0)! }
     }
 
-    /// Which nodes trust can reach from `pre` along rows. Empty rows lead back to `pre` only.
-    private func reachableIndices(from pre: [Int]) -> [Bool] {
-        var reached = [Bool](repeating: false, count: table.count)
-        var pending = pre
-        for index in pre { reached[index] = true }
-        while let index = pending.popLast() {
-            for edge in rows[index] where !reached[edge.target] {
-                reached[edge.target] = true
-                pending.append(edge.target)
-            }
-        }
-        return reached
-    }
-
     private mutating func iterate(from start: [Double], pre: [Int]) -> Computation {
         let a = min(1, max(0, settings.preTrustWeight.isNaN ? 0 : settings.preTrustWeight))
         let keep = 1 - a
@@ -64,25 +50,10 @@ extension TrustGraph {
         var delta = Double.infinity
         var converged = false
         while iterations < settings.maxIterations {
-            var dangling = 0.0
+            delta = 0
             next.withUnsafeMutableBufferPointer { out in
                 out.update(repeating: 0)
-                current.withUnsafeBufferPointer { t in
-                    rows.withUnsafeBufferPointer { rows in
-                        for i in 0..<t.count {
-                            let ti = t[i]
-                            if ti == 0 { continue }
-                            rows[i].withUnsafeBufferPointer { row in
-                                if row.isEmpty {
-                                    dangling += ti
-                                } else {
-                                    let scaled = keep * ti
-                                    for edge in row { out[edge.target] += scaled * edge.weight }
-                                }
-                            }
-                        }
-                    }
-                }
+                let dangling = current.withUnsafeBufferPointer { t in matrix.step(t, keep: keep, into: out) }
                 // a·p, and the mass of the nodes without experience, which defer to p.
                 let toEach = (a + keep * dangling) * share
                 for index in pre { out[index] += toEach }
@@ -92,9 +63,10 @@ extension TrustGraph {
                 if sum > 0, sum != 1 {
                     for index in out.indices { out[index] /= sum }
                 }
+                current.withUnsafeBufferPointer { t in
+                    for index in t.indices { delta += abs(out[index] - t[index]) }
+                }
             }
-            delta = 0
-            for index in current.indices { delta += abs(next[index] - current[index]) }
             swap(&current, &next)
             iterations += 1
             if delta < settings.tolerance {
@@ -105,7 +77,7 @@ extension TrustGraph {
         trust = current
         maxOtherTrust = current.dropFirst().max() ?? 0
         let computation = Computation(
-            iterations: iterations, converged: converged, finalDelta: delta, nodes: table.liveCount, edges: edgeCount)
+            iterations: iterations, converged: converged, finalDelta: delta, nodes: table.liveCount, edges: matrix.edgeCount)
         lastComputation = computation
         return computation
     }
@@ -115,15 +87,8 @@ extension TrustGraph {
     private mutating func compactIfWorthIt() {
         guard table.worthCompacting else { return }
         let mapping = table.compacted()
-        var newRows: [[TrustEdge]] = []
-        newRows.reserveCapacity(table.count)
-        var newTrust: [Double] = []
-        for (old, new) in mapping.enumerated() where new != nil {
-            // A dead node has no row (a stored report refers to its reporter), and a row names live nodes only.
-            newRows.append(rows[old].map { TrustEdge(target: mapping[$0.target]!, weight: $0.weight) })
-            if old < trust.count { newTrust.append(trust[old]) }
-        }
-        rows = newRows
-        trust = newTrust
+        // A dead node has no row (a stored report refers to its reporter), and rows name live nodes only.
+        matrix.renumber(mapping)
+        trust = mapping.indices.filter { $0 < trust.count && mapping[$0] != nil }.map { trust[$0] }
     }
 }

@@ -57,7 +57,8 @@ extension TrustGraph {
     private static func validate(
         _ entries: [(node: NodeID, trust: Double)], from reporter: NodeID, epoch: UInt64, maxEntries: Int
     ) throws(GridError) {
-        let report = "trust report from \(reporter.short) (epoch \(epoch))"
+        // Built only for a message: hex-encoding the reporter on every report would cost more than checking it.
+        var report: String { "trust report from \(reporter.short) (epoch \(epoch))" }
         guard entries.count <= maxEntries else {
             throw GridError(
                 .invalidTrustReport,

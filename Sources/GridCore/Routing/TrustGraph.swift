@@ -24,9 +24,10 @@
 /// reachable from `p` are zeroed first, so trust withdrawn from a crowd does not linger there.
 ///
 /// **Cost.** Rows are sparse: arrays of (index, weight) over a dense index per node
-/// (``TrustNodeTable``), so a step costs O(edges + nodes). Results are deterministic: the same
-/// sequence of calls gives bit-identical results (no iteration over hashed collections decides an
-/// order). Pure value type: no clock, no I/O, no randomness.
+/// (`TrustNodeTable`), all in one pool (`TrustMatrix`), so a step costs O(edges + nodes)
+/// and replacing a report costs its length. Results are deterministic: the same sequence of calls gives
+/// bit-identical results (no iteration over hashed collections decides an order). Pure value
+/// type: no clock, no I/O, no randomness.
 public struct TrustGraph: Sendable {
     /// How global trust is computed.
     public struct Settings: Sendable, Equatable {
@@ -81,11 +82,9 @@ public struct TrustGraph: Sendable {
     public internal(set) var lastComputation: Computation?
 
     var table = TrustNodeTable()
-    /// Each node's row by index; empty means no experience (the row is `p`). Index 0 is this
-    /// node's local trust.
-    var rows: [[TrustEdge]] = []
-    /// Total entries over `rows`.
-    var edgeCount = 0
+    /// Each node's row by index; an empty one means no experience (the row is `p`). Row 0 is
+    /// this node's local trust.
+    var matrix = TrustMatrix()
     /// The epoch of each reporter's stored report.
     var epochs: [NodeID: UInt64] = [:]
     /// Global trust by index from the last recompute; shorter than the table when nodes came
@@ -128,7 +127,7 @@ public struct TrustGraph: Sendable {
     /// ``Settings/maxReportEntries`` entries: what it puts in its own TrustReport. The values sum
     /// to at most 1 (less when entries were cut).
     public func localTrustVector() -> [(node: NodeID, trust: Double)] {
-        let entries = rows[0].map { (node: table.ids[$0.target], trust: $0.weight) }
+        let entries = matrix.entries(ofRow: 0).map { (node: table.ids[$0.target], trust: $0.weight) }
             .sorted { $0.trust != $1.trust ? $0.trust > $1.trust : $0.node < $1.node }
         return Array(entries.prefix(max(0, settings.maxReportEntries)))
     }
@@ -161,16 +160,15 @@ public struct TrustGraph: Sendable {
     /// One more reference to `node`, with an empty row when it is new.
     mutating func retain(_ node: NodeID) -> Int {
         let index = table.retain(node)
-        if index == rows.count { rows.append([]) }
+        if index == matrix.nodeCount { matrix.appendNode() }
         return index
     }
 
     /// Replaces the row at `index`, moving the references from the old targets to the new ones
     /// (the new ones must already be retained).
     mutating func replaceRow(_ index: Int, with row: [TrustEdge]) {
-        for edge in rows[index] { table.release(edge.target) }
-        edgeCount += row.count - rows[index].count
-        rows[index] = row
+        for target in matrix.targets(ofRow: index) { table.release(Int(target)) }
+        matrix.replaceRow(index, with: row)
     }
 }
 
