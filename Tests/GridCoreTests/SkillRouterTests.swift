@@ -227,3 +227,54 @@ import Testing
         #expect(throws: GridError.self) { try RoutingWeights(rating: .nan).validated() }
     }
 }
+
+/// Experience, trust and routing together: the path from a peer's behaviour to its share of work.
+@Suite struct ReputationRoutingTests {
+    let t0 = ContinuousClock.now
+    let echo = skill("echo")
+    let local = node(1)
+
+    func route(_ experience: Experience, _ graph: TrustGraph, at now: ContinuousClock.Instant) -> Route {
+        var registry = SkillRegistry()
+        for peer in [node(2), node(3)] {
+            registry.update(peer, .init(skills: [echo], capacity: 4, load: 0, lastSeen: now))
+        }
+        let trust = Dictionary(uniqueKeysWithValues: [node(2), node(3)].map { ($0, graph.trustScore(of: $0)) })
+        var rng = SeededRandomNumberGenerator(seed: 3)
+        return SkillRouter().route(
+            .init(skill: echo), local: .init(id: local, skills: [], capacity: 4), registry: registry, experience: experience,
+            peers: .init(trust: trust), now: now, using: &rng)
+    }
+
+    @Test func aPeerThatStartsFailingLosesTrustAndStopsBeingChosen() {
+        var experience = Experience(settings: .init(halfLife: .seconds(600)))
+        var graph = TrustGraph(localNode: local, preTrusted: [])
+        // An hour of good work from node 2, a little from node 3.
+        for minute in 0..<60 {
+            experience.record(.success, node: node(2), skill: echo, latency: .milliseconds(10), now: t0 + .seconds(60 * minute))
+        }
+        for minute in 0..<5 {
+            experience.record(.success, node: node(3), skill: echo, latency: .milliseconds(10), now: t0 + .seconds(60 * minute))
+        }
+        var now = t0 + .seconds(3600)
+        graph.setLocalTrust(experience.localTrust(now: now))
+        graph.recompute()
+        #expect(graph.trustScore(of: node(2)) == 1)
+        #expect(route(experience, graph, at: now).nodes.first == node(2))
+
+        // Then node 2 fails every task for twenty minutes.
+        for minute in 0..<20 {
+            now = t0 + .seconds(3600 + 60 * minute)
+            experience.record(.failure, node: node(2), skill: echo, now: now)
+            experience.record(.timeout, node: node(2), skill: echo, now: now)
+        }
+        graph.setLocalTrust(experience.localTrust(now: now))
+        graph.recompute()
+        #expect(experience.localTrust(now: now)[node(2)] == nil, "its failures outweigh what is left of its successes")
+        #expect(graph.trustScore(of: node(2)) == 0)
+        #expect(graph.trustScore(of: node(3)) == 1)
+        let after = route(experience, graph, at: now)
+        #expect(after.nodes == [node(3), node(2)])
+        #expect(after.ranked[1].parts.rating < after.ranked[0].parts.rating)
+    }
+}
