@@ -1,23 +1,37 @@
-/// The delegation of one task, as a pure state machine: the coordinator feeds it events and carries
-/// out the directives it returns.
+/// The delegation of one task (one replica of it), as a pure state machine: the coordinator feeds
+/// it events and carries out the directives it returns (docs/TASKS.md has the states).
 ///
-/// First cut: candidates are tried in the router's order; a refusal or a lost peer moves on to the
-/// next candidate at once, and one deadline covers the whole task. Backoff, ack timeouts and circuit
-/// breakers belong to the delegation-coordinator issue.
+/// The candidates come from the router, best first, this node among them when it can run the
+/// task (local-first with spillback). An attempt that fails for a reason worth retrying — a
+/// refusal, no ack within the ack timeout, a lost connection, a failure the executor reports as
+/// its own — is retried after a backoff with full jitter (``RetryPolicy``), on a fresh ranking
+/// (``Directive/route``): the best candidate that has not failed the task yet, or, when every one
+/// has, the one that failed longest ago. An application error is final unless the task asks. One
+/// deadline covers the task and all its retries.
 public struct DelegationMachine: Sendable {
     public enum Directive: Sendable, Equatable {
+        /// Rank the candidates afresh and pass them to ``DelegationMachine/routed(_:now:)``.
+        case route
         /// Run the task on this node.
         case executeLocally
         /// Send a signed TaskRequest to `peer`, telling it `deadline` remains.
         case sendRequest(to: NodeID, deadline: Duration)
-        /// Call ``DelegationMachine/deadlineExpired(now:)`` at `at`.
-        case scheduleDeadline(at: ContinuousClock.Instant)
-        /// Tell `peer` (with a signed TaskCancel) that the task is no longer wanted.
-        case cancelRemote(NodeID)
+        /// Call ``DelegationMachine/timerFired(_:now:)`` with `timer` at `at`.
+        case scheduleTimer(Timer, at: ContinuousClock.Instant)
+        /// Tell `peer` (with a signed TaskCancel) that the task is no longer wanted from it.
+        case cancelRemote(NodeID, reason: String)
         /// Record in ``Experience`` how `node` did on this task's skill; `latency` when the work ran.
         case recordExperience(node: NodeID, ExperienceOutcome, latency: Duration?)
         /// The task is over: record and deliver `outcome`. Given exactly once.
         case complete(TaskOutcome, executor: NodeID?)
+    }
+
+    /// The machine's timers. Each carries the attempt it was set for, so a timer that fires after
+    /// its attempt ended is ignored.
+    public enum Timer: Sendable, Equatable, Hashable {
+        case deadline
+        case ackTimeout(attempt: Int)
+        case retry(attempt: Int)
     }
 
     /// One try on one node, kept so a final failure can list them all.
@@ -36,25 +50,37 @@ public struct DelegationMachine: Sendable {
         case runningLocally
         case awaitingAck(NodeID)
         case awaitingResult(NodeID)
+        /// Waiting for the retry timer, or for a fresh ranking.
+        case retrying
         case finished
     }
 
     public let task: TaskSpec
     public let localNode: NodeID
+    public let policy: RetryPolicy
     public private(set) var state: State = .idle
     public private(set) var attempts: [Attempt] = []
-    private var remaining: [NodeID] = []
     private var deadline: ContinuousClock.Instant?
     /// When the current attempt started (the request was sent, or the local run began).
     private var attemptStartedAt: ContinuousClock.Instant?
+    /// Nodes that failed this task, in the order they failed.
+    private var failedNodes: [NodeID] = []
+    /// Per-peer ack timeouts given with the latest ranking.
+    private var ackTimeouts: [NodeID: Duration] = [:]
+    private var rng: SplitMix64
 
-    public init(task: TaskSpec, localNode: NodeID) {
+    /// - Parameter seed: seeds the backoff jitter (the shell draws it from a real source; tests fix it).
+    public init(task: TaskSpec, localNode: NodeID, policy: RetryPolicy = .default, seed: UInt64 = 0) {
         self.task = task
         self.localNode = localNode
+        self.policy = policy
+        rng = SplitMix64(seed: seed)
     }
 
-    /// Starts the task on the first of `candidates` (best first, as ranked by the router).
-    public mutating func start(candidates: [NodeID], now: ContinuousClock.Instant) -> [Directive] {
+    /// Starts the task on the best of `candidates` (ranked by the router).
+    public mutating func start(
+        candidates: [NodeID], ackTimeouts: [NodeID: Duration] = [:], now: ContinuousClock.Instant
+    ) -> [Directive] {
         guard state == .idle else { return [] }
         guard !candidates.isEmpty else {
             state = .finished
@@ -65,14 +91,29 @@ public struct DelegationMachine: Sendable {
         }
         let deadline = now.advanced(by: task.timeout)
         self.deadline = deadline
-        remaining = candidates
-        return [.scheduleDeadline(at: deadline)] + tryNext(now: now)
+        self.ackTimeouts = ackTimeouts
+        return [.scheduleTimer(.deadline, at: deadline)] + attempt(on: candidates[0], now: now)
+    }
+
+    /// A fresh ranking, asked for by ``Directive/route`` before a retry.
+    public mutating func routed(
+        _ candidates: [NodeID], ackTimeouts: [NodeID: Duration] = [:], now: ContinuousClock.Instant
+    ) -> [Directive] {
+        guard state == .retrying, retryPending == false else { return [] }
+        self.ackTimeouts = ackTimeouts
+        // The best candidate that has not failed the task; else the one that failed longest ago
+        // (it may have recovered) among those still offered.
+        let next = candidates.first { !failedNodes.contains($0) } ?? failedNodes.first { candidates.contains($0) }
+        guard let next else {
+            return finish(.failure(allFailed("no node that serves '\(task.skill)' is left to try")), executor: nil)
+        }
+        return attempt(on: next, now: now)
     }
 
     /// The local execution finished.
     public mutating func localCompleted(_ outcome: TaskOutcome, now: ContinuousClock.Instant) -> [Directive] {
         guard state == .runningLocally else { return [] }
-        return [experience(localNode, outcome, now: now)] + finish(outcome, executor: localNode)
+        return settle(localNode, outcome, now: now)
     }
 
     /// `peer` answered our TaskRequest.
@@ -84,55 +125,120 @@ public struct DelegationMachine: Sendable {
             state = .awaitingResult(peer)
             return []
         }
-        attempts.append(Attempt(node: peer, result: "refused: \(reason)"))
-        return [.recordExperience(node: peer, .refusal, latency: nil)] + tryNext(now: now)
+        return [.recordExperience(node: peer, .refusal, latency: nil)] + failed(peer, "refused: \(reason)", now: now)
     }
 
     /// `peer` sent the task's result. A result that arrives before its ack counts as both.
     public mutating func resultReceived(from peer: NodeID, _ outcome: TaskOutcome, now: ContinuousClock.Instant) -> [Directive] {
         guard state == .awaitingResult(peer) || state == .awaitingAck(peer) else { return [] }
-        return [experience(peer, outcome, now: now)] + finish(outcome, executor: peer)
+        return settle(peer, outcome, now: now)
     }
 
-    /// The connection to `peer` closed. Moves on if the task was waiting on it.
+    /// The connection to `peer` closed (or a request to it could not be sent).
     public mutating func peerLost(_ peer: NodeID, now: ContinuousClock.Instant) -> [Directive] {
         guard state == .awaitingAck(peer) || state == .awaitingResult(peer) else { return [] }
-        attempts.append(Attempt(node: peer, result: "connection lost"))
-        return [.recordExperience(node: peer, .failure, latency: nil)] + tryNext(now: now)
+        return [.recordExperience(node: peer, .failure, latency: nil)] + failed(peer, "connection lost", now: now)
     }
 
-    /// The task's deadline passed.
+    /// The application cancelled the task.
+    public mutating func cancel(now: ContinuousClock.Instant) -> [Directive] {
+        guard state != .finished, state != .idle else { return [] }
+        let stop: [Directive] = switch state {
+        case .awaitingAck(let peer), .awaitingResult(let peer): [.cancelRemote(peer, reason: "the application cancelled the task")]
+        default: []
+        }
+        return stop + finish(.failure(TaskFailure(.cancelled, "task \(task.id) was cancelled by the application")), executor: nil)
+    }
+
+    /// A timer set by ``Directive/scheduleTimer(_:at:)`` fired.
+    public mutating func timerFired(_ timer: Timer, now: ContinuousClock.Instant) -> [Directive] {
+        switch timer {
+        case .deadline:
+            return deadlineExpired(now: now)
+        case .ackTimeout(let number):
+            guard number == attempts.count, case .awaitingAck(let peer) = state else { return [] }
+            let waited = attemptStartedAt.map { Self.format($0.duration(to: now)) } ?? "the ack timeout"
+            return [.recordExperience(node: peer, .timeout, latency: nil), .cancelRemote(peer, reason: "no ack within \(waited)")]
+                + failed(peer, "no ack within \(waited)", now: now)
+        case .retry(let number):
+            guard number == attempts.count, state == .retrying, retryPending else { return [] }
+            retryPending = false
+            return [.route]
+        }
+    }
+
+    /// The task's deadline passed (also reachable as ``timerFired(_:now:)`` with `.deadline`).
     public mutating func deadlineExpired(now: ContinuousClock.Instant) -> [Directive] {
         guard state != .finished, state != .idle, let deadline, now >= deadline else { return [] }
+        let tried = attempts.isEmpty ? "" : " (tried: \(attempts.map { "\($0.node.short): \($0.result)" }.joined(separator: "; ")))"
         let failure = TaskFailure(
             .timedOut,
-            "task \(task.id) got no result within \(Self.format(task.timeout)); retry with a longer timeout")
-        let cancel: [Directive] = switch state {
+            "task \(task.id) got no result within \(Self.format(task.timeout))\(tried); retry with a longer timeout")
+        let stop: [Directive] = switch state {
         case .awaitingAck(let peer), .awaitingResult(let peer):
-            [.recordExperience(node: peer, .timeout, latency: nil), .cancelRemote(peer)]
+            [.recordExperience(node: peer, .timeout, latency: nil), .cancelRemote(peer, reason: "the requester's deadline passed")]
         case .runningLocally: [.recordExperience(node: localNode, .timeout, latency: nil)]
         default: []
         }
-        return cancel + finish(.failure(failure), executor: nil)
+        return stop + finish(.failure(failure), executor: nil)
     }
 
-    private mutating func tryNext(now: ContinuousClock.Instant) -> [Directive] {
-        guard !remaining.isEmpty else {
-            let tried = attempts.map { "\($0.node.short): \($0.result)" }.joined(separator: "; ")
-            let failure = TaskFailure(
-                .allCandidatesFailed,
-                "every node that serves '\(task.skill)' failed the task (\(tried)); retry later")
-            return finish(.failure(failure), executor: nil)
-        }
-        let next = remaining.removeFirst()
+    // MARK: - Attempts
+
+    /// Whether a retry timer is set and has not fired yet.
+    private var retryPending = false
+
+    private mutating func attempt(on node: NodeID, now: ContinuousClock.Instant) -> [Directive] {
         attemptStartedAt = now
-        if next == localNode {
+        if node == localNode {
             state = .runningLocally
             return [.executeLocally]
         }
-        state = .awaitingAck(next)
+        state = .awaitingAck(node)
         let left = deadline.map { now.duration(to: $0) } ?? task.timeout
-        return [.sendRequest(to: next, deadline: max(left, .zero))]
+        let ackBy = now.advanced(by: min(ackTimeouts[node] ?? policy.ackTimeout, max(left, .zero)))
+        return [.sendRequest(to: node, deadline: max(left, .zero)), .scheduleTimer(.ackTimeout(attempt: attempts.count), at: ackBy)]
+    }
+
+    /// The attempt on `node` produced `outcome`: finish, or retry a failure worth retrying.
+    private mutating func settle(_ node: NodeID, _ outcome: TaskOutcome, now: ContinuousClock.Instant) -> [Directive] {
+        let record = experience(node, outcome, now: now)
+        guard case .failure(let failure) = outcome, isRetried(failure.code) else {
+            attempts.append(Attempt(node: node, result: outcome.isSuccess ? "succeeded" : "failed: \(Self.short(outcome))"))
+            return [record] + finish(outcome, executor: node)
+        }
+        return [record] + failed(node, "failed: \(failure.message)", now: now)
+    }
+
+    private func isRetried(_ code: TaskFailure.Code) -> Bool {
+        switch code {
+        case .internal, .allCandidatesFailed, .noProvider: true
+        case .skillFailed, .invalidInput, .tooLarge: task.retryApplicationErrors
+        case .timedOut, .cancelled, .noQuorum: false
+        }
+    }
+
+    /// The attempt on `node` failed: retry after a backoff, or give up listing every attempt.
+    private mutating func failed(_ node: NodeID, _ result: String, now: ContinuousClock.Instant) -> [Directive] {
+        attempts.append(Attempt(node: node, result: result))
+        failedNodes.removeAll { $0 == node }
+        failedNodes.append(node)
+        let retries = attempts.count - 1
+        guard retries < policy.maxRetries else {
+            return finish(.failure(allFailed("\(attempts.count) attempts failed")), executor: nil)
+        }
+        let delay = policy.backoff.delay(attempt: retries, using: &rng)
+        if let deadline, now.advanced(by: delay) >= deadline {
+            return finish(.failure(allFailed("no time is left for a retry before the deadline")), executor: nil)
+        }
+        state = .retrying
+        retryPending = true
+        return [.scheduleTimer(.retry(attempt: attempts.count), at: now.advanced(by: delay))]
+    }
+
+    private func allFailed(_ why: String) -> TaskFailure {
+        let tried = attempts.map { "\($0.node.short): \($0.result)" }.joined(separator: "; ")
+        return TaskFailure(.allCandidatesFailed, "'\(task.skill)' failed on every node tried, \(why) (\(tried)); retry later")
     }
 
     /// How an attempt that produced `outcome` counts as experience, with the attempt's latency.
@@ -145,17 +251,24 @@ public struct DelegationMachine: Sendable {
             switch failure.code {
             case .skillFailed, .invalidInput, .tooLarge: return .recordExperience(node: node, .applicationError, latency: latency)
             case .timedOut: return .recordExperience(node: node, .timeout, latency: nil)
-            case .noProvider, .allCandidatesFailed, .internal, .cancelled, .noQuorum: return .recordExperience(node: node, .failure, latency: nil)
+            case .noProvider, .allCandidatesFailed, .internal, .cancelled, .noQuorum:
+                return .recordExperience(node: node, .failure, latency: nil)
             }
         }
     }
 
     private mutating func finish(_ outcome: TaskOutcome, executor: NodeID?) -> [Directive] {
         state = .finished
+        retryPending = false
         return [.complete(outcome, executor: executor)]
     }
 
-    private static func format(_ duration: Duration) -> String {
+    private static func short(_ outcome: TaskOutcome) -> String {
+        if case .failure(let failure) = outcome { return failure.code.rawValue }
+        return "ok"
+    }
+
+    static func format(_ duration: Duration) -> String {
         let ms = duration.milliseconds
         return ms % 1000 == 0 ? "\(ms / 1000) s" : "\(ms) ms"
     }

@@ -15,13 +15,15 @@ public struct TaskSpec: Sendable, Equatable {
     public var replicas: Int
     /// Least trust score (0...1) an executor must have.
     public var minimumTrust: Double
+    /// Retry an application error (the skill ran and said no) like a transient failure.
+    public var retryApplicationErrors: Bool
 
     /// Most replicas a task may ask for.
     public static let maxReplicas = 7
 
     public init(
         id: TaskID, skill: SkillID, input: [UInt8], priority: UInt8 = defaultPriority, timeout: Duration, replicas: Int = 1,
-        minimumTrust: Double = 0
+        minimumTrust: Double = 0, retryApplicationErrors: Bool = false
     ) {
         precondition((1...Self.maxReplicas).contains(replicas), "validated by callers")
         self.id = id
@@ -31,5 +33,6 @@ public struct TaskSpec: Sendable, Equatable {
         self.timeout = timeout
         self.replicas = replicas
         self.minimumTrust = minimumTrust
+        self.retryApplicationErrors = retryApplicationErrors
     }
 }

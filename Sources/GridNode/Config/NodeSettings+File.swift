@@ -63,6 +63,10 @@ extension NodeSettings {
         try load(.trustPreTrustWeight, into: &trustPreTrustWeight)
         try load(.experienceHalfLifeMs, into: &experienceHalfLifeMs)
         try load(.spotCheckFraction, into: &spotCheckFraction)
+        try load(.maxRetries, into: &maxRetries)
+        try load(.retryBackoffBaseMs, into: &retryBackoffBaseMs)
+        try load(.retryBackoffMaxMs, into: &retryBackoffMaxMs)
+        try load(.ackTimeoutMs, into: &ackTimeoutMs)
     }
 
     /// Reads and validates `path`. A missing file means every default.

@@ -90,6 +90,14 @@ public struct NodeSettings: Sendable, Equatable, Codable {
     public var trustPreTrustWeight = 0.15
     /// Time for experience to lose half its weight in trust, in ms. Default 3600000 (1 hour).
     public var experienceHalfLifeMs = 3_600_000
+    /// Retries of a task after its first attempt fails (refused, no ack, connection lost, the
+    /// executor's own failure). Default 3.
+    public var maxRetries = 3
+    /// First and longest wait before a retry, in ms (doubling per retry, full jitter). Default 50 / 2000.
+    public var retryBackoffBaseMs = 50
+    public var retryBackoffMaxMs = 2_000
+    /// Time a peer has to ack a task before it is tried elsewhere, in ms. Default 2000.
+    public var ackTimeoutMs = 2_000
     /// Fraction of remote results re-run here to check them, when this node has the skill and a
     /// free slot, 0-1. Default 0.05.
     public var spotCheckFraction = 0.05
@@ -109,6 +117,7 @@ public struct NodeSettings: Sendable, Equatable, Codable {
         case maxFrameBytes, maxTaskBytes, logLevel
         case announceIntervalMs, skillExpiryMs, routingWeightTrust, routingWeightRating, routingWeightLatency, routingWeightLoad
         case routingWeightRecency, trustedPeers, trustIntervalMs, trustPreTrustWeight, experienceHalfLifeMs, spotCheckFraction
+        case maxRetries, retryBackoffBaseMs, retryBackoffMaxMs, ackTimeoutMs
     }
 
     public init() {}
@@ -168,6 +177,12 @@ public struct NodeSettings: Sendable, Equatable, Codable {
         try check((0...1).contains(trustPreTrustWeight), "trustPreTrustWeight is \(trustPreTrustWeight); use 0-1")
         try check((1_000...31_536_000_000).contains(experienceHalfLifeMs), "experienceHalfLifeMs is \(experienceHalfLifeMs); use 1000-31536000000")
         try check((0...1).contains(spotCheckFraction), "spotCheckFraction is \(spotCheckFraction); use 0-1")
+        try check((0...20).contains(maxRetries), "maxRetries is \(maxRetries); use 0-20")
+        try check((1...600_000).contains(retryBackoffBaseMs), "retryBackoffBaseMs is \(retryBackoffBaseMs); use 1-600000")
+        try check(
+            (retryBackoffBaseMs...600_000).contains(retryBackoffMaxMs),
+            "retryBackoffMaxMs is \(retryBackoffMaxMs); use retryBackoffBaseMs (\(retryBackoffBaseMs)) up to 600000")
+        try check((10...600_000).contains(ackTimeoutMs), "ackTimeoutMs is \(ackTimeoutMs); use 10-600000")
         for name in skills {
             let skill = try SkillID(name)
             try check(
@@ -209,6 +224,13 @@ public struct NodeSettings: Sendable, Equatable, Codable {
 
     public var experienceSettings: Experience.Settings {
         Experience.Settings(halfLife: .milliseconds(experienceHalfLifeMs))
+    }
+
+    public var retryPolicy: RetryPolicy {
+        RetryPolicy(
+            maxRetries: maxRetries,
+            backoff: ExponentialBackoff(base: .milliseconds(retryBackoffBaseMs), cap: .milliseconds(max(retryBackoffMaxMs, retryBackoffBaseMs))),
+            ackTimeout: .milliseconds(ackTimeoutMs))
     }
 
     /// The node IDs in `trustedPeers` (validated).

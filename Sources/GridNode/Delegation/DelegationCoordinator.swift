@@ -30,6 +30,8 @@ actor DelegationCoordinator {
         /// The digest the replicas' majority agreed on.
         var settledDigest: [UInt8]?
         var deadlineTimer: Task<Void, Never>?
+        /// Every replica's ack and retry timers (a stale one is ignored by its machine).
+        var timers: [Task<Void, Never>] = []
         /// The local run, cancelled if the task ends another way (its deadline passes).
         var localRun: Task<Void, Never>?
     }
@@ -40,6 +42,8 @@ actor DelegationCoordinator {
     /// the TaskRequest it cancels.
     private var sendChains: [NodeID: Task<Void, Never>] = [:]
     private lazy var spotCheck = SpotCheck(node: node)
+    /// Seeds each machine's backoff jitter.
+    private var rng = SystemRandomNumberGenerator()
 
     init(node: NodeContext) {
         self.node = node
@@ -66,7 +70,7 @@ actor DelegationCoordinator {
         for replica in 0..<k {
             let fallbacks = ranked.count > k ? stride(from: k + replica, to: ranked.count, by: k).map { ranked[$0] } : []
             let candidates = k == 1 ? ranked : [ranked[replica]] + fallbacks
-            var machine = DelegationMachine(task: spec, localNode: node.nodeID)
+            var machine = DelegationMachine(task: spec, localNode: node.nodeID, policy: node.settings.retryPolicy, seed: rng.next())
             starts.append(machine.start(candidates: candidates, now: .now))
             machines.append(machine)
         }
@@ -112,8 +116,24 @@ actor DelegationCoordinator {
         update(id, replica: replica) { $0.localCompleted(outcome, now: .now) }
     }
 
-    private func deadlineExpired(_ id: TaskID) {
-        updateAll(id) { $0.deadlineExpired(now: .now) }
+    private func timerFired(_ id: TaskID, replica: Int, _ timer: DelegationMachine.Timer) {
+        if timer == .deadline {
+            updateAll(id) { $0.timerFired(.deadline, now: .now) }
+        } else {
+            update(id, replica: replica) { $0.timerFired(timer, now: .now) }
+        }
+    }
+
+    private func routed(_ id: TaskID, replica: Int, _ candidates: [NodeID]) {
+        update(id, replica: replica) { $0.routed(candidates, now: .now) }
+    }
+
+    /// The application cancelled the task: its machines stop, a peer holding it is told, and the
+    /// task ends as `cancelled`. False when the task is not in flight here.
+    func cancel(_ id: TaskID) -> Bool {
+        guard let entry = inflight[id], entry.delivered == nil else { return false }
+        updateAll(id) { $0.cancel(now: .now) }
+        return true
     }
 
     private func sendFailed(_ id: TaskID, to peer: NodeID) {
@@ -157,13 +177,24 @@ actor DelegationCoordinator {
                 }
             case .sendRequest(let peer, let deadline):
                 send(task, to: peer, deadline: deadline)
-            case .cancelRemote(let peer):
-                cancel(task, on: peer, reason: "the requester's deadline passed")
-            case .scheduleDeadline(let instant):
+            case .cancelRemote(let peer, let reason):
+                cancel(task, on: peer, reason: reason)
+            case .scheduleTimer(.deadline, let instant):
                 guard inflight[id]?.deadlineTimer == nil else { continue }  // the replicas share one deadline
                 inflight[id]?.deadlineTimer = Task { [weak self] in
                     guard (try? await Task.sleep(until: instant, clock: .continuous)) != nil else { return }
-                    await self?.deadlineExpired(id)
+                    await self?.timerFired(id, replica: replica, .deadline)
+                }
+            case .scheduleTimer(let timer, let instant):
+                inflight[id]?.timers.append(Task { [weak self] in
+                    guard (try? await Task.sleep(until: instant, clock: .continuous)) != nil else { return }
+                    await self?.timerFired(id, replica: replica, timer)
+                })
+            case .route:
+                let node = node
+                Task { [weak self] in
+                    let route = await node.route(task.skill, minimumTrust: task.minimumTrust)
+                    await self?.routed(id, replica: replica, route.nodes)
                 }
             case .recordExperience(let peer, let outcome, let latency):
                 let reputation = node.reputation
@@ -261,7 +292,7 @@ actor DelegationCoordinator {
             switch machine.state {
             case .awaitingAck(let peer), .awaitingResult(let peer): cancel(entry.task, on: peer, reason: reason)
             case .runningLocally: entry.localRun?.cancel()
-            case .idle, .finished: break
+            case .idle, .retrying, .finished: break
             }
         }
     }
@@ -336,5 +367,6 @@ actor DelegationCoordinator {
         guard let entry = inflight.removeValue(forKey: id) else { return }
         entry.deadlineTimer?.cancel()
         entry.localRun?.cancel()
+        for timer in entry.timers { timer.cancel() }
     }
 }
