@@ -56,6 +56,11 @@ public final class GridConnection {
         try await call(.taskGet, TaskGetParams(taskId: taskID))
     }
 
+    /// Cancels a task still in flight; its view afterwards (unchanged when it had already ended).
+    public func cancel(_ taskID: String) async throws -> TaskView {
+        try await call(.taskCancel, TaskGetParams(taskId: taskID))
+    }
+
     public func peers() async throws -> [PeerView] {
         try await call(.peersList, NoResult?.none)
     }

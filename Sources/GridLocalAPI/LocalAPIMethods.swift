@@ -8,6 +8,7 @@ public enum LocalAPI {
     public enum Method: String, Sendable, CaseIterable {
         case taskSubmit = "task.submit"
         case taskGet = "task.get"
+        case taskCancel = "task.cancel"
         case peersList = "peers.list"
         case peersAdd = "peers.add"
         case peersBan = "peers.ban"

@@ -87,6 +87,27 @@ struct TaskCommand: AsyncParsableCommand {
     }
 }
 
+struct Cancel: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Cancel a task still in flight; a peer running it is told to stop.")
+
+    @OptionGroup var dataDir: DataDirOption
+
+    @Argument(help: "The task ID that 'gridnode submit' printed.")
+    var taskID: String
+
+    func run() async throws {
+        try await reportingErrors {
+            let view = try await GridClient.withConnection(socketPath: dataDir.directory.socketPath) { try await $0.cancel(taskID) }
+            if view.error?.code == TaskFailure.Code.cancelled.rawValue {
+                print("cancelled")
+            } else {
+                print("task \(view.taskId) had already ended: \(view.status.rawValue)")
+            }
+        }
+    }
+}
+
 struct Peers: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List, add or ban peers of the running node.", subcommands: [List.self, Add.self, Ban.self, Evidence.self],

@@ -64,6 +64,7 @@ import Testing
             name: "already failed this task", peer: Peer(id: node(2)), request: .init(skill: try! SkillID("echo"), failed: [node(2)]),
             expected: .alreadyFailed),
         .init(name: "circuit open", peer: Peer(id: node(2)), state: .init(circuitOpen: [node(2)]), expected: .circuitOpen),
+        .init(name: "in-flight window full", peer: Peer(id: node(2)), state: .init(windowFull: [node(2)]), expected: .windowFull),
         .init(name: "announced full", peer: Peer(id: node(2), capacity: 2, load: 2), expected: .atCapacity),
         .init(name: "full with our in-flight tasks", peer: Peer(id: node(2), capacity: 2, load: 1), state: .init(inFlight: [node(2): 1]), expected: .atCapacity),
         .init(name: "no capacity at all", peer: Peer(id: node(2), capacity: 0), expected: .atCapacity),

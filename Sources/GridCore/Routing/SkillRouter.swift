@@ -4,8 +4,8 @@
 /// Candidates are this node, when it has the skill, and every peer in the registry. Hard filters
 /// remove a candidate that lacks the skill, is not alive (unheard of past the registry's expiry, or
 /// suspect to the peer layer), already failed this task, was convicted of a wrong result lately
-/// (``Experience/isConvicted(_:now:)``), has an open circuit, is at capacity, or has less trust
-/// than the task's minimum. The rest are scored
+/// (``Experience/isConvicted(_:now:)``), has an open circuit, holds a full in-flight window of this
+/// node's tasks, is at capacity, or has less trust than the task's minimum. The rest are scored
 ///
 ///     score = (w_t·trust + w_r·rating + w_l·latency + w_c·load + w_h·recency) / (w_t + w_r + w_l + w_c + w_h)
 ///
@@ -83,14 +83,18 @@ public struct SkillRouter: Sendable {
         public var circuitOpen: Set<NodeID>
         /// Tasks this node has in flight on each peer, counted on top of its announced load.
         public var inFlight: [NodeID: Int]
+        /// Peers holding as many of this node's tasks as their in-flight window allows (``PeerFlow``).
+        public var windowFull: Set<NodeID>
 
         public init(
-            trust: [NodeID: Double] = [:], unreachable: Set<NodeID> = [], circuitOpen: Set<NodeID> = [], inFlight: [NodeID: Int] = [:]
+            trust: [NodeID: Double] = [:], unreachable: Set<NodeID> = [], circuitOpen: Set<NodeID> = [], inFlight: [NodeID: Int] = [:],
+            windowFull: Set<NodeID> = []
         ) {
             self.trust = trust
             self.unreachable = unreachable
             self.circuitOpen = circuitOpen
             self.inFlight = inFlight
+            self.windowFull = windowFull
         }
     }
 
@@ -192,6 +196,7 @@ public struct SkillRouter: Sendable {
         if request.failed.contains(peer) { return .alreadyFailed }
         if experience.isConvicted(peer, now: now) { return .convicted }
         if peers.circuitOpen.contains(peer) { return .circuitOpen }
+        if peers.windowFull.contains(peer) { return .windowFull }
         if entry.load + peers.inFlight[peer, default: 0] >= entry.capacity { return .atCapacity }
         let trust = peers.trust[peer] ?? 0
         if trust < request.minimumTrust { return .belowMinimumTrust(trust: trust, minimum: request.minimumTrust) }
@@ -268,6 +273,7 @@ public struct Route: Sendable, Equatable {
         case alreadyFailed
         case convicted
         case circuitOpen
+        case windowFull
         case atCapacity
         case belowMinimumTrust(trust: Double, minimum: Double)
 
@@ -278,6 +284,7 @@ public struct Route: Sendable, Equatable {
             case .alreadyFailed: "already failed this task"
             case .convicted: "returned a wrong result lately (see gridnode peers evidence)"
             case .circuitOpen: "circuit open after repeated failures"
+            case .windowFull: "holds as many of this node's tasks as its in-flight window allows"
             case .atCapacity: "at capacity"
             case .belowMinimumTrust(let trust, let minimum):
                 "trust \(Route.percent(trust)) is below the task's minimum \(Route.percent(minimum))"

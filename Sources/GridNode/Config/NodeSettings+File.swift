@@ -67,6 +67,8 @@ extension NodeSettings {
         try load(.retryBackoffBaseMs, into: &retryBackoffBaseMs)
         try load(.retryBackoffMaxMs, into: &retryBackoffMaxMs)
         try load(.ackTimeoutMs, into: &ackTimeoutMs)
+        try load(.circuitFailureThreshold, into: &circuitFailureThreshold)
+        try load(.circuitCooldownMs, into: &circuitCooldownMs)
     }
 
     /// Reads and validates `path`. A missing file means every default.

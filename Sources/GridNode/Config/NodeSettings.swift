@@ -96,8 +96,13 @@ public struct NodeSettings: Sendable, Equatable, Codable {
     /// First and longest wait before a retry, in ms (doubling per retry, full jitter). Default 50 / 2000.
     public var retryBackoffBaseMs = 50
     public var retryBackoffMaxMs = 2_000
-    /// Time a peer has to ack a task before it is tried elsewhere, in ms. Default 2000.
+    /// Time a peer has to ack a task before it is tried elsewhere, in ms, until enough of its acks
+    /// are known to derive one (3 × their p95, within 250 ms-10 s). Default 2000.
     public var ackTimeoutMs = 2_000
+    /// Failures in a row after which a peer gets no work for `circuitCooldownMs`, then one trial
+    /// task. Defaults 5 and 30000.
+    public var circuitFailureThreshold = 5
+    public var circuitCooldownMs = 30_000
     /// Fraction of remote results re-run here to check them, when this node has the skill and a
     /// free slot, 0-1. Default 0.05.
     public var spotCheckFraction = 0.05
@@ -117,7 +122,7 @@ public struct NodeSettings: Sendable, Equatable, Codable {
         case maxFrameBytes, maxTaskBytes, logLevel
         case announceIntervalMs, skillExpiryMs, routingWeightTrust, routingWeightRating, routingWeightLatency, routingWeightLoad
         case routingWeightRecency, trustedPeers, trustIntervalMs, trustPreTrustWeight, experienceHalfLifeMs, spotCheckFraction
-        case maxRetries, retryBackoffBaseMs, retryBackoffMaxMs, ackTimeoutMs
+        case maxRetries, retryBackoffBaseMs, retryBackoffMaxMs, ackTimeoutMs, circuitFailureThreshold, circuitCooldownMs
     }
 
     public init() {}
@@ -183,6 +188,8 @@ public struct NodeSettings: Sendable, Equatable, Codable {
             (retryBackoffBaseMs...600_000).contains(retryBackoffMaxMs),
             "retryBackoffMaxMs is \(retryBackoffMaxMs); use retryBackoffBaseMs (\(retryBackoffBaseMs)) up to 600000")
         try check((10...600_000).contains(ackTimeoutMs), "ackTimeoutMs is \(ackTimeoutMs); use 10-600000")
+        try check((1...1000).contains(circuitFailureThreshold), "circuitFailureThreshold is \(circuitFailureThreshold); use 1-1000")
+        try check((100...86_400_000).contains(circuitCooldownMs), "circuitCooldownMs is \(circuitCooldownMs); use 100-86400000")
         for name in skills {
             let skill = try SkillID(name)
             try check(
@@ -224,6 +231,10 @@ public struct NodeSettings: Sendable, Equatable, Codable {
 
     public var experienceSettings: Experience.Settings {
         Experience.Settings(halfLife: .milliseconds(experienceHalfLifeMs))
+    }
+
+    public var circuitBreakerSettings: CircuitBreakers.Settings {
+        CircuitBreakers.Settings(failureThreshold: max(circuitFailureThreshold, 1), cooldown: .milliseconds(max(circuitCooldownMs, 1)))
     }
 
     public var retryPolicy: RetryPolicy {

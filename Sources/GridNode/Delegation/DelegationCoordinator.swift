@@ -44,16 +44,32 @@ actor DelegationCoordinator {
     private lazy var spotCheck = SpotCheck(node: node)
     /// Seeds each machine's backoff jitter.
     private var rng = SystemRandomNumberGenerator()
+    /// Per-peer circuit breakers and in-flight windows, fed by every attempt's outcome.
+    private var breakers: CircuitBreakers
+    private var flow: PeerFlow
+    private struct ReplicaKey: Hashable {
+        var id: TaskID
+        var replica: Int
+    }
+    /// The peer each replica's request is with, and when it was sent.
+    private var holding: [ReplicaKey: (peer: NodeID, sentAt: ContinuousClock.Instant)] = [:]
 
     init(node: NodeContext) {
         self.node = node
+        breakers = CircuitBreakers(settings: node.settings.circuitBreakerSettings)
+        flow = PeerFlow()
+    }
+
+    /// Open circuits, tasks in flight and full windows, for the router.
+    func flowState() -> FlowState {
+        FlowState(circuitOpen: breakers.openPeers(now: .now), inFlight: flow.inFlight, windowFull: flow.full)
     }
 
     /// Accepts `spec`: recorded in the store before any work starts, then routed and started.
     /// Throws only when the task could not be recorded (it is then not accepted).
     func submit(_ spec: TaskSpec) async throws(GridError) {
         try node.database.recordSubmitted(spec, atMs: WallClock.nowMs())
-        let ranked = await node.route(spec.skill, minimumTrust: spec.minimumTrust).nodes
+        let ranked = await node.route(spec.skill, minimumTrust: spec.minimumTrust, flow: flowState()).nodes
         let k = spec.replicas
         if k > 1, ranked.count < k {
             let failure = TaskFailure(
@@ -71,7 +87,7 @@ actor DelegationCoordinator {
             let fallbacks = ranked.count > k ? stride(from: k + replica, to: ranked.count, by: k).map { ranked[$0] } : []
             let candidates = k == 1 ? ranked : [ranked[replica]] + fallbacks
             var machine = DelegationMachine(task: spec, localNode: node.nodeID, policy: node.settings.retryPolicy, seed: rng.next())
-            starts.append(machine.start(candidates: candidates, now: .now))
+            starts.append(machine.start(candidates: candidates, ackTimeouts: flow.ackTimeouts, now: .now))
             machines.append(machine)
         }
         inflight[spec.id] = Inflight(task: spec, replicas: machines, vote: k > 1 ? ResultVote(replicas: k) : nil)
@@ -90,6 +106,11 @@ actor DelegationCoordinator {
 
     func ackReceived(_ ack: Grid_V1_TaskAck, from peer: NodeID) {
         guard let id = try? TaskID(bytes: Array(ack.taskID)) else { return }
+        if let replica = inflight[id]?.replicas.firstIndex(where: { $0.state == .awaitingAck(peer) }),
+            let sent = holding[ReplicaKey(id: id, replica: replica)], sent.peer == peer
+        {
+            flow.acked(by: peer, after: sent.sentAt.duration(to: .now))
+        }
         let reason = ack.accepted ? "" : "\(ack.reason.name): \(ack.message)"
         update(id, awaiting: peer) { $0.ackReceived(from: peer, accepted: ack.accepted, reason: reason, now: .now) }
     }
@@ -125,14 +146,21 @@ actor DelegationCoordinator {
     }
 
     private func routed(_ id: TaskID, replica: Int, _ candidates: [NodeID]) {
-        update(id, replica: replica) { $0.routed(candidates, now: .now) }
+        let timeouts = flow.ackTimeouts
+        update(id, replica: replica) { $0.routed(candidates, ackTimeouts: timeouts, now: .now) }
     }
 
     /// The application cancelled the task: its machines stop, a peer holding it is told, and the
     /// task ends as `cancelled`. False when the task is not in flight here.
     func cancel(_ id: TaskID) -> Bool {
         guard let entry = inflight[id], entry.delivered == nil else { return false }
-        updateAll(id) { $0.cancel(now: .now) }
+        if entry.vote == nil {
+            updateAll(id) { $0.cancel(now: .now) }
+        } else {
+            // Every replica stops; the vote is not asked (it would count them as failures).
+            stopUnfinishedReplicas(id, reason: "the application cancelled the task")
+            complete(id, .failure(TaskFailure(.cancelled, "task \(id) was cancelled by the application")), executor: nil)
+        }
         return true
     }
 
@@ -160,6 +188,14 @@ actor DelegationCoordinator {
         guard var entry = inflight[id], entry.replicas.indices.contains(replica) else { return }
         let directives = event(&entry.replicas[replica])
         inflight[id] = entry
+        // A request that is no longer with its peer frees a place in the peer's window.
+        let key = ReplicaKey(id: id, replica: replica)
+        if let held = holding[key], entry.replicas[replica].state != .awaitingAck(held.peer),
+            entry.replicas[replica].state != .awaitingResult(held.peer)
+        {
+            holding[key] = nil
+            flow.ended(on: held.peer)
+        }
         perform(directives, for: id, replica: replica)
     }
 
@@ -176,6 +212,9 @@ actor DelegationCoordinator {
                     await check.drain()  // a slot is free: checks waiting for one may run
                 }
             case .sendRequest(let peer, let deadline):
+                holding[ReplicaKey(id: id, replica: replica)] = (peer, .now)
+                flow.sent(to: peer)
+                breakers.sent(to: peer, now: .now)
                 send(task, to: peer, deadline: deadline)
             case .cancelRemote(let peer, let reason):
                 cancel(task, on: peer, reason: reason)
@@ -192,11 +231,16 @@ actor DelegationCoordinator {
                 })
             case .route:
                 let node = node
+                let state = flowState()
                 Task { [weak self] in
-                    let route = await node.route(task.skill, minimumTrust: task.minimumTrust)
+                    let route = await node.route(task.skill, minimumTrust: task.minimumTrust, flow: state)
                     await self?.routed(id, replica: replica, route.nodes)
                 }
             case .recordExperience(let peer, let outcome, let latency):
+                if peer != node.nodeID {
+                    breakers.record(outcome, peer: peer, now: .now)
+                    flow.record(outcome, peer: peer)
+                }
                 let reputation = node.reputation
                 Task { await reputation.record(outcome, node: peer, skill: task.skill, latency: latency) }
             case .complete(let outcome, let executor):
@@ -368,5 +412,8 @@ actor DelegationCoordinator {
         entry.deadlineTimer?.cancel()
         entry.localRun?.cancel()
         for timer in entry.timers { timer.cancel() }
+        for replica in entry.replicas.indices {
+            if let held = holding.removeValue(forKey: ReplicaKey(id: id, replica: replica)) { flow.ended(on: held.peer) }
+        }
     }
 }

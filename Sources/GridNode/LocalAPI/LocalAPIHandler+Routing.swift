@@ -50,7 +50,7 @@ extension LocalAPIHandler {
         guard (0...1).contains(minimum) else {
             throw RPCError(code: RPCError.invalidParams, message: "minTrust is \(minimum); give a trust level from 0 to 1")
         }
-        let route = await node.route(skill, minimumTrust: minimum)
+        let route = await node.route(skill, minimumTrust: minimum, flow: await coordinator.flowState())
         let ranked = route.ranked.enumerated().map { index, candidate in
             RouteEntryView(
                 nodeId: candidate.node.hex, local: candidate.isLocal, rank: index + 1, score: candidate.score, trust: candidate.parts.trust,
@@ -76,6 +76,7 @@ extension Route.Reason {
         case .alreadyFailed: "alreadyFailed"
         case .convicted: "convicted"
         case .circuitOpen: "circuitOpen"
+        case .windowFull: "windowFull"
         case .atCapacity: "atCapacity"
         case .belowMinimumTrust: "belowMinimumTrust"
         }

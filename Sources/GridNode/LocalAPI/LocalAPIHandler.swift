@@ -36,6 +36,7 @@ struct LocalAPIHandler {
         switch method {
         case .taskSubmit: response = await call(line, id: head.id, submit)
         case .taskGet: response = await call(line, id: head.id, getTask)
+        case .taskCancel: response = await call(line, id: head.id, cancelTask)
         case .peersList: response = await call(line, id: head.id) { (_: NoResult?) in await peerViews() }
         case .nodeInfo: response = await call(line, id: head.id) { (_: NoResult?) in await info() }
         case .peersAdd: response = await call(line, id: head.id, addPeer)
@@ -117,6 +118,19 @@ struct LocalAPIHandler {
         return TaskSpec(
             id: .random(using: &rng), skill: skill, input: input, priority: UInt8(priority), timeout: .milliseconds(timeoutMs),
             replicas: replicas, minimumTrust: minTrust)
+    }
+
+    /// `task.cancel`: stops a task still in flight (a peer holding it is sent a TaskCancel); the
+    /// task's view afterwards. A task that already ended is left as it is.
+    private func cancelTask(_ params: TaskGetParams?) async throws(RPCError) -> TaskView {
+        guard let params else { throw invalid("task.cancel needs params: {\"taskId\": ...}") }
+        let id: TaskID
+        do { id = try TaskID(hex: params.taskId) } catch { throw invalid("taskId: \(error.message)") }
+        _ = try storedTask(id)  // an unknown task is an error
+        if await coordinator.cancel(id) {
+            _ = await coordinator.completion(of: id)  // the cancellation is recorded before answering
+        }
+        return try storedTask(id)
     }
 
     private func getTask(_ params: TaskGetParams?) async throws(RPCError) -> TaskView {

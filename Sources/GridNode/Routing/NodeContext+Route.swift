@@ -1,16 +1,23 @@
 import GridCore
 
+/// What the coordinator knows of each peer's flow: open circuits, tasks in flight, full windows.
+struct FlowState: Sendable {
+    var circuitOpen: Set<NodeID> = []
+    var inFlight: [NodeID: Int] = [:]
+    var windowFull: Set<NodeID> = []
+}
+
 extension NodeContext {
     /// Ranks the nodes for a task of `skill`, this node included, with everything the router
-    /// needs gathered from the peer layer, the executor and the reputation.
-    func route(
-        _ skill: SkillID, minimumTrust: Double = 0, failed: Set<NodeID> = [], inFlight: [NodeID: Int] = [:]
-    ) async -> Route {
+    /// needs gathered from the peer layer, the executor, the reputation and the coordinator's flow.
+    func route(_ skill: SkillID, minimumTrust: Double = 0, failed: Set<NodeID> = [], flow: FlowState = FlowState()) async -> Route {
         let (registry, unreachable) = await peers.routingView()
         let local = SkillRouter.LocalNode(
             id: nodeID, skills: localSkills, capacity: executor.capacity, running: await executor.load,
             maxQueued: executor.maxQueued, queued: await executor.waiting)
-        let state = SkillRouter.PeerState(trust: await reputation.trustScores(), unreachable: unreachable, inFlight: inFlight)
+        let state = SkillRouter.PeerState(
+            trust: await reputation.trustScores(), unreachable: unreachable, circuitOpen: flow.circuitOpen, inFlight: flow.inFlight,
+            windowFull: flow.windowFull)
         var rng = SystemRandomNumberGenerator()
         return router.route(
             .init(skill: skill, minimumTrust: minimumTrust, failed: failed), local: local, registry: registry,

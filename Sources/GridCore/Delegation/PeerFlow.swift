@@ -1,0 +1,121 @@
+/// Adaptive flow per peer: how many of this node's tasks each peer may hold at once (its in-flight
+/// window), and how long it gets to ack one (from the acks it gave).
+///
+/// The window follows additive increase, multiplicative decrease: it starts at
+/// ``Settings/initialWindow``, grows by one for each task the peer completes (success or
+/// application error) up to ``Settings/maxWindow``, and halves, down to ``Settings/minWindow``,
+/// each time a task fails on it or times out. So it grows while the peer's success rate is high
+/// and shrinks fast when it falls. The ack timeout is the 95th percentile of the peer's last
+/// ``Settings/samples`` ack times × ``Settings/ackTimeoutFactor``, clamped to
+/// [``Settings/minAckTimeout``, ``Settings/maxAckTimeout``]; with fewer than
+/// ``Settings/minSamples`` samples the retry policy's default applies.
+public struct PeerFlow: Sendable {
+    public struct Settings: Sendable, Equatable {
+        /// Default 4, 1 and 64.
+        public var initialWindow: Int
+        public var minWindow: Int
+        public var maxWindow: Int
+        /// Default 3 × the p95 ack time.
+        public var ackTimeoutFactor: Double
+        /// Defaults 250 ms and 10 s.
+        public var minAckTimeout: Duration
+        public var maxAckTimeout: Duration
+        /// Ack times kept per peer (default 64) and needed before they set the timeout (default 8).
+        public var samples: Int
+        public var minSamples: Int
+
+        public init(
+            initialWindow: Int = 4, minWindow: Int = 1, maxWindow: Int = 64, ackTimeoutFactor: Double = 3,
+            minAckTimeout: Duration = .milliseconds(250), maxAckTimeout: Duration = .seconds(10), samples: Int = 64,
+            minSamples: Int = 8
+        ) {
+            precondition(1 <= minWindow && minWindow <= initialWindow && initialWindow <= maxWindow, "window bounds in order")
+            precondition(ackTimeoutFactor > 0 && minAckTimeout > .zero && minAckTimeout <= maxAckTimeout, "timeout bounds in order")
+            precondition(samples >= minSamples && minSamples > 0, "enough samples")
+            self.initialWindow = initialWindow
+            self.minWindow = minWindow
+            self.maxWindow = maxWindow
+            self.ackTimeoutFactor = ackTimeoutFactor
+            self.minAckTimeout = minAckTimeout
+            self.maxAckTimeout = maxAckTimeout
+            self.samples = samples
+            self.minSamples = minSamples
+        }
+
+        public static let `default` = Settings()
+    }
+
+    private struct Peer {
+        var window: Int
+        var inFlight = 0
+        var ackTimes: [Duration] = []
+        var nextSample = 0
+    }
+
+    public let settings: Settings
+    private var peers: [NodeID: Peer] = [:]
+
+    public init(settings: Settings = .default) {
+        self.settings = settings
+    }
+
+    public func window(of peer: NodeID) -> Int { peers[peer]?.window ?? settings.initialWindow }
+    public func inFlight(on peer: NodeID) -> Int { peers[peer]?.inFlight ?? 0 }
+    /// Tasks in flight per peer, for the router.
+    public var inFlight: [NodeID: Int] { peers.compactMapValues { $0.inFlight > 0 ? $0.inFlight : nil } }
+    /// Peers whose window is full.
+    public var full: Set<NodeID> { Set(peers.filter { $0.value.inFlight >= $0.value.window }.keys) }
+
+    /// A task was sent to `peer`.
+    public mutating func sent(to peer: NodeID) {
+        peers[peer, default: Peer(window: settings.initialWindow)].inFlight += 1
+    }
+
+    /// A task sent to `peer` is no longer held by it (answered, refused, lost, cancelled).
+    public mutating func ended(on peer: NodeID) {
+        guard var state = peers[peer] else { return }
+        state.inFlight = max(0, state.inFlight - 1)
+        peers[peer] = state
+    }
+
+    /// How a task on `peer` went: completions widen its window, failures halve it.
+    public mutating func record(_ outcome: ExperienceOutcome, peer: NodeID) {
+        var state = peers[peer] ?? Peer(window: settings.initialWindow)
+        switch outcome {
+        case .success, .applicationError: state.window = min(settings.maxWindow, state.window + 1)
+        case .failure, .timeout, .wrongResult: state.window = max(settings.minWindow, state.window / 2)
+        case .refusal: break
+        }
+        peers[peer] = state
+    }
+
+    /// `peer` acked a task `after` it was sent.
+    public mutating func acked(by peer: NodeID, after: Duration) {
+        var state = peers[peer] ?? Peer(window: settings.initialWindow)
+        if state.ackTimes.count < settings.samples {
+            state.ackTimes.append(after)
+        } else {
+            state.ackTimes[state.nextSample] = after
+        }
+        state.nextSample = (state.nextSample + 1) % settings.samples
+        peers[peer] = state
+    }
+
+    /// The time `peer` gets to ack, or nil while too few of its acks are known.
+    public func ackTimeout(for peer: NodeID) -> Duration? {
+        guard let times = peers[peer]?.ackTimes, times.count >= settings.minSamples else { return nil }
+        let sorted = times.sorted()
+        let p95 = sorted[min(sorted.count - 1, Int((Double(sorted.count) * 0.95).rounded(.up)) - 1)]
+        let scaled = Duration.nanoseconds(Int64(Double(p95.nanoseconds) * settings.ackTimeoutFactor))
+        return min(max(scaled, settings.minAckTimeout), settings.maxAckTimeout)
+    }
+
+    /// Ack timeouts for every peer with enough samples.
+    public var ackTimeouts: [NodeID: Duration] {
+        var timeouts: [NodeID: Duration] = [:]
+        for peer in peers.keys {
+            if let timeout = ackTimeout(for: peer) { timeouts[peer] = timeout }
+        }
+        return timeouts
+    }
+}
