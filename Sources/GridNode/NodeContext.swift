@@ -43,7 +43,7 @@ final class NodeContext: Sendable {
             localNode: identity.nodeID, targetOutbound: settings.targetOutboundConnections, maxAgeMs: UInt64(settings.peerRecordMaxAgeMs))
         executor = LocalExecutor(
             skills: BuiltinSkills.all.filter { settings.skillIDs.contains($0.key) }.merging(customSkills) { _, custom in custom },
-            capacity: settings.maxConcurrentTasks, maxQueued: settings.maxQueuedTasks)
+            capacity: settings.maxConcurrentTasks, maxQueued: settings.maxQueuedTasks, queue: settings.queueSettings)
     }
 
     var nodeID: NodeID { identity.nodeID }

@@ -9,7 +9,7 @@ extension TaskFailure.Code {
         case .invalidInput: .invalidInput
         case .timedOut: .timedOut
         case .cancelled: .cancelled
-        case .noProvider, .allCandidatesFailed, .tooLarge, .internal, .noQuorum: .internal
+        case .noProvider, .allCandidatesFailed, .tooLarge, .internal, .noQuorum, .queueFull: .internal
         }
     }
 

@@ -29,6 +29,24 @@ struct Submit: AsyncParsableCommand {
     @Option(help: "Run on this many distinct nodes and accept the output a strict majority agrees on (1-7).")
     var replicas: Int?
 
+    @Option(help: "low, normal, high or critical, or a level 0-255 (192-255 critical, 128-191 high, 64-127 normal, 0-63 low). Default normal (96).")
+    var priority: String?
+
+    @Flag(help: "Print the task as JSON (the TaskView), with --wait once it has ended.")
+    var json = false
+
+    /// The priority level `--priority` names.
+    var priorityLevel: Int? {
+        get throws {
+            guard let priority else { return nil }
+            if let named = TaskPriority(name: priority) { return Int(named.defaultLevel) }
+            guard let level = Int(priority), (0...255).contains(level) else {
+                throw ValidationError("--priority must be low, normal, high, critical or a number 0-255; got '\(priority)'")
+            }
+            return level
+        }
+    }
+
     @Option(name: .customLong("min-trust"), help: "The least trust (0-1) an executor must have.")
     var minTrust: Double?
 
@@ -36,14 +54,15 @@ struct Submit: AsyncParsableCommand {
         if input != nil && inputFile != nil { throw ValidationError("give --input or --input-file, not both") }
         if let replicas, !(1...7).contains(replicas) { throw ValidationError("--replicas must be 1-7") }
         if let minTrust, !(0...1).contains(minTrust) { throw ValidationError("--min-trust must be between 0 and 1") }
+        _ = try priorityLevel
         if let timeout, !(timeout > 0) { throw ValidationError("--timeout must be a positive number of seconds") }
     }
 
     func run() async throws {
         try await reportingErrors {
             var params = SubmitParams(
-                skill: skill, input: input, wait: wait, timeoutMs: timeout.map { Int(($0 * 1000).rounded(.up)) }, replicas: replicas,
-                minTrust: minTrust)
+                skill: skill, input: input, wait: wait, timeoutMs: timeout.map { Int(($0 * 1000).rounded(.up)) },
+                priority: try priorityLevel, replicas: replicas, minTrust: minTrust)
             if let inputFile {
                 guard let data = FileManager.default.contents(atPath: inputFile) else {
                     throw GridError(.invalidArgument, "cannot read --input-file \(inputFile)")
@@ -53,6 +72,7 @@ struct Submit: AsyncParsableCommand {
             let view = try await GridClient.withConnection(socketPath: dataDir.directory.socketPath) { node in
                 try await node.submit(params)
             }
+            if json { return try printJSON(view) }
             guard wait else { return print(view.taskId) }
             if let text = view.output {
                 print(text)

@@ -189,6 +189,23 @@ import Testing
         #expect((retryAt(directives) != nil) == retried)
     }
 
+    @Test func fullQueuesEverywhereEndAsQueueFull() throws {
+        var m = machine()
+        _ = m.start(candidates: [local], now: t0)
+        var directives = m.localCompleted(.failure(.init(.queueFull, "the task queue for low priority is full")), now: t0)
+        #expect(directives.first == .recordExperience(node: local, .refusal, latency: nil))
+        for _ in 0..<3 {
+            directives = retry(&m, after: directives, candidates: [local])
+            #expect(directives == [.executeLocally])
+            directives = m.localCompleted(.failure(.init(.queueFull, "the task queue for low priority is full")), now: t0 + .seconds(1))
+        }
+        guard case .complete(.failure(let failure), nil) = try #require(directives.last) else {
+            Issue.record("expected a failure, got \(directives)")
+            return
+        }
+        #expect(failure.code == .queueFull && failure.message.contains("low priority is full"))
+    }
+
     @Test func noRetryWhenItCouldNotStartBeforeTheDeadline() throws {
         var m = DelegationMachine(
             task: task(timeout: .milliseconds(100)), localNode: local,

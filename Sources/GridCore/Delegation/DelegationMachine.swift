@@ -65,6 +65,8 @@ public struct DelegationMachine: Sendable {
     private var attemptStartedAt: ContinuousClock.Instant?
     /// Nodes that failed this task, in the order they failed.
     private var failedNodes: [NodeID] = []
+    /// Whether every attempt so far failed because the node's queue for this priority was full.
+    private var onlyQueueFull = true
     /// Per-peer ack timeouts given with the latest ranking.
     private var ackTimeouts: [NodeID: Duration] = [:]
     private var rng: SplitMix64
@@ -125,6 +127,7 @@ public struct DelegationMachine: Sendable {
             state = .awaitingResult(peer)
             return []
         }
+        onlyQueueFull = false
         return [.recordExperience(node: peer, .refusal, latency: nil)] + failed(peer, "refused: \(reason)", now: now)
     }
 
@@ -137,6 +140,7 @@ public struct DelegationMachine: Sendable {
     /// The connection to `peer` closed (or a request to it could not be sent).
     public mutating func peerLost(_ peer: NodeID, now: ContinuousClock.Instant) -> [Directive] {
         guard state == .awaitingAck(peer) || state == .awaitingResult(peer) else { return [] }
+        onlyQueueFull = false
         return [.recordExperience(node: peer, .failure, latency: nil)] + failed(peer, "connection lost", now: now)
     }
 
@@ -158,6 +162,7 @@ public struct DelegationMachine: Sendable {
         case .ackTimeout(let number):
             guard number == attempts.count, case .awaitingAck(let peer) = state else { return [] }
             let waited = attemptStartedAt.map { Self.format($0.duration(to: now)) } ?? "the ack timeout"
+            onlyQueueFull = false
             return [.recordExperience(node: peer, .timeout, latency: nil), .cancelRemote(peer, reason: "no ack within \(waited)")]
                 + failed(peer, "no ack within \(waited)", now: now)
         case .retry(let number):
@@ -207,12 +212,13 @@ public struct DelegationMachine: Sendable {
             attempts.append(Attempt(node: node, result: outcome.isSuccess ? "succeeded" : "failed: \(Self.short(outcome))"))
             return [record] + finish(outcome, executor: node)
         }
+        if failure.code != .queueFull { onlyQueueFull = false }
         return [record] + failed(node, "failed: \(failure.message)", now: now)
     }
 
     private func isRetried(_ code: TaskFailure.Code) -> Bool {
         switch code {
-        case .internal, .allCandidatesFailed, .noProvider: true
+        case .internal, .allCandidatesFailed, .noProvider, .queueFull: true
         case .skillFailed, .invalidInput, .tooLarge: task.retryApplicationErrors
         case .timedOut, .cancelled, .noQuorum: false
         }
@@ -236,8 +242,13 @@ public struct DelegationMachine: Sendable {
         return [.scheduleTimer(.retry(attempt: attempts.count), at: now.advanced(by: delay))]
     }
 
+    /// The final failure. When every attempt met a full queue it is `queueFull`: backpressure the
+    /// application can act on.
     private func allFailed(_ why: String) -> TaskFailure {
         let tried = attempts.map { "\($0.node.short): \($0.result)" }.joined(separator: "; ")
+        if onlyQueueFull, !attempts.isEmpty {
+            return TaskFailure(.queueFull, "every node tried has a full queue for this priority (\(tried)); retry later, or at another priority")
+        }
         return TaskFailure(.allCandidatesFailed, "'\(task.skill)' failed on every node tried, \(why) (\(tried)); retry later")
     }
 
@@ -253,6 +264,8 @@ public struct DelegationMachine: Sendable {
             case .timedOut: return .recordExperience(node: node, .timeout, latency: nil)
             case .noProvider, .allCandidatesFailed, .internal, .cancelled, .noQuorum:
                 return .recordExperience(node: node, .failure, latency: nil)
+            case .queueFull:
+                return .recordExperience(node: node, .refusal, latency: nil)
             }
         }
     }

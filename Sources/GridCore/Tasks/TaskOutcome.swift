@@ -30,6 +30,8 @@ public struct TaskFailure: Error, Sendable, Equatable, CustomStringConvertible {
         case cancelled = "cancelled"
         /// The replicas of a replicated task did not agree: no output had a strict majority.
         case noQuorum = "no_quorum"
+        /// The queue for the task's priority is full: back off and retry, or use another priority.
+        case queueFull = "queue_full"
     }
 
     public var code: Code

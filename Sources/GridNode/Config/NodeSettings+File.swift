@@ -69,6 +69,11 @@ extension NodeSettings {
         try load(.ackTimeoutMs, into: &ackTimeoutMs)
         try load(.circuitFailureThreshold, into: &circuitFailureThreshold)
         try load(.circuitCooldownMs, into: &circuitCooldownMs)
+        try load(.queueBoundCritical, into: &queueBoundCritical)
+        try load(.queueBoundHigh, into: &queueBoundHigh)
+        try load(.queueBoundNormal, into: &queueBoundNormal)
+        try load(.queueBoundLow, into: &queueBoundLow)
+        try load(.queueAgingIntervalMs, into: &queueAgingIntervalMs)
     }
 
     /// Reads and validates `path`. A missing file means every default.

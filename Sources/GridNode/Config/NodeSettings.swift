@@ -103,6 +103,15 @@ public struct NodeSettings: Sendable, Equatable, Codable {
     /// task. Defaults 5 and 30000.
     public var circuitFailureThreshold = 5
     public var circuitCooldownMs = 30_000
+    /// Tasks waiting for a slot at most, per priority class (critical, high, normal, low); a task
+    /// beyond its class's bound fails as `queue_full`. Defaults 256, 1024, 4096, 4096.
+    public var queueBoundCritical = 256
+    public var queueBoundHigh = 1_024
+    public var queueBoundNormal = 4_096
+    public var queueBoundLow = 4_096
+    /// A waiting task counts one priority class higher for every this many ms it has waited, so
+    /// low-priority work is never starved. Default 10000.
+    public var queueAgingIntervalMs = 10_000
     /// Fraction of remote results re-run here to check them, when this node has the skill and a
     /// free slot, 0-1. Default 0.05.
     public var spotCheckFraction = 0.05
@@ -123,6 +132,7 @@ public struct NodeSettings: Sendable, Equatable, Codable {
         case announceIntervalMs, skillExpiryMs, routingWeightTrust, routingWeightRating, routingWeightLatency, routingWeightLoad
         case routingWeightRecency, trustedPeers, trustIntervalMs, trustPreTrustWeight, experienceHalfLifeMs, spotCheckFraction
         case maxRetries, retryBackoffBaseMs, retryBackoffMaxMs, ackTimeoutMs, circuitFailureThreshold, circuitCooldownMs
+        case queueBoundCritical, queueBoundHigh, queueBoundNormal, queueBoundLow, queueAgingIntervalMs
     }
 
     public init() {}
@@ -190,6 +200,13 @@ public struct NodeSettings: Sendable, Equatable, Codable {
         try check((10...600_000).contains(ackTimeoutMs), "ackTimeoutMs is \(ackTimeoutMs); use 10-600000")
         try check((1...1000).contains(circuitFailureThreshold), "circuitFailureThreshold is \(circuitFailureThreshold); use 1-1000")
         try check((100...86_400_000).contains(circuitCooldownMs), "circuitCooldownMs is \(circuitCooldownMs); use 100-86400000")
+        for (name, bound) in [
+            ("queueBoundCritical", queueBoundCritical), ("queueBoundHigh", queueBoundHigh), ("queueBoundNormal", queueBoundNormal),
+            ("queueBoundLow", queueBoundLow),
+        ] {
+            try check((0...1_000_000).contains(bound), "\(name) is \(bound); use 0-1000000")
+        }
+        try check((0...86_400_000).contains(queueAgingIntervalMs), "queueAgingIntervalMs is \(queueAgingIntervalMs); use 0 (no aging) to 86400000")
         for name in skills {
             let skill = try SkillID(name)
             try check(
@@ -231,6 +248,12 @@ public struct NodeSettings: Sendable, Equatable, Codable {
 
     public var experienceSettings: Experience.Settings {
         Experience.Settings(halfLife: .milliseconds(experienceHalfLifeMs))
+    }
+
+    public var queueSettings: TaskQueueSettings {
+        TaskQueueSettings(
+            bounds: [.critical: queueBoundCritical, .high: queueBoundHigh, .normal: queueBoundNormal, .low: queueBoundLow],
+            agingInterval: .milliseconds(queueAgingIntervalMs))
     }
 
     public var circuitBreakerSettings: CircuitBreakers.Settings {

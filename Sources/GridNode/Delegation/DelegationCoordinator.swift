@@ -69,7 +69,13 @@ actor DelegationCoordinator {
     /// Throws only when the task could not be recorded (it is then not accepted).
     func submit(_ spec: TaskSpec) async throws(GridError) {
         try node.database.recordSubmitted(spec, atMs: WallClock.nowMs())
-        let ranked = await node.route(spec.skill, minimumTrust: spec.minimumTrust, flow: flowState()).nodes
+        let route = await node.route(spec.skill, minimumTrust: spec.minimumTrust, flow: flowState())
+        let ranked = route.nodes
+        if ranked.isEmpty, let failure = Self.busyFailure(spec, route) {
+            inflight[spec.id] = Inflight(task: spec, replicas: [])
+            complete(spec.id, .failure(failure), executor: nil)
+            return
+        }
         let k = spec.replicas
         if k > 1, ranked.count < k {
             let failure = TaskFailure(
@@ -94,6 +100,19 @@ actor DelegationCoordinator {
         for (replica, directives) in starts.enumerated() {
             perform(directives, for: spec.id, replica: replica)
         }
+    }
+
+    /// When no node can take the task now but some serve its skill, says why instead of "no node
+    /// serves it": every provider is full, or held back (open circuit, full window, too little trust).
+    static func busyFailure(_ spec: TaskSpec, _ route: Route) -> TaskFailure? {
+        let providers = route.excluded.filter { $0.reason != .lacksSkill }
+        guard !providers.isEmpty else { return nil }
+        let reasons = providers.map { "\($0.isLocal ? "this node" : $0.node.short): \($0.reason)" }.joined(separator: "; ")
+        let allFull = providers.allSatisfy { $0.reason == .atCapacity || $0.reason == .windowFull }
+        return TaskFailure(
+            allFull ? .queueFull : .allCandidatesFailed,
+            "no node can take a '\(spec.skill)' task now (\(reasons)); retry later"
+                + (allFull ? ", or add capacity (maxConcurrentTasks, maxQueuedTasks)" : ""))
     }
 
     /// Waits for the task's outcome; nil when the task is not in flight (it ended already, or was
@@ -207,7 +226,7 @@ actor DelegationCoordinator {
                 let executor = node.executor
                 let check = spotCheck
                 inflight[id]?.localRun = Task { [weak self] in
-                    let outcome = await executor.execute(task.skill, input: task.input)
+                    let outcome = await executor.execute(task.skill, input: task.input, priority: task.priority)
                     await self?.localCompleted(id, outcome)
                     await check.drain()  // a slot is free: checks waiting for one may run
                 }

@@ -68,9 +68,10 @@ actor TaskServer {
         let deadline = Duration.milliseconds(Int64(min(request.deadlineMs, UInt32(node.settings.maxTaskTimeoutMs))))
         let input = Array(request.input)
         let digest = Data(SHA256.digest(payload))
+        let priority = UInt8(clamping: request.priority)
         running[key] = Task {
             let started = ContinuousClock.now
-            let outcome = await Self.run(skill, input: input, within: deadline, on: node.executor)
+            let outcome = await Self.run(skill, input: input, priority: priority, within: deadline, on: node.executor)
             let took = started.duration(to: .now)
             // Sent from a task of its own: a cancelled task cannot write to the channel, and the
             // requester is owed its (cancelled) result all the same.
@@ -118,9 +119,11 @@ actor TaskServer {
     }
 
     /// Runs the skill, giving up (and cancelling it) when `deadline` passes or the task is cancelled.
-    private static func run(_ skill: SkillID, input: [UInt8], within deadline: Duration, on executor: LocalExecutor) async -> TaskOutcome {
+    private static func run(
+        _ skill: SkillID, input: [UInt8], priority: UInt8, within deadline: Duration, on executor: LocalExecutor
+    ) async -> TaskOutcome {
         let outcome = await withTaskGroup(of: TaskOutcome?.self) { group in
-            group.addTask { await executor.execute(skill, input: input, admitted: true) }
+            group.addTask { await executor.execute(skill, input: input, priority: priority, admitted: true) }
             group.addTask {
                 try? await Task.sleep(for: deadline)
                 return Task.isCancelled ? nil : .failure(TaskFailure(.timedOut, "the task ran past its deadline and was abandoned"))

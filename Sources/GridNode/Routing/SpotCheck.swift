@@ -49,7 +49,7 @@ actor SpotCheck {
 
     private func check(_ item: Pending) async {
         checked += 1
-        guard case .success(let mine) = await node.executor.execute(item.task.skill, input: item.task.input) else {
+        guard case .success(let mine) = await node.executor.execute(item.task.skill, input: item.task.input, priority: TaskPriority.low.defaultLevel) else {
             node.logger.debug("spot-check of task \(item.task.id) inconclusive: the local run failed")
             return
         }

@@ -1,0 +1,90 @@
+import Foundation
+import GridClient
+import GridCore
+import GridLocalAPI
+import GridNode
+import GridTestKit
+import NIOConcurrencyHelpers
+import Testing
+
+/// A skill that records the order its runs start in; a run with input "hold" waits for release.
+final class RecordingSkill: Skill, Sendable {
+    private let state = NIOLockedValueBox((log: [String](), released: false))
+
+    var log: [String] { state.withLockedValue { $0.log } }
+    func release() { state.withLockedValue { $0.released = true } }
+
+    func run(_ input: [UInt8]) async -> TaskOutcome {
+        let text = String(decoding: input, as: UTF8.self)
+        state.withLockedValue { $0.log.append(text) }
+        if text == "hold" {
+            while !state.withLockedValue({ $0.released }) {
+                guard (try? await Task.sleep(for: .milliseconds(5))) != nil else { return .failure(TaskFailure(.cancelled, "cancelled")) }
+            }
+        }
+        return .success(output: input)
+    }
+}
+
+@Suite struct PriorityClusteredTests {
+    static let record = try! SkillID("record")
+
+    static func waitForLog(_ skill: RecordingSkill, count: Int) async throws {
+        try await poll(timeout: .seconds(60), "\(count) runs") { skill.log.count >= count }
+    }
+
+    @Test func aCriticalTaskBehindAThousandLowOnesOnABusyNodeRunsFirst() async throws {
+        let skill = RecordingSkill()
+        try await withTestCluster([
+            TestNodeSpec(skills: ["echo"], customSkills: [Self.record: skill]) { settings in
+                settings.maxConcurrentTasks = 1
+                settings.maxQueuedTasks = 2_000
+            }
+        ]) { cluster in
+            let node = cluster[0]
+            _ = try await node.withClient { try await $0.submit(SubmitParams(skill: "record", input: "hold")) }
+            try await Self.waitForLog(skill, count: 1)  // the only slot is busy
+            try await node.withClient { client in
+                for n in 0..<1_000 {
+                    _ = try await client.submit(SubmitParams(skill: "record", input: "low-\(n)", priority: 0))
+                }
+                _ = try await client.submit(SubmitParams(skill: "record", input: "critical", priority: 255))
+            }
+            skill.release()
+            try await Self.waitForLog(skill, count: 1_002)
+            let log = skill.log
+            #expect(log[1] == "critical")
+            #expect(Array(log[2...]) == (0..<1_000).map { "low-\($0)" }, "the low ones in the order they came")
+        }
+    }
+
+    @Test func aFullQueueIsRefusedNamingTheBound() async throws {
+        let skill = RecordingSkill()
+        try await withTestCluster([
+            TestNodeSpec(skills: ["echo"], customSkills: [Self.record: skill]) { settings in
+                settings.maxConcurrentTasks = 1
+                settings.maxQueuedTasks = 100
+                settings.queueBoundLow = 2
+            }
+        ]) { cluster in
+            let node = cluster[0]
+            _ = try await node.withClient { try await $0.submit(SubmitParams(skill: "record", input: "hold")) }
+            try await Self.waitForLog(skill, count: 1)
+            let queued = try await node.withClient { client in
+                try await [client.submit(SubmitParams(skill: "record", input: "a", priority: 0)),
+                           client.submit(SubmitParams(skill: "record", input: "b", priority: 0))]
+            }
+            let error = await #expect(throws: RPCError.self) {
+                try await node.withClient { try await $0.submit(SubmitParams(skill: "record", input: "c", wait: true, priority: 10)) }
+            }
+            #expect(error?.data?.reason == "queue_full")
+            #expect(error?.message.contains("low priority is full (2 tasks") == true)
+            // Another priority has room: backpressure, not a stall.
+            let high = try await node.withClient { try await $0.submit(SubmitParams(skill: "record", input: "d", priority: 150)) }
+            skill.release()
+            try await Self.waitForLog(skill, count: 4)
+            #expect(skill.log == ["hold", "d", "a", "b"])
+            #expect(queued.count == 2 && high.status != .failed)
+        }
+    }
+}
