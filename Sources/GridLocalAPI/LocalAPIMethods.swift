@@ -108,9 +108,30 @@ public struct TaskView: Codable, Sendable, Equatable {
     public var output: String?
     public var outputBase64: String?
     public var error: Failure?
+    /// Every try on a node, in order, once the task has ended (absent while it runs).
+    public var attempts: [Attempt]?
+
+    /// One try of the task on one node.
+    public struct Attempt: Codable, Sendable, Equatable {
+        public var nodeId: String
+        /// Which replica it was for (0 unless the task has replicas).
+        public var replica: Int
+        /// How it went: "succeeded", "failed: <code>", "refused: <reason>", "connection lost",
+        /// "no ack within …", "timed out", "cancelled".
+        public var outcome: String
+        public var latencyMs: Double?
+
+        public init(nodeId: String, replica: Int, outcome: String, latencyMs: Double?) {
+            self.nodeId = nodeId
+            self.replica = replica
+            self.outcome = outcome
+            self.latencyMs = latencyMs
+        }
+    }
 
     public init(taskId: String, skill: String, status: Status, submittedAtMs: Int64, finishedAtMs: Int64? = nil,
-                executor: String? = nil, output: String? = nil, outputBase64: String? = nil, error: Failure? = nil) {
+                executor: String? = nil, output: String? = nil, outputBase64: String? = nil, error: Failure? = nil,
+                attempts: [Attempt]? = nil) {
         self.taskId = taskId
         self.skill = skill
         self.status = status
@@ -120,6 +141,7 @@ public struct TaskView: Codable, Sendable, Equatable {
         self.output = output
         self.outputBase64 = outputBase64
         self.error = error
+        self.attempts = attempts
     }
 }
 

@@ -49,6 +49,17 @@ extension GridDatabase {
             }
             try db.create(index: "evidence_on_peer", on: EvidenceRecord.databaseTableName, columns: ["peer"])
         }
+        migrator.registerMigration("v4: task attempts") { db in
+            try db.create(table: TaskAttemptRecord.databaseTableName) { t in
+                t.column("taskId", .text).notNull().references(TaskRecord.databaseTableName, onDelete: .cascade)
+                t.column("seq", .integer).notNull()
+                t.column("replica", .integer).notNull()
+                t.column("node", .text).notNull()
+                t.column("result", .text).notNull()
+                t.column("latencyMs", .double)
+                t.primaryKey(["taskId", "seq"])
+            }
+        }
         return migrator
     }
 }

@@ -36,10 +36,13 @@ extension GridDatabase {
         try write("record task \(spec.id)") { db in try record.insert(db) }
     }
 
-    /// Records how a task ended.
-    public func recordOutcome(_ id: TaskID, _ outcome: TaskOutcome, executor: NodeID?, atMs now: Int64) throws(GridError) {
+    /// Records how a task ended, with its attempts, in one transaction.
+    public func recordOutcome(
+        _ id: TaskID, _ outcome: TaskOutcome, executor: NodeID?, attempts: [TaskAttemptRecord] = [], atMs now: Int64
+    ) throws(GridError) {
         try write("record the outcome of task \(id)") { db in
             guard var record = try TaskRecord.fetchOne(db, key: id.hex) else { return }
+            for attempt in attempts { try attempt.insert(db) }
             record.finishedAtMs = now
             record.executor = executor?.hex
             switch outcome {

@@ -103,7 +103,21 @@ struct TaskCommand: AsyncParsableCommand {
             if let output = view.output { print("output    \(output)") }
             if let base64 = view.outputBase64 { print("output    (base64) \(base64)") }
             if let error = view.error { print("error     \(error.code): \(error.message)") }
+            print("submitted \(Self.time(view.submittedAtMs))")
+            if let finished = view.finishedAtMs { print("finished  \(Self.time(finished)) (\(finished - view.submittedAtMs) ms)") }
+            for (n, attempt) in (view.attempts ?? []).enumerated() {
+                let latency = attempt.latencyMs.map { String(format: "%.1f ms", $0) } ?? "-"
+                let replica = attempt.replica > 0 ? " (replica \(attempt.replica + 1))" : ""
+                print("attempt \(n + 1)  \(attempt.nodeId.prefix(16))…  \(attempt.outcome)  \(latency)\(replica)")
+            }
         }
+    }
+}
+
+extension TaskCommand {
+    /// A wall-clock instant in ms, as ISO 8601 UTC.
+    static func time(_ ms: Int64) -> String {
+        Date(timeIntervalSince1970: Double(ms) / 1000).formatted(.iso8601)
     }
 }
 

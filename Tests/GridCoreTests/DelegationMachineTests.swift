@@ -91,7 +91,7 @@ import Testing
         #expect(m.state == .retrying)
         let next = retry(&m, after: refused, candidates: [node(2), node(3)])
         #expect(next.first == .sendRequest(to: node(3), deadline: t0.advanced(by: .seconds(10)) - (t0 + .milliseconds(5) + delay)))
-        #expect(m.attempts == [.init(node: node(2), result: "refused: busy")])
+        #expect(m.attempts == [.init(node: node(2), result: "refused: busy", latency: .milliseconds(5))])
     }
 
     @Test func backoffsGrowAndStayWithinTheirCeilings() {

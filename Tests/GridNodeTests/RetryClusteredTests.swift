@@ -67,6 +67,11 @@ final class HeldSkill: Skill, Sendable {
             let done = try await cluster[0].withClient { try await $0.task(submitted.taskId) }
             #expect(done.executor == cluster[survivor].nodeID.hex)
             #expect(done.output == "work")
+            // Both tries are on record, the lost one first.
+            let attempts = try #require(done.attempts)
+            #expect(attempts.map(\.nodeId) == [cluster[dying].nodeID.hex, cluster[survivor].nodeID.hex])
+            #expect(attempts.map(\.outcome) == ["connection lost", "succeeded"])
+            #expect(attempts.allSatisfy { ($0.latencyMs ?? -1) >= 0 })
         }
     }
 

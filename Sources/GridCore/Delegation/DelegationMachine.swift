@@ -34,14 +34,17 @@ public struct DelegationMachine: Sendable {
         case retry(attempt: Int)
     }
 
-    /// One try on one node, kept so a final failure can list them all.
+    /// One try on one node, kept so a final failure can list them all and the store can show them.
     public struct Attempt: Sendable, Equatable {
         public var node: NodeID
         public var result: String
+        /// From the request (or the local run's start) to the attempt's end.
+        public var latency: Duration?
 
-        public init(node: NodeID, result: String) {
+        public init(node: NodeID, result: String, latency: Duration? = nil) {
             self.node = node
             self.result = result
+            self.latency = latency
         }
     }
 
@@ -151,6 +154,7 @@ public struct DelegationMachine: Sendable {
         case .awaitingAck(let peer), .awaitingResult(let peer): [.cancelRemote(peer, reason: "the application cancelled the task")]
         default: []
         }
+        endAbandonedAttempt("cancelled", now: now)
         return stop + finish(.failure(TaskFailure(.cancelled, "task \(task.id) was cancelled by the application")), executor: nil)
     }
 
@@ -185,10 +189,21 @@ public struct DelegationMachine: Sendable {
         case .runningLocally: [.recordExperience(node: localNode, .timeout, latency: nil)]
         default: []
         }
+        endAbandonedAttempt("timed out", now: now)
         return stop + finish(.failure(failure), executor: nil)
     }
 
     // MARK: - Attempts
+
+    /// Lists the attempt under way, if any, as ended with `result` (the task ended around it).
+    private mutating func endAbandonedAttempt(_ result: String, now: ContinuousClock.Instant) {
+        let node: NodeID? = switch state {
+        case .awaitingAck(let peer), .awaitingResult(let peer): peer
+        case .runningLocally: localNode
+        default: nil
+        }
+        if let node { attempts.append(Attempt(node: node, result: result, latency: attemptStartedAt.map { $0.duration(to: now) })) }
+    }
 
     /// Whether a retry timer is set and has not fired yet.
     private var retryPending = false
@@ -209,7 +224,9 @@ public struct DelegationMachine: Sendable {
     private mutating func settle(_ node: NodeID, _ outcome: TaskOutcome, now: ContinuousClock.Instant) -> [Directive] {
         let record = experience(node, outcome, now: now)
         guard case .failure(let failure) = outcome, isRetried(failure.code) else {
-            attempts.append(Attempt(node: node, result: outcome.isSuccess ? "succeeded" : "failed: \(Self.short(outcome))"))
+            attempts.append(Attempt(
+                node: node, result: outcome.isSuccess ? "succeeded" : "failed: \(Self.short(outcome))",
+                latency: attemptStartedAt.map { $0.duration(to: now) }))
             return [record] + finish(outcome, executor: node)
         }
         if failure.code != .queueFull { onlyQueueFull = false }
@@ -226,7 +243,7 @@ public struct DelegationMachine: Sendable {
 
     /// The attempt on `node` failed: retry after a backoff, or give up listing every attempt.
     private mutating func failed(_ node: NodeID, _ result: String, now: ContinuousClock.Instant) -> [Directive] {
-        attempts.append(Attempt(node: node, result: result))
+        attempts.append(Attempt(node: node, result: result, latency: attemptStartedAt.map { $0.duration(to: now) }))
         failedNodes.removeAll { $0 == node }
         failedNodes.append(node)
         let retries = attempts.count - 1

@@ -411,8 +411,16 @@ actor DelegationCoordinator {
     /// Records the outcome and gives it to everyone waiting; once only.
     private func deliver(_ id: TaskID, _ outcome: TaskOutcome, executor: NodeID?) {
         guard let entry = inflight[id], entry.delivered == nil else { return }
+        var attempts: [TaskAttemptRecord] = []
+        for (replica, machine) in entry.replicas.enumerated() {
+            for attempt in machine.attempts {
+                attempts.append(TaskAttemptRecord(
+                    taskId: id.hex, seq: attempts.count, replica: replica, node: attempt.node.hex, result: attempt.result,
+                    latencyMs: attempt.latency.map { Double($0.nanoseconds) / 1_000_000 }))
+            }
+        }
         do {
-            try node.database.recordOutcome(id, outcome, executor: executor, atMs: WallClock.nowMs())
+            try node.database.recordOutcome(id, outcome, executor: executor, attempts: attempts, atMs: WallClock.nowMs())
         } catch {
             node.logger.error("task \(id) finished but its outcome could not be stored: \(error.message)")
         }

@@ -146,7 +146,8 @@ struct LocalAPIHandler {
         guard let record else {
             throw RPCError(code: RPCError.taskNotFound, message: "no task \(id) on this node; task IDs are per node", data: .init(taskId: id.hex))
         }
-        return TaskView(record)
+        let attempts = record.status == .running ? nil : (try? node.database.attempts(of: id))
+        return TaskView(record, attempts: attempts)
     }
 
     private func addPeer(_ params: PeerAddParams?) async throws(RPCError) -> PeerActionResult {
@@ -217,7 +218,7 @@ struct LocalAPIHandler {
 }
 
 extension TaskView {
-    init(_ record: TaskRecord) {
+    init(_ record: TaskRecord, attempts: [TaskAttemptRecord]? = nil) {
         let status: Status = switch record.status {
         case .running: .running
         case .succeeded: .succeeded
@@ -231,6 +232,7 @@ extension TaskView {
         self.init(
             taskId: record.id, skill: record.skill, status: status, submittedAtMs: record.submittedAtMs,
             finishedAtMs: record.finishedAtMs, executor: record.executor, output: output, outputBase64: outputBase64,
-            error: record.errorCode.map { Failure(code: $0, message: record.errorMessage ?? "") })
+            error: record.errorCode.map { Failure(code: $0, message: record.errorMessage ?? "") },
+            attempts: attempts?.map { Attempt(nodeId: $0.node, replica: $0.replica, outcome: $0.result, latencyMs: $0.latencyMs) })
     }
 }
