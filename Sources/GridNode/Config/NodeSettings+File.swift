@@ -74,6 +74,8 @@ extension NodeSettings {
         try load(.queueBoundNormal, into: &queueBoundNormal)
         try load(.queueBoundLow, into: &queueBoundLow)
         try load(.queueAgingIntervalMs, into: &queueAgingIntervalMs)
+        try load(.admissionMinTrust, into: &admissionMinTrust)
+        try load(.requesterRatePerSecond, into: &requesterRatePerSecond)
     }
 
     /// Reads and validates `path`. A missing file means every default.

@@ -112,6 +112,12 @@ public struct NodeSettings: Sendable, Equatable, Codable {
     /// A waiting task counts one priority class higher for every this many ms it has waited, so
     /// low-priority work is never starved. Default 10000.
     public var queueAgingIntervalMs = 10_000
+    /// Least trust (0-1) a peer needs for this node to run its tasks; others are refused as
+    /// untrusted. Default 0: every peer.
+    public var admissionMinTrust = 0.0
+    /// Task requests per second one peer may send (bursts up to twice as many); above it they are
+    /// refused as busy. Default 200.
+    public var requesterRatePerSecond = 200
     /// Fraction of remote results re-run here to check them, when this node has the skill and a
     /// free slot, 0-1. Default 0.05.
     public var spotCheckFraction = 0.05
@@ -133,6 +139,7 @@ public struct NodeSettings: Sendable, Equatable, Codable {
         case routingWeightRecency, trustedPeers, trustIntervalMs, trustPreTrustWeight, experienceHalfLifeMs, spotCheckFraction
         case maxRetries, retryBackoffBaseMs, retryBackoffMaxMs, ackTimeoutMs, circuitFailureThreshold, circuitCooldownMs
         case queueBoundCritical, queueBoundHigh, queueBoundNormal, queueBoundLow, queueAgingIntervalMs
+        case admissionMinTrust, requesterRatePerSecond
     }
 
     public init() {}
@@ -206,6 +213,8 @@ public struct NodeSettings: Sendable, Equatable, Codable {
         ] {
             try check((0...1_000_000).contains(bound), "\(name) is \(bound); use 0-1000000")
         }
+        try check((0...1).contains(admissionMinTrust), "admissionMinTrust is \(admissionMinTrust); use 0-1")
+        try check((1...1_000_000).contains(requesterRatePerSecond), "requesterRatePerSecond is \(requesterRatePerSecond); use 1-1000000")
         try check((0...86_400_000).contains(queueAgingIntervalMs), "queueAgingIntervalMs is \(queueAgingIntervalMs); use 0 (no aging) to 86400000")
         for name in skills {
             let skill = try SkillID(name)
@@ -248,6 +257,12 @@ public struct NodeSettings: Sendable, Equatable, Codable {
 
     public var experienceSettings: Experience.Settings {
         Experience.Settings(halfLife: .milliseconds(experienceHalfLifeMs))
+    }
+
+    public var admissionSettings: AdmissionControl.Settings {
+        AdmissionControl.Settings(
+            minTrust: admissionMinTrust, ratePerRequester: Double(max(requesterRatePerSecond, 1)),
+            burst: Double(max(requesterRatePerSecond, 1) * 2))
     }
 
     public var queueSettings: TaskQueueSettings {

@@ -9,6 +9,7 @@ import Logging
 /// requester cancels.
 actor TaskServer {
     private let node: NodeContext
+    private var admission: AdmissionControl
     /// Tasks accepted for peers, so a repeated request is not run twice and a cancel finds its task.
     /// The value is nil while the task is being admitted.
     private var running: [RunningKey: Task<Void, Never>?] = [:]
@@ -22,6 +23,7 @@ actor TaskServer {
 
     init(node: NodeContext) {
         self.node = node
+        admission = AdmissionControl(settings: node.settings.admissionSettings)
     }
 
     /// - Parameter payload: the request's payload bytes, as signed (the result names their digest).
@@ -51,11 +53,26 @@ actor TaskServer {
             return await reply(session, ack: .rejected(request.taskID, .expired, "the task's deadline had passed when it arrived"))
         }
         running[key] = .some(nil)  // claimed before the first suspension, so a repeat is not admitted twice
-        let admission = await node.executor.admit()
-        guard case .accepted(let position) = admission else {
+        let trust = await node.reputation.trustScore(of: session.peer)
+        let places = node.executor.capacity + node.executor.maxQueued
+        switch admission.admit(session.peer, trust: trust, places: places, now: .now) {
+        case .untrusted(let why)?:
             running[key] = nil
             cancelledEarly.remove(key)
-            if case .busy(let why) = admission { await reply(session, ack: .rejected(request.taskID, .busy, why)) }
+            return await reply(session, ack: .rejected(request.taskID, .untrusted, why))
+        case .busy(let why)?:
+            running[key] = nil
+            cancelledEarly.remove(key)
+            return await reply(session, ack: .rejected(request.taskID, .busy, why))
+        case nil:
+            break
+        }
+        let executorAdmission = await node.executor.admit()
+        guard case .accepted(let position) = executorAdmission else {
+            running[key] = nil
+            cancelledEarly.remove(key)
+            admission.finished(session.peer)
+            if case .busy(let why) = executorAdmission { await reply(session, ack: .rejected(request.taskID, .busy, why)) }
             return
         }
         await reply(session, ack: .accepted(request.taskID, queuePosition: position))
@@ -97,6 +114,7 @@ actor TaskServer {
         _ key: RunningKey, taskID: Data, digest: Data, outcome: TaskOutcome, took: Duration, via session: PeerSession
     ) async {
         running[key] = nil
+        admission.finished(key.requester)
         var result = Grid_V1_TaskResult()
         result.taskID = taskID
         result.requestDigest = digest
