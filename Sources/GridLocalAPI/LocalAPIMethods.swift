@@ -34,9 +34,12 @@ public struct SubmitParams: Codable, Sendable, Equatable {
     public var replicas: Int?
     /// The least trust (0-1) an executor must have (default 0: any node).
     public var minTrust: Double?
+    /// The output depends only on skill and input: an identical cacheable task within the node's
+    /// `resultCacheWindowMs` reuses this result, or joins this task while it runs. Default false.
+    public var cacheable: Bool?
 
     public init(skill: String, input: String? = nil, inputBase64: String? = nil, wait: Bool? = nil,
-                timeoutMs: Int? = nil, priority: Int? = nil, replicas: Int? = nil, minTrust: Double? = nil) {
+                timeoutMs: Int? = nil, priority: Int? = nil, replicas: Int? = nil, minTrust: Double? = nil, cacheable: Bool? = nil) {
         self.skill = skill
         self.input = input
         self.inputBase64 = inputBase64
@@ -45,6 +48,7 @@ public struct SubmitParams: Codable, Sendable, Equatable {
         self.priority = priority
         self.replicas = replicas
         self.minTrust = minTrust
+        self.cacheable = cacheable
     }
 }
 

@@ -35,6 +35,9 @@ struct Submit: AsyncParsableCommand {
     @Flag(help: "Print the task as JSON (the TaskView), with --wait once it has ended.")
     var json = false
 
+    @Flag(help: "The output depends only on skill and input: reuse an identical task's recent result.")
+    var cacheable = false
+
     /// The priority level `--priority` names.
     var priorityLevel: Int? {
         get throws {
@@ -62,7 +65,7 @@ struct Submit: AsyncParsableCommand {
         try await reportingErrors {
             var params = SubmitParams(
                 skill: skill, input: input, wait: wait, timeoutMs: timeout.map { Int(($0 * 1000).rounded(.up)) },
-                priority: try priorityLevel, replicas: replicas, minTrust: minTrust)
+                priority: try priorityLevel, replicas: replicas, minTrust: minTrust, cacheable: cacheable ? true : nil)
             if let inputFile {
                 guard let data = FileManager.default.contents(atPath: inputFile) else {
                     throw GridError(.invalidArgument, "cannot read --input-file \(inputFile)")

@@ -87,4 +87,34 @@ final class RecordingSkill: Skill, Sendable {
             #expect(queued.count == 2 && high.status != .failed)
         }
     }
+
+    static func waitForStatus(_ node: TestNode, _ taskID: String, _ status: TaskView.Status) async throws {
+        try await poll("task \(taskID) to be \(status.rawValue)") {
+            try await node.withClient { try await $0.task(taskID) }.status == status
+        }
+    }
+
+    @Test func identicalCacheableTasksRunOnce() async throws {
+        let skill = RecordingSkill()
+        try await withTestCluster([TestNodeSpec(skills: ["echo"], customSkills: [Self.record: skill])]) { cluster in
+            let node = cluster[0]
+            let first = try await node.withClient { try await $0.submit(SubmitParams(skill: "record", input: "hold", cacheable: true)) }
+            try await Self.waitForLog(skill, count: 1)
+            // The same task while the first runs: it joins the first instead of running.
+            let joined = try await node.withClient { try await $0.submit(SubmitParams(skill: "record", input: "hold", cacheable: true)) }
+            skill.release()
+            try await Self.waitForStatus(node, first.taskId, .succeeded)
+            try await Self.waitForStatus(node, joined.taskId, .succeeded)
+            // Within the window: straight from the cache.
+            let cached = try await node.withClient {
+                try await $0.submit(SubmitParams(skill: "record", input: "hold", wait: true, cacheable: true))
+            }
+            #expect(cached.output == "hold")
+            #expect(skill.log == ["hold"], "one run for three tasks")
+            // Not cacheable, or another input: it runs.
+            _ = try await node.withClient { try await $0.submit(SubmitParams(skill: "record", input: "hold", wait: true)) }
+            _ = try await node.withClient { try await $0.submit(SubmitParams(skill: "record", input: "other", wait: true, cacheable: true)) }
+            #expect(skill.log == ["hold", "hold", "other"])
+        }
+    }
 }

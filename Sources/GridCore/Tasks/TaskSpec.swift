@@ -17,13 +17,16 @@ public struct TaskSpec: Sendable, Equatable {
     public var minimumTrust: Double
     /// Retry an application error (the skill ran and said no) like a transient failure.
     public var retryApplicationErrors: Bool
+    /// The output depends only on (skill, input): an identical cacheable task within the node's
+    /// cache window reuses this one's result, or joins it while it runs.
+    public var cacheable: Bool
 
     /// Most replicas a task may ask for.
     public static let maxReplicas = 7
 
     public init(
         id: TaskID, skill: SkillID, input: [UInt8], priority: UInt8 = defaultPriority, timeout: Duration, replicas: Int = 1,
-        minimumTrust: Double = 0, retryApplicationErrors: Bool = false
+        minimumTrust: Double = 0, retryApplicationErrors: Bool = false, cacheable: Bool = false
     ) {
         precondition((1...Self.maxReplicas).contains(replicas), "validated by callers")
         self.id = id
@@ -34,5 +37,6 @@ public struct TaskSpec: Sendable, Equatable {
         self.replicas = replicas
         self.minimumTrust = minimumTrust
         self.retryApplicationErrors = retryApplicationErrors
+        self.cacheable = cacheable
     }
 }

@@ -76,6 +76,7 @@ extension NodeSettings {
         try load(.queueAgingIntervalMs, into: &queueAgingIntervalMs)
         try load(.admissionMinTrust, into: &admissionMinTrust)
         try load(.requesterRatePerSecond, into: &requesterRatePerSecond)
+        try load(.resultCacheWindowMs, into: &resultCacheWindowMs)
     }
 
     /// Reads and validates `path`. A missing file means every default.

@@ -118,6 +118,9 @@ public struct NodeSettings: Sendable, Equatable, Codable {
     /// Task requests per second one peer may send (bursts up to twice as many); above it they are
     /// refused as busy. Default 200.
     public var requesterRatePerSecond = 200
+    /// How long the result of a task submitted as cacheable is reused for an identical one (same
+    /// skill and input), in ms. Default 60000.
+    public var resultCacheWindowMs = 60_000
     /// Fraction of remote results re-run here to check them, when this node has the skill and a
     /// free slot, 0-1. Default 0.05.
     public var spotCheckFraction = 0.05
@@ -139,7 +142,7 @@ public struct NodeSettings: Sendable, Equatable, Codable {
         case routingWeightRecency, trustedPeers, trustIntervalMs, trustPreTrustWeight, experienceHalfLifeMs, spotCheckFraction
         case maxRetries, retryBackoffBaseMs, retryBackoffMaxMs, ackTimeoutMs, circuitFailureThreshold, circuitCooldownMs
         case queueBoundCritical, queueBoundHigh, queueBoundNormal, queueBoundLow, queueAgingIntervalMs
-        case admissionMinTrust, requesterRatePerSecond
+        case admissionMinTrust, requesterRatePerSecond, resultCacheWindowMs
     }
 
     public init() {}
@@ -213,6 +216,7 @@ public struct NodeSettings: Sendable, Equatable, Codable {
         ] {
             try check((0...1_000_000).contains(bound), "\(name) is \(bound); use 0-1000000")
         }
+        try check((0...86_400_000).contains(resultCacheWindowMs), "resultCacheWindowMs is \(resultCacheWindowMs); use 0 (no reuse) to 86400000")
         try check((0...1).contains(admissionMinTrust), "admissionMinTrust is \(admissionMinTrust); use 0-1")
         try check((1...1_000_000).contains(requesterRatePerSecond), "requesterRatePerSecond is \(requesterRatePerSecond); use 1-1000000")
         try check((0...86_400_000).contains(queueAgingIntervalMs), "queueAgingIntervalMs is \(queueAgingIntervalMs); use 0 (no aging) to 86400000")

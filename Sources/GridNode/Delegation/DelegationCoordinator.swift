@@ -51,6 +51,11 @@ actor DelegationCoordinator {
         var id: TaskID
         var replica: Int
     }
+    /// Results of cacheable tasks, the task computing each cacheable key now, and the identical
+    /// tasks waiting on it.
+    private var cache: ResultCache
+    private var leaders: [ResultCache.Key: TaskID] = [:]
+    private var followers: [TaskID: [TaskID]] = [:]
     /// The peer each replica's request is with, and when it was sent.
     private var holding: [ReplicaKey: (peer: NodeID, sentAt: ContinuousClock.Instant)] = [:]
 
@@ -58,6 +63,7 @@ actor DelegationCoordinator {
         self.node = node
         breakers = CircuitBreakers(settings: node.settings.circuitBreakerSettings)
         flow = PeerFlow()
+        cache = ResultCache(window: .milliseconds(node.settings.resultCacheWindowMs))
     }
 
     /// Open circuits, tasks in flight and full windows, for the router.
@@ -69,6 +75,19 @@ actor DelegationCoordinator {
     /// Throws only when the task could not be recorded (it is then not accepted).
     func submit(_ spec: TaskSpec) async throws(GridError) {
         try node.database.recordSubmitted(spec, atMs: WallClock.nowMs())
+        if spec.cacheable {
+            let key = Self.cacheKey(spec)
+            if let hit = cache.lookup(key, now: .now) {
+                inflight[spec.id] = Inflight(task: spec, replicas: [])
+                return complete(spec.id, .success(output: hit.output), executor: hit.executor)
+            }
+            if let leader = leaders[key], inflight[leader]?.delivered == nil, inflight[leader] != nil {
+                inflight[spec.id] = Inflight(task: spec, replicas: [])  // joins the identical task under way
+                followers[leader, default: []].append(spec.id)
+                return
+            }
+            leaders[key] = spec.id
+        }
         let route = await node.route(spec.skill, minimumTrust: spec.minimumTrust, flow: flowState())
         let ranked = route.nodes
         if ranked.isEmpty, let failure = Self.busyFailure(spec, route) {
@@ -100,6 +119,10 @@ actor DelegationCoordinator {
         for (replica, directives) in starts.enumerated() {
             perform(directives, for: spec.id, replica: replica)
         }
+    }
+
+    static func cacheKey(_ spec: TaskSpec) -> ResultCache.Key {
+        ResultCache.Key(skill: spec.skill, inputDigest: SHA256.digest(spec.input))
     }
 
     /// When no node can take the task now but some serve its skill, says why instead of "no node
@@ -173,7 +196,11 @@ actor DelegationCoordinator {
     /// task ends as `cancelled`. False when the task is not in flight here.
     func cancel(_ id: TaskID) -> Bool {
         guard let entry = inflight[id], entry.delivered == nil else { return false }
-        if entry.vote == nil {
+        if entry.replicas.isEmpty {
+            // Waiting on an identical cacheable task: leave it, which runs on for the others.
+            for leader in Array(followers.keys) { followers[leader]?.removeAll { $0 == id } }
+            complete(id, .failure(TaskFailure(.cancelled, "task \(id) was cancelled by the application")), executor: nil)
+        } else if entry.vote == nil {
             updateAll(id) { $0.cancel(now: .now) }
         } else {
             // Every replica stops; the vote is not asked (it would count them as failures).
@@ -431,6 +458,14 @@ actor DelegationCoordinator {
         inflight[id]?.delivered = completion
         inflight[id]?.waiters = []
         for waiter in entry.waiters { waiter.resume(returning: completion) }
+        if entry.task.cacheable {
+            let key = Self.cacheKey(entry.task)
+            if case .success(let output) = outcome { cache.store(key, output: output, executor: executor, now: .now) }
+            if leaders[key] == id { leaders[key] = nil }
+        }
+        for follower in followers.removeValue(forKey: id) ?? [] {
+            complete(follower, outcome, executor: executor)
+        }
     }
 
     /// Forgets the task: its timer and any local run stop.
