@@ -37,9 +37,12 @@ public struct SubmitParams: Codable, Sendable, Equatable {
     /// The output depends only on skill and input: an identical cacheable task within the node's
     /// `resultCacheWindowMs` reuses this result, or joins this task while it runs. Default false.
     public var cacheable: Bool?
+    /// Retry an application error (the skill ran and said no) like a transient failure. Default false.
+    public var retryApplicationErrors: Bool?
 
     public init(skill: String, input: String? = nil, inputBase64: String? = nil, wait: Bool? = nil,
-                timeoutMs: Int? = nil, priority: Int? = nil, replicas: Int? = nil, minTrust: Double? = nil, cacheable: Bool? = nil) {
+                timeoutMs: Int? = nil, priority: Int? = nil, replicas: Int? = nil, minTrust: Double? = nil, cacheable: Bool? = nil,
+                retryApplicationErrors: Bool? = nil) {
         self.skill = skill
         self.input = input
         self.inputBase64 = inputBase64
@@ -49,6 +52,7 @@ public struct SubmitParams: Codable, Sendable, Equatable {
         self.replicas = replicas
         self.minTrust = minTrust
         self.cacheable = cacheable
+        self.retryApplicationErrors = retryApplicationErrors
     }
 }
 

@@ -38,6 +38,9 @@ struct Submit: AsyncParsableCommand {
     @Flag(help: "The output depends only on skill and input: reuse an identical task's recent result.")
     var cacheable = false
 
+    @Flag(name: .customLong("retry-errors"), help: "Retry the task elsewhere even when the skill reports an error.")
+    var retryErrors = false
+
     /// The priority level `--priority` names.
     var priorityLevel: Int? {
         get throws {
@@ -65,7 +68,8 @@ struct Submit: AsyncParsableCommand {
         try await reportingErrors {
             var params = SubmitParams(
                 skill: skill, input: input, wait: wait, timeoutMs: timeout.map { Int(($0 * 1000).rounded(.up)) },
-                priority: try priorityLevel, replicas: replicas, minTrust: minTrust, cacheable: cacheable ? true : nil)
+                priority: try priorityLevel, replicas: replicas, minTrust: minTrust, cacheable: cacheable ? true : nil,
+                retryApplicationErrors: retryErrors ? true : nil)
             if let inputFile {
                 guard let data = FileManager.default.contents(atPath: inputFile) else {
                     throw GridError(.invalidArgument, "cannot read --input-file \(inputFile)")

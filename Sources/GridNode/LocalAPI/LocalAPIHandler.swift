@@ -117,7 +117,8 @@ struct LocalAPIHandler {
         var rng = SecureRandomNumberGenerator()
         return TaskSpec(
             id: .random(using: &rng), skill: skill, input: input, priority: UInt8(priority), timeout: .milliseconds(timeoutMs),
-            replicas: replicas, minimumTrust: minTrust, cacheable: params.cacheable ?? false)
+            replicas: replicas, minimumTrust: minTrust, retryApplicationErrors: params.retryApplicationErrors ?? false,
+            cacheable: params.cacheable ?? false)
     }
 
     /// `task.cancel`: stops a task still in flight (a peer holding it is sent a TaskCancel); the
