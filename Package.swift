@@ -8,6 +8,8 @@ let package = Package(
     products: [
         .executable(name: "gridnode", targets: ["gridnode"]),
         .library(name: "GridClient", targets: ["GridClient"]),
+        // The local API's request and result types, which GridClient's methods take and return.
+        .library(name: "GridLocalAPI", targets: ["GridLocalAPI"]),
         // For the benchmark and fuzzing packages, which build against the same code.
         .library(name: "GridCore", targets: ["GridCore"]),
         .library(name: "GridCrypto", targets: ["GridCrypto"]),

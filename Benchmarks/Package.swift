@@ -58,6 +58,16 @@ let package = Package(
             ],
             path: "Profile/WireProfile"
         ),
+        // Whole tasks through the local socket of real node processes: latency, throughput, idle
+        // RSS (see its header; results in docs/BENCHMARKS.md).
+        .executableTarget(
+            name: "TaskLoad",
+            dependencies: [
+                .product(name: "GridClient", package: "Grid"),
+                .product(name: "GridLocalAPI", package: "Grid"),
+            ],
+            path: "Profile/TaskLoad"
+        ),
         // The same for TrustGraph.
         .executableTarget(
             name: "TrustProfile",
