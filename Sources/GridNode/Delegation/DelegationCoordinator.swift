@@ -460,7 +460,11 @@ actor DelegationCoordinator {
         for waiter in entry.waiters { waiter.resume(returning: completion) }
         if entry.task.cacheable {
             let key = Self.cacheKey(entry.task)
-            if case .success(let output) = outcome { cache.store(key, output: output, executor: executor, now: .now) }
+            // Only a result that was computed starts a window: one served from the cache, or by
+            // joining, does not extend it.
+            if case .success(let output) = outcome, !entry.replicas.isEmpty {
+                cache.store(key, output: output, executor: executor, now: .now)
+            }
             if leaders[key] == id { leaders[key] = nil }
         }
         for follower in followers.removeValue(forKey: id) ?? [] {
