@@ -83,6 +83,11 @@ public final class GridConnection {
         try await call(.routeExplain, params)
     }
 
+    /// The node's task metrics: counts, latencies, queue depth, tasks in flight.
+    public func metrics() async throws -> MetricsSnapshot {
+        try await call(.nodeMetrics, NoResult?.none)
+    }
+
     public func info() async throws -> NodeInfoView {
         try await call(.nodeInfo, NoResult?.none)
     }

@@ -13,6 +13,7 @@ public enum LocalAPI {
         case peersAdd = "peers.add"
         case peersBan = "peers.ban"
         case nodeInfo = "node.info"
+        case nodeMetrics = "node.metrics"
         case peersEvidence = "peers.evidence"
         case routeExplain = "route.explain"
     }

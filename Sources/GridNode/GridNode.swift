@@ -8,6 +8,7 @@ import GridCrypto
 import GridStore
 import GridWire
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
@@ -24,6 +25,10 @@ public final class GridNode: Service, Sendable {
     /// Skills given in code, served besides (or instead of) the built-in ones named in settings.
     public let customSkills: [SkillID: any Skill]
     private let ready = ReadySignal<HostPort>()
+    private let metricsBound = NIOLockedValueBox<HostPort?>(nil)
+
+    /// Where the Prometheus endpoint listens (with the real port when 0 was asked), once bound.
+    public var metricsAddress: HostPort? { metricsBound.withLockedValue { $0 } }
 
     /// - Parameter skills: skill implementations an embedding application serves, in addition to
     ///   the built-in skills in `settings.skills`; one with a built-in's name replaces it.
@@ -150,6 +155,20 @@ public final class GridNode: Service, Sendable {
 
         let connection = PeerConnection(node: node, coordinator: coordinator, taskServer: taskServer, advertisedAddress: listening.description)
         let api = LocalAPIHandler(node: node, coordinator: coordinator, listenAddress: listening.description)
+        let metricsChannel: Channel?
+        if let address = settings.metricsListen {
+            do {
+                let channel = try await MetricsServer.bind(address) { await coordinator.metricsSnapshot() }
+                metricsChannel = channel
+                metricsBound.withLockedValue { $0 = HostPort(host: address.host, port: channel.localAddress?.port ?? address.port) }
+            } catch {
+                throw GridError(.invalidSetting, "cannot serve metrics on \(address) (metricsListen): \(error); pick a free port")
+            }
+            logger.info("Prometheus metrics at http://\(metricsAddress ?? address)/metrics")
+        } else {
+            metricsChannel = nil
+        }
+        defer { metricsChannel?.close(promise: nil) }
         logger.info("node \(identity.nodeID) listening on \(listening), local API at \(dataDirectory.socketPath), skills \(node.localSkills.map(\.name).sorted())")
         if bootstrap.isEmpty, (try? database.knownPeers().isEmpty) ?? true {
             logger.notice("no bootstrap peers and an empty address book: running alone until a peer connects")
@@ -215,6 +234,11 @@ public final class GridNode: Service, Sendable {
             group.addTask { await self.exchangePeers(node) }
             group.addTask { await RoutingChores.announceSkills(node) }
             group.addTask { await RoutingChores.shareTrust(node) }
+            group.addTask {
+                await MetricsSnapshotWriter.run(
+                    path: self.dataDirectory.metricsPath, intervalMs: self.settings.metricsSnapshotIntervalMs,
+                    snapshot: { await coordinator.metricsSnapshot() }, logger: self.logger)
+            }
             for entry in dialTargets(database) {
                 group.addTask { await PeerDialer(entry: entry, node: node, connection: connection).run() }
             }

@@ -324,3 +324,42 @@ struct RouteCommand: AsyncParsableCommand {
         }
     }
 }
+
+struct MetricsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "metrics",
+        abstract: "Show the running node's task metrics: counts, success rate, latencies, queue depth, tasks in flight.")
+
+    @OptionGroup var dataDir: DataDirOption
+
+    @Flag(help: "Print the metrics snapshot as JSON (the same as DIR/metrics.json and the local API's node.metrics).")
+    var json = false
+
+    func run() async throws {
+        try await reportingErrors {
+            let metrics = try await GridClient.withConnection(socketPath: dataDir.directory.socketPath) { try await $0.metrics() }
+            if json { return try printJSON(metrics) }
+            let t = metrics.tasks
+            print("tasks      submitted \(t.submitted), completed \(t.completed), failed \(t.failed) (timed out \(t.timedOut))")
+            print("           retried \(t.retried), refused \(t.refused), run here \(t.executedLocally), delegated \(t.delegated)")
+            print("success    \(metrics.successRate.map { String(format: "%.1f%%", $0 * 100) } ?? "-")")
+            func line(_ name: String, _ summary: LatencySummary?) {
+                guard let s = summary else { return print("\(name) -") }
+                func ms(_ us: UInt64) -> String { String(format: "%.2f", Double(us) / 1000) }
+                print("\(name) min \(ms(s.minUs))  p50 \(ms(s.p50Us))  p95 \(ms(s.p95Us))  p99 \(ms(s.p99Us))  max \(ms(s.maxUs)) ms  (\(s.count) tasks)")
+            }
+            line("end to end", metrics.latency.endToEnd)
+            line("execution ", metrics.latency.execution)
+            let q = metrics.queueDepth
+            print("queued     critical \(q.critical), high \(q.high), normal \(q.normal), low \(q.low)")
+            for entry in metrics.inFlight { print("in flight  \(entry.peer.prefix(16))…  \(entry.tasks)") }
+            for failure in metrics.failedByReason where failure.count > 0 { print("failed     \(failure.reason): \(failure.count)") }
+            for skill in metrics.skills {
+                print("skill      \(skill.skill): submitted \(skill.tasks.submitted), completed \(skill.tasks.completed), failed \(skill.tasks.failed)")
+            }
+            for peer in metrics.peers {
+                print("peer       \(peer.peer.prefix(16))…: delegated \(peer.tasks.delegated), completed \(peer.tasks.completed), failed \(peer.tasks.failed), refused \(peer.tasks.refused)")
+            }
+        }
+    }
+}

@@ -26,6 +26,8 @@ public struct DataDirectory: Sendable, Equatable {
     public var databasePath: String { path + "/grid.sqlite" }
     public var socketPath: String { path + "/" + LocalAPI.socketFileName }
     public var lockPath: String { path + "/gridnode.lock" }
+    /// The node's latest metrics snapshot (JSON), rewritten every `metricsSnapshotIntervalMs`.
+    public var metricsPath: String { path + "/metrics.json" }
 
     /// Creates the directory (and its parents) with mode 0700, or tightens an existing one to 0700.
     public func create() throws(GridError) {

@@ -77,6 +77,8 @@ extension NodeSettings {
         try load(.admissionMinTrust, into: &admissionMinTrust)
         try load(.requesterRatePerSecond, into: &requesterRatePerSecond)
         try load(.resultCacheWindowMs, into: &resultCacheWindowMs)
+        metricsListen = try c.decodeIfPresent(HostPort.self, forKey: .metricsListen)
+        try load(.metricsSnapshotIntervalMs, into: &metricsSnapshotIntervalMs)
     }
 
     /// Reads and validates `path`. A missing file means every default.

@@ -121,6 +121,11 @@ public struct NodeSettings: Sendable, Equatable, Codable {
     /// How long the result of a task submitted as cacheable is reused for an identical one (same
     /// skill and input), in ms. Default 60000.
     public var resultCacheWindowMs = 60_000
+    /// Where to serve the Prometheus text endpoint (`GET /metrics`), e.g. `127.0.0.1:9464`; a
+    /// loopback address only. Default: none (not served).
+    public var metricsListen: HostPort? = nil
+    /// How often the metrics snapshot is written to `DIR/metrics.json`, in ms. Default 60000.
+    public var metricsSnapshotIntervalMs = 60_000
     /// Fraction of remote results re-run here to check them, when this node has the skill and a
     /// free slot, 0-1. Default 0.05.
     public var spotCheckFraction = 0.05
@@ -142,7 +147,7 @@ public struct NodeSettings: Sendable, Equatable, Codable {
         case routingWeightRecency, trustedPeers, trustIntervalMs, trustPreTrustWeight, experienceHalfLifeMs, spotCheckFraction
         case maxRetries, retryBackoffBaseMs, retryBackoffMaxMs, ackTimeoutMs, circuitFailureThreshold, circuitCooldownMs
         case queueBoundCritical, queueBoundHigh, queueBoundNormal, queueBoundLow, queueAgingIntervalMs
-        case admissionMinTrust, requesterRatePerSecond, resultCacheWindowMs
+        case admissionMinTrust, requesterRatePerSecond, resultCacheWindowMs, metricsListen, metricsSnapshotIntervalMs
     }
 
     public init() {}
@@ -215,6 +220,12 @@ public struct NodeSettings: Sendable, Equatable, Codable {
             ("queueBoundLow", queueBoundLow),
         ] {
             try check((0...1_000_000).contains(bound), "\(name) is \(bound); use 0-1000000")
+        }
+        try check((1_000...86_400_000).contains(metricsSnapshotIntervalMs), "metricsSnapshotIntervalMs is \(metricsSnapshotIntervalMs); use 1000-86400000")
+        if let metricsListen {
+            try check(
+                ["127.0.0.1", "::1", "localhost"].contains(metricsListen.host),
+                "metricsListen is \(metricsListen); serve metrics on a loopback address (127.0.0.1 or [::1]), and scrape through a proxy if needed")
         }
         try check((0...86_400_000).contains(resultCacheWindowMs), "resultCacheWindowMs is \(resultCacheWindowMs); use 0 (no reuse) to 86400000")
         try check((0...1).contains(admissionMinTrust), "admissionMinTrust is \(admissionMinTrust); use 0-1")

@@ -18,6 +18,8 @@ actor DelegationCoordinator {
 
     private struct Inflight {
         var task: TaskSpec
+        /// When the application submitted it, for the end-to-end latency.
+        var submittedAt: ContinuousClock.Instant = .now
         /// One machine per replica (one for an ordinary task).
         var replicas: [DelegationMachine]
         var vote: ResultVote?
@@ -56,6 +58,9 @@ actor DelegationCoordinator {
     private var cache: ResultCache
     private var leaders: [ResultCache.Key: TaskID] = [:]
     private var followers: [TaskID: [TaskID]] = [:]
+    /// Task counts and latencies for `node.metrics`, the Prometheus endpoint and the snapshot file.
+    private var metrics = NodeMetrics()
+    private let startedAt = ContinuousClock.now
     /// The peer each replica's request is with, and when it was sent.
     private var holding: [ReplicaKey: (peer: NodeID, sentAt: ContinuousClock.Instant)] = [:]
 
@@ -64,6 +69,15 @@ actor DelegationCoordinator {
         breakers = CircuitBreakers(settings: node.settings.circuitBreakerSettings)
         flow = PeerFlow()
         cache = ResultCache(window: .milliseconds(node.settings.resultCacheWindowMs))
+    }
+
+    /// The node's task metrics now, with the queue depth per priority and the tasks in flight per peer.
+    func metricsSnapshot() async -> MetricsSnapshot {
+        var depth: [TaskPriority: Int] = [:]
+        for priority in TaskPriority.allCases { depth[priority] = await node.executor.waiting(priority) }
+        metrics.setQueueDepth(depth)
+        metrics.setInFlight(flow.inFlight)
+        return metrics.snapshot(uptime: startedAt.duration(to: .now))
     }
 
     /// Open circuits, tasks in flight and full windows, for the router.
@@ -75,6 +89,7 @@ actor DelegationCoordinator {
     /// Throws only when the task could not be recorded (it is then not accepted).
     func submit(_ spec: TaskSpec) async throws(GridError) {
         try node.database.recordSubmitted(spec, atMs: WallClock.nowMs())
+        metrics.submitted(skill: spec.skill)
         if spec.cacheable {
             let key = Self.cacheKey(spec)
             if let hit = cache.lookup(key, now: .now) {
@@ -250,6 +265,7 @@ actor DelegationCoordinator {
         for directive in directives {
             switch directive {
             case .executeLocally:
+                metrics.executedLocally(skill: task.skill)
                 let executor = node.executor
                 let check = spotCheck
                 inflight[id]?.localRun = Task { [weak self] in
@@ -258,6 +274,7 @@ actor DelegationCoordinator {
                     await check.drain()  // a slot is free: checks waiting for one may run
                 }
             case .sendRequest(let peer, let deadline):
+                metrics.delegated(skill: task.skill, peer: peer)
                 holding[ReplicaKey(id: id, replica: replica)] = (peer, .now)
                 flow.sent(to: peer)
                 breakers.sent(to: peer, now: .now)
@@ -271,6 +288,10 @@ actor DelegationCoordinator {
                     await self?.timerFired(id, replica: replica, .deadline)
                 }
             case .scheduleTimer(let timer, let instant):
+                if case .retry = timer {
+                    let failedOn = inflight[id]?.replicas[replica].attempts.last?.node
+                    metrics.retried(skill: task.skill, peer: failedOn == node.nodeID ? nil : failedOn)
+                }
                 inflight[id]?.timers.append(Task { [weak self] in
                     guard (try? await Task.sleep(until: instant, clock: .continuous)) != nil else { return }
                     await self?.timerFired(id, replica: replica, timer)
@@ -283,6 +304,7 @@ actor DelegationCoordinator {
                     await self?.routed(id, replica: replica, route.nodes)
                 }
             case .recordExperience(let peer, let outcome, let latency):
+                if outcome == .refusal, peer != node.nodeID { metrics.refused(skill: task.skill, peer: peer) }
                 if peer != node.nodeID {
                     breakers.record(outcome, peer: peer, now: .now)
                     flow.record(outcome, peer: peer)
@@ -453,6 +475,15 @@ actor DelegationCoordinator {
         }
         if case .failure(let failure) = outcome {
             node.logger.info("task \(id) (\(entry.task.skill)) failed: \(failure.message)")
+        }
+        let endToEnd = entry.submittedAt.duration(to: .now)
+        switch outcome {
+        case .success:
+            let by = executor ?? node.nodeID
+            let execution = entry.replicas.lazy.compactMap { $0.attempts.last { $0.node == by }?.latency }.first
+            metrics.completed(skill: entry.task.skill, executor: by, isLocal: by == node.nodeID, endToEnd: endToEnd, execution: execution)
+        case .failure(let failure):
+            metrics.failed(skill: entry.task.skill, reason: failure.code, executor: executor, endToEnd: endToEnd)
         }
         let completion = Completion(outcome: outcome, executor: executor)
         inflight[id]?.delivered = completion

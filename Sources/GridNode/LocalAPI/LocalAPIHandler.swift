@@ -39,6 +39,7 @@ struct LocalAPIHandler {
         case .taskCancel: response = await call(line, id: head.id, cancelTask)
         case .peersList: response = await call(line, id: head.id) { (_: NoResult?) in await peerViews() }
         case .nodeInfo: response = await call(line, id: head.id) { (_: NoResult?) in await info() }
+        case .nodeMetrics: response = await call(line, id: head.id) { (_: NoResult?) in await coordinator.metricsSnapshot() }
         case .peersAdd: response = await call(line, id: head.id, addPeer)
         case .peersBan: response = await call(line, id: head.id, banPeer)
         case .routeExplain: response = await call(line, id: head.id, explainRoute)
