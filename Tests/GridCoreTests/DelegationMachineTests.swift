@@ -189,6 +189,24 @@ import Testing
         #expect((retryAt(directives) != nil) == retried)
     }
 
+    @Test func anOverdueResultIsRetriedElsewhereWhileTimeIsLeft() {
+        var m = machine(task(timeout: .seconds(60)))
+        _ = m.start(candidates: [node(2), node(3)], resultTimeouts: [node(2): .seconds(10)], now: t0)
+        #expect(m.ackReceived(from: node(2), accepted: true, reason: "", now: t0 + .milliseconds(1)) == [
+            .scheduleTimer(.resultTimeout(attempt: 0), at: t0 + .seconds(10)),
+        ])
+        let overdue = m.timerFired(.resultTimeout(attempt: 0), now: t0 + .seconds(10))
+        #expect(Array(overdue.prefix(2)) == [
+            .recordExperience(node: node(2), .timeout, latency: nil), .cancelRemote(node(2), reason: "no result within 10 s"),
+        ])
+        let next = retry(&m, after: overdue, candidates: [node(2), node(3)])
+        #expect(next.first.flatMap { if case .sendRequest(let to, _) = $0 { to } else { nil } } == node(3))
+        // A peer with no record, or a timeout past the deadline, sets no result timer.
+        var unknown = machine(task(timeout: .seconds(5)))
+        _ = unknown.start(candidates: [node(2)], resultTimeouts: [node(2): .seconds(10)], now: t0)
+        #expect(unknown.ackReceived(from: node(2), accepted: true, reason: "", now: t0).isEmpty)
+    }
+
     @Test func fullQueuesEverywhereEndAsQueueFull() throws {
         var m = machine()
         _ = m.start(candidates: [local], now: t0)

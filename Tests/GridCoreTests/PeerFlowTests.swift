@@ -55,4 +55,19 @@ import Testing
         for _ in 0..<8 { flow.acked(by: peer, after: .milliseconds(100)) }
         #expect(flow.ackTimeout(for: peer) == .milliseconds(300))
     }
+
+    @Test func theResultTimeoutIsTheP99TimesTheFactorPerSkillAtLeastTheMinimum() {
+        var flow = PeerFlow(settings: .init(samples: 100, minSamples: 8, resultTimeoutFactor: 4, minResultTimeout: .seconds(10)))
+        let echo = skill("echo"), slow = skill("slow")
+        for _ in 0..<7 { flow.resulted(by: peer, skill: slow, after: .seconds(5)) }
+        #expect(flow.resultTimeout(for: peer, skill: slow) == nil, "too few results")
+        flow.resulted(by: peer, skill: slow, after: .seconds(6))
+        #expect(flow.resultTimeout(for: peer, skill: slow) == .seconds(24), "4 × the p99 (6 s)")
+        for _ in 0..<10 { flow.resulted(by: peer, skill: echo, after: .milliseconds(3)) }
+        #expect(flow.resultTimeout(for: peer, skill: echo) == .seconds(10), "never below the minimum")
+        #expect(flow.resultTimeouts(skill: slow) == [peer: .seconds(24)])
+        var off = PeerFlow(settings: .init(resultTimeoutFactor: 0))
+        for _ in 0..<10 { off.resulted(by: peer, skill: echo, after: .seconds(1)) }
+        #expect(off.resultTimeout(for: peer, skill: echo) == nil)
+    }
 }

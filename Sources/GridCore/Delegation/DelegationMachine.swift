@@ -31,6 +31,8 @@ public struct DelegationMachine: Sendable {
     public enum Timer: Sendable, Equatable, Hashable {
         case deadline
         case ackTimeout(attempt: Int)
+        /// An accepted task's result is overdue (set only from a peer's observed result times).
+        case resultTimeout(attempt: Int)
         case retry(attempt: Int)
     }
 
@@ -72,6 +74,9 @@ public struct DelegationMachine: Sendable {
     private var onlyQueueFull = true
     /// Per-peer ack timeouts given with the latest ranking.
     private var ackTimeouts: [NodeID: Duration] = [:]
+    /// Per-peer result timeouts (from send to result) given with the latest ranking; a peer with
+    /// none has only the deadline.
+    private var resultTimeouts: [NodeID: Duration] = [:]
     private var rng: SplitMix64
 
     /// - Parameter seed: seeds the backoff jitter (the shell draws it from a real source; tests fix it).
@@ -84,9 +89,11 @@ public struct DelegationMachine: Sendable {
 
     /// Starts the task on the best of `candidates` (ranked by the router).
     public mutating func start(
-        candidates: [NodeID], ackTimeouts: [NodeID: Duration] = [:], now: ContinuousClock.Instant
+        candidates: [NodeID], ackTimeouts: [NodeID: Duration] = [:], resultTimeouts: [NodeID: Duration] = [:],
+        now: ContinuousClock.Instant
     ) -> [Directive] {
         guard state == .idle else { return [] }
+        self.resultTimeouts = resultTimeouts
         guard !candidates.isEmpty else {
             state = .finished
             let failure = TaskFailure(
@@ -102,10 +109,12 @@ public struct DelegationMachine: Sendable {
 
     /// A fresh ranking, asked for by ``Directive/route`` before a retry.
     public mutating func routed(
-        _ candidates: [NodeID], ackTimeouts: [NodeID: Duration] = [:], now: ContinuousClock.Instant
+        _ candidates: [NodeID], ackTimeouts: [NodeID: Duration] = [:], resultTimeouts: [NodeID: Duration] = [:],
+        now: ContinuousClock.Instant
     ) -> [Directive] {
         guard state == .retrying, retryPending == false else { return [] }
         self.ackTimeouts = ackTimeouts
+        self.resultTimeouts = resultTimeouts
         // The best candidate that has not failed the task; else the one that failed longest ago
         // (it may have recovered) among those still offered.
         let next = candidates.first { !failedNodes.contains($0) } ?? failedNodes.first { candidates.contains($0) }
@@ -128,6 +137,12 @@ public struct DelegationMachine: Sendable {
         guard state == .awaitingAck(peer) else { return [] }
         if accepted {
             state = .awaitingResult(peer)
+            // A result overdue by the peer's own record is retried elsewhere while time is left.
+            if let timeout = resultTimeouts[peer], let started = attemptStartedAt, let deadline,
+                started.advanced(by: timeout) < deadline
+            {
+                return [.scheduleTimer(.resultTimeout(attempt: attempts.count), at: started.advanced(by: timeout))]
+            }
             return []
         }
         onlyQueueFull = false
@@ -169,6 +184,12 @@ public struct DelegationMachine: Sendable {
             onlyQueueFull = false
             return [.recordExperience(node: peer, .timeout, latency: nil), .cancelRemote(peer, reason: "no ack within \(waited)")]
                 + failed(peer, "no ack within \(waited)", now: now)
+        case .resultTimeout(let number):
+            guard number == attempts.count, case .awaitingResult(let peer) = state else { return [] }
+            let waited = attemptStartedAt.map { Self.format($0.duration(to: now)) } ?? "its result timeout"
+            onlyQueueFull = false
+            return [.recordExperience(node: peer, .timeout, latency: nil), .cancelRemote(peer, reason: "no result within \(waited)")]
+                + failed(peer, "no result within \(waited)", now: now)
         case .retry(let number):
             guard number == attempts.count, state == .retrying, retryPending else { return [] }
             retryPending = false

@@ -8,7 +8,11 @@
 /// and shrinks fast when it falls. The ack timeout is the 95th percentile of the peer's last
 /// ``Settings/samples`` ack times × ``Settings/ackTimeoutFactor``, clamped to
 /// [``Settings/minAckTimeout``, ``Settings/maxAckTimeout``]; with fewer than
-/// ``Settings/minSamples`` samples the retry policy's default applies.
+/// ``Settings/minSamples`` samples the retry policy's default applies. The result timeout of a
+/// (peer, skill) is its p99 result time (from request to result) × ``Settings/resultTimeoutFactor``,
+/// never below ``Settings/minResultTimeout``; a task whose result is that late is tried elsewhere
+/// while its deadline allows. Until ``Settings/minSamples`` results are known, only the deadline
+/// applies; a factor of 0 turns result timeouts off.
 public struct PeerFlow: Sendable {
     public struct Settings: Sendable, Equatable {
         /// Default 4, 1 and 64.
@@ -23,11 +27,14 @@ public struct PeerFlow: Sendable {
         /// Ack times kept per peer (default 64) and needed before they set the timeout (default 8).
         public var samples: Int
         public var minSamples: Int
+        /// Defaults 4 × the p99 result time, and at least 10 s.
+        public var resultTimeoutFactor: Double
+        public var minResultTimeout: Duration
 
         public init(
             initialWindow: Int = 4, minWindow: Int = 1, maxWindow: Int = 64, ackTimeoutFactor: Double = 3,
             minAckTimeout: Duration = .milliseconds(250), maxAckTimeout: Duration = .seconds(10), samples: Int = 64,
-            minSamples: Int = 8
+            minSamples: Int = 8, resultTimeoutFactor: Double = 4, minResultTimeout: Duration = .seconds(10)
         ) {
             precondition(1 <= minWindow && minWindow <= initialWindow && initialWindow <= maxWindow, "window bounds in order")
             precondition(ackTimeoutFactor > 0 && minAckTimeout > .zero && minAckTimeout <= maxAckTimeout, "timeout bounds in order")
@@ -40,6 +47,8 @@ public struct PeerFlow: Sendable {
             self.maxAckTimeout = maxAckTimeout
             self.samples = samples
             self.minSamples = minSamples
+            self.resultTimeoutFactor = max(0, resultTimeoutFactor)
+            self.minResultTimeout = minResultTimeout
         }
 
         public static let `default` = Settings()
@@ -54,6 +63,12 @@ public struct PeerFlow: Sendable {
 
     public let settings: Settings
     private var peers: [NodeID: Peer] = [:]
+    private struct ResultKey: Hashable {
+        var peer: NodeID
+        var skill: SkillID
+    }
+    /// Recent result times per (peer, skill), oldest overwritten first; at most 10000 keys.
+    private var resultTimes: [ResultKey: (times: [Duration], next: Int)] = [:]
 
     public init(settings: Settings = .default) {
         self.settings = settings
@@ -108,6 +123,35 @@ public struct PeerFlow: Sendable {
         let p95 = sorted[min(sorted.count - 1, Int((Double(sorted.count) * 0.95).rounded(.up)) - 1)]
         let scaled = Duration.nanoseconds(Int64(Double(p95.nanoseconds) * settings.ackTimeoutFactor))
         return min(max(scaled, settings.minAckTimeout), settings.maxAckTimeout)
+    }
+
+    /// `peer` returned a result for a task of `skill` `after` the request was sent.
+    public mutating func resulted(by peer: NodeID, skill: SkillID, after: Duration) {
+        let key = ResultKey(peer: peer, skill: skill)
+        if resultTimes[key] == nil, resultTimes.count >= 10_000 { resultTimes.removeAll() }  // a crude bound: start over
+        var entry = resultTimes[key] ?? ([], 0)
+        if entry.times.count < settings.samples { entry.times.append(after) } else { entry.times[entry.next] = after }
+        entry.next = (entry.next + 1) % settings.samples
+        resultTimes[key] = entry
+    }
+
+    /// The time `peer` gets to return a result for `skill`, or nil (only the deadline applies).
+    public func resultTimeout(for peer: NodeID, skill: SkillID) -> Duration? {
+        guard settings.resultTimeoutFactor > 0, let times = resultTimes[ResultKey(peer: peer, skill: skill)]?.times,
+            times.count >= settings.minSamples
+        else { return nil }
+        let sorted = times.sorted()
+        let p99 = sorted[min(sorted.count - 1, Int((Double(sorted.count) * 0.99).rounded(.up)) - 1)]
+        return max(.nanoseconds(Int64(Double(p99.nanoseconds) * settings.resultTimeoutFactor)), settings.minResultTimeout)
+    }
+
+    /// Result timeouts for `skill`, for every peer with enough results.
+    public func resultTimeouts(skill: SkillID) -> [NodeID: Duration] {
+        var timeouts: [NodeID: Duration] = [:]
+        for key in resultTimes.keys where key.skill == skill {
+            if let timeout = resultTimeout(for: key.peer, skill: skill) { timeouts[key.peer] = timeout }
+        }
+        return timeouts
     }
 
     /// Ack timeouts for every peer with enough samples.

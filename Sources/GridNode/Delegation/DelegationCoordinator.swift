@@ -127,7 +127,8 @@ actor DelegationCoordinator {
             let fallbacks = ranked.count > k ? stride(from: k + replica, to: ranked.count, by: k).map { ranked[$0] } : []
             let candidates = k == 1 ? ranked : [ranked[replica]] + fallbacks
             var machine = DelegationMachine(task: spec, localNode: node.nodeID, policy: node.settings.retryPolicy, seed: rng.next())
-            starts.append(machine.start(candidates: candidates, ackTimeouts: flow.ackTimeouts, now: .now))
+            starts.append(machine.start(
+                candidates: candidates, ackTimeouts: flow.ackTimeouts, resultTimeouts: flow.resultTimeouts(skill: spec.skill), now: .now))
             machines.append(machine)
         }
         inflight[spec.id] = Inflight(task: spec, replicas: machines, vote: k > 1 ? ResultVote(replicas: k) : nil)
@@ -173,7 +174,12 @@ actor DelegationCoordinator {
     }
 
     func resultReceived(_ result: Grid_V1_TaskResult, signed envelope: Grid_V1_SignedEnvelope, from peer: NodeID) {
-        guard let id = try? TaskID(bytes: Array(result.taskID)), inflight[id] != nil else { return }
+        guard let id = try? TaskID(bytes: Array(result.taskID)), let entry = inflight[id] else { return }
+        if let replica = entry.replicas.firstIndex(where: { $0.state == .awaitingResult(peer) || $0.state == .awaitingAck(peer) }),
+            let sent = holding[ReplicaKey(id: id, replica: replica)], sent.peer == peer
+        {
+            flow.resulted(by: peer, skill: entry.task.skill, after: sent.sentAt.duration(to: .now))
+        }
         if inflight[id]?.signedResults[peer] == nil { inflight[id]?.signedResults[peer] = envelope }
         update(id, awaiting: peer) { $0.resultReceived(from: peer, result.taskOutcome, now: .now) }
     }
@@ -203,8 +209,10 @@ actor DelegationCoordinator {
     }
 
     private func routed(_ id: TaskID, replica: Int, _ candidates: [NodeID]) {
-        let timeouts = flow.ackTimeouts
-        update(id, replica: replica) { $0.routed(candidates, ackTimeouts: timeouts, now: .now) }
+        guard let skill = inflight[id]?.task.skill else { return }
+        let acks = flow.ackTimeouts
+        let results = flow.resultTimeouts(skill: skill)
+        update(id, replica: replica) { $0.routed(candidates, ackTimeouts: acks, resultTimeouts: results, now: .now) }
     }
 
     /// The application cancelled the task: its machines stop, a peer holding it is told, and the
