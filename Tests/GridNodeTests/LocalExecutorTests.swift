@@ -48,4 +48,27 @@ import Testing
         }
         #expect(failure.code == .noProvider)
     }
+
+    @Test func placesReservedOneAfterAnotherAreServedInThatOrder() async {
+        let executor = LocalExecutor(skills: BuiltinSkills.all, capacity: 1, maxQueued: 10)
+        guard case .slot = executor.reserve(priority: 96) else {
+            Issue.record("the first reservation takes the free slot")
+            return
+        }
+        var grants: [SlotGrant] = []
+        for _ in 0..<5 {
+            guard case .waiting(let grant, _) = executor.reserve(priority: 96) else {
+                Issue.record("later reservations wait")
+                return
+            }
+            grants.append(grant)
+        }
+        #expect(await executor.waiting == 5)
+        // Each finished run passes the slot to the next reservation, in order.
+        for (n, grant) in grants.enumerated() {
+            let done = await executor.run(echo, input: [UInt8(n)], n == 0 ? .slot : .waiting(grants[n - 1], TaskID(unchecked: [UInt8](repeating: 0, count: 16))))
+            #expect(done == .success(output: [UInt8(n)]))
+            #expect(await grant.wait(), "reservation \(n + 1) got the slot")
+        }
+    }
 }

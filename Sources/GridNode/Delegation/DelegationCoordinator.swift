@@ -276,8 +276,11 @@ actor DelegationCoordinator {
                 metrics.executedLocally(skill: task.skill)
                 let executor = node.executor
                 let check = spotCheck
+                // The place is taken here, in the coordinator's order, so tasks of one class queue
+                // first in first out; waiting and running happen in the task.
+                let reservation = executor.reserve(priority: task.priority)
                 inflight[id]?.localRun = Task { [weak self] in
-                    let outcome = await executor.execute(task.skill, input: task.input, priority: task.priority)
+                    let outcome = await executor.run(task.skill, input: task.input, reservation)
                     await self?.localCompleted(id, outcome)
                     await check.drain()  // a slot is free: checks waiting for one may run
                 }
