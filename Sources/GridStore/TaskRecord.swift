@@ -40,27 +40,35 @@ extension GridDatabase {
     public func recordOutcome(
         _ id: TaskID, _ outcome: TaskOutcome, executor: NodeID?, attempts: [TaskAttemptRecord] = [], atMs now: Int64
     ) throws(GridError) {
+        // One cached UPDATE, without reading the row first: this runs for every task.
+        var status = TaskRecord.Status.succeeded.rawValue
+        var output: Data?
+        var errorCode: String?
+        var errorMessage: String?
+        switch outcome {
+        case .success(let bytes):
+            output = Data(bytes)
+        case .failure(let failure):
+            status = TaskRecord.Status.failed.rawValue
+            errorCode = failure.code.rawValue
+            errorMessage = failure.message
+        }
         try write("record the outcome of task \(id)") { db in
-            guard var record = try TaskRecord.fetchOne(db, key: id.hex) else { return }
+            let update = try db.cachedStatement(sql: """
+                UPDATE task SET status = ?, finishedAtMs = ?, executor = ?, output = ?, errorCode = ?, errorMessage = ?
+                WHERE id = ?
+                """)
+            try update.execute(arguments: [status, now, executor?.hex, output, errorCode, errorMessage, id.hex])
+            guard db.changesCount > 0 else { return }  // no such task: nothing to attach attempts to
             for attempt in attempts { try attempt.insert(db) }
-            record.finishedAtMs = now
-            record.executor = executor?.hex
-            switch outcome {
-            case .success(let output):
-                record.status = .succeeded
-                record.output = Data(output)
-            case .failure(let failure):
-                record.status = .failed
-                record.errorCode = failure.code.rawValue
-                record.errorMessage = failure.message
-            }
-            try record.update(db)
         }
     }
 
     public func task(_ id: TaskID) throws(GridError) -> TaskRecord? {
         do {
-            return try writer.read { db in try TaskRecord.fetchOne(db, key: id.hex) }
+            return try writer.read { db in
+                try TaskRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM task WHERE id = ?"), arguments: [id.hex])
+            }
         } catch {
             throw GridError(.storeUnavailable, "cannot read task \(id): \(error)")
         }
