@@ -41,6 +41,7 @@ let package = Package(
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "GridCore", package: "Grid"),
+                "TrustFixtures",
             ],
             path: "Benchmarks/TrustBenchmarks",
             plugins: [
@@ -68,10 +69,16 @@ let package = Package(
             ],
             path: "Profile/TaskLoad"
         ),
+        // The trust graph both of the trust targets use.
+        .target(
+            name: "TrustFixtures",
+            dependencies: [.product(name: "GridCore", package: "Grid")],
+            path: "Shared/TrustFixtures"
+        ),
         // The same for TrustGraph.
         .executableTarget(
             name: "TrustProfile",
-            dependencies: [.product(name: "GridCore", package: "Grid")],
+            dependencies: [.product(name: "GridCore", package: "Grid"), "TrustFixtures"],
             path: "Profile/TrustProfile"
         ),
     ],

@@ -56,5 +56,5 @@ final class NodeContext: Sendable {
 
 /// Wall-clock time for records and envelope timestamps (never for timers: those use ContinuousClock).
 enum WallClock {
-    static func nowMs() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+    static func nowMs() -> Int64 { Int64(EnvelopeSealer.wallClockMs()) }
 }

@@ -16,7 +16,7 @@ actor DelegationCoordinator {
         var executor: NodeID?
     }
 
-    private struct Inflight {
+    struct Inflight {
         var task: TaskSpec
         /// When the application submitted it, for the end-to-end latency.
         var submittedAt: ContinuousClock.Instant = .now
@@ -38,31 +38,31 @@ actor DelegationCoordinator {
         var localRun: Task<Void, Never>?
     }
 
-    private let node: NodeContext
-    private var inflight: [TaskID: Inflight] = [:]
+    let node: NodeContext
+    var inflight: [TaskID: Inflight] = [:]
     /// The last send to each peer: each new send waits for it, so a TaskCancel can never overtake
     /// the TaskRequest it cancels.
-    private var sendChains: [NodeID: Task<Void, Never>] = [:]
-    private lazy var spotCheck = SpotCheck(node: node)
+    var sendChains: [NodeID: Task<Void, Never>] = [:]
+    lazy var spotCheck = SpotCheck(node: node)
     /// Seeds each machine's backoff jitter.
-    private var rng = SystemRandomNumberGenerator()
+    var rng = SystemRandomNumberGenerator()
     /// Per-peer circuit breakers and in-flight windows, fed by every attempt's outcome.
-    private var breakers: CircuitBreakers
-    private var flow: PeerFlow
-    private struct ReplicaKey: Hashable {
+    var breakers: CircuitBreakers
+    var flow: PeerFlow
+    struct ReplicaKey: Hashable {
         var id: TaskID
         var replica: Int
     }
     /// Results of cacheable tasks, the task computing each cacheable key now, and the identical
     /// tasks waiting on it.
-    private var cache: ResultCache
-    private var leaders: [ResultCache.Key: TaskID] = [:]
-    private var followers: [TaskID: [TaskID]] = [:]
+    var cache: ResultCache
+    var leaders: [ResultCache.Key: TaskID] = [:]
+    var followers: [TaskID: [TaskID]] = [:]
     /// Task counts and latencies for `node.metrics`, the Prometheus endpoint and the snapshot file.
-    private var metrics = NodeMetrics()
-    private let startedAt = ContinuousClock.now
+    var metrics = NodeMetrics()
+    let startedAt = ContinuousClock.now
     /// The peer each replica's request is with, and when it was sent.
-    private var holding: [ReplicaKey: (peer: NodeID, sentAt: ContinuousClock.Instant)] = [:]
+    var holding: [ReplicaKey: (peer: NodeID, sentAt: ContinuousClock.Instant)] = [:]
 
     init(node: NodeContext) {
         self.node = node
@@ -192,7 +192,7 @@ actor DelegationCoordinator {
         }
     }
 
-    private func localCompleted(_ id: TaskID, _ outcome: TaskOutcome) {
+    func localCompleted(_ id: TaskID, _ outcome: TaskOutcome) {
         guard let replica = inflight[id]?.replicas.firstIndex(where: { $0.state == .runningLocally }) else { return }
         if case .success(let output) = outcome, let task = inflight[id]?.task {
             inflight[id]?.signedResults[node.nodeID] = try? node.sealer.envelope(TaskResultEvidence.ownResult(task, output: output))
@@ -200,7 +200,7 @@ actor DelegationCoordinator {
         update(id, replica: replica) { $0.localCompleted(outcome, now: .now) }
     }
 
-    private func timerFired(_ id: TaskID, replica: Int, _ timer: DelegationMachine.Timer) {
+    func timerFired(_ id: TaskID, replica: Int, _ timer: DelegationMachine.Timer) {
         if timer == .deadline {
             updateAll(id) { $0.timerFired(.deadline, now: .now) }
         } else {
@@ -208,7 +208,7 @@ actor DelegationCoordinator {
         }
     }
 
-    private func routed(_ id: TaskID, replica: Int, _ candidates: [NodeID]) {
+    func routed(_ id: TaskID, replica: Int, _ candidates: [NodeID]) {
         guard let skill = inflight[id]?.task.skill else { return }
         let acks = flow.ackTimeouts
         let results = flow.resultTimeouts(skill: skill)
@@ -233,27 +233,27 @@ actor DelegationCoordinator {
         return true
     }
 
-    private func sendFailed(_ id: TaskID, to peer: NodeID) {
+    func sendFailed(_ id: TaskID, to peer: NodeID) {
         update(id, awaiting: peer) { $0.peerLost(peer, now: .now) }
     }
 
     // MARK: Feeding the machines
 
     /// Feeds the replica waiting on `peer`.
-    private func update(_ id: TaskID, awaiting peer: NodeID, _ event: (inout DelegationMachine) -> [DelegationMachine.Directive]) {
+    func update(_ id: TaskID, awaiting peer: NodeID, _ event: (inout DelegationMachine) -> [DelegationMachine.Directive]) {
         guard let replica = inflight[id]?.replicas.firstIndex(where: { $0.state == .awaitingAck(peer) || $0.state == .awaitingResult(peer) })
         else { return }  // finished already, or not ours: duplicates are ignored
         update(id, replica: replica, event)
     }
 
-    private func updateAll(_ id: TaskID, _ event: (inout DelegationMachine) -> [DelegationMachine.Directive]) {
+    func updateAll(_ id: TaskID, _ event: (inout DelegationMachine) -> [DelegationMachine.Directive]) {
         guard let count = inflight[id]?.replicas.count else { return }
         for replica in 0..<count {
             update(id, replica: replica, event)
         }
     }
 
-    private func update(_ id: TaskID, replica: Int, _ event: (inout DelegationMachine) -> [DelegationMachine.Directive]) {
+    func update(_ id: TaskID, replica: Int, _ event: (inout DelegationMachine) -> [DelegationMachine.Directive]) {
         guard var entry = inflight[id], entry.replicas.indices.contains(replica) else { return }
         let directives = event(&entry.replicas[replica])
         inflight[id] = entry
@@ -268,7 +268,7 @@ actor DelegationCoordinator {
         perform(directives, for: id, replica: replica)
     }
 
-    private func perform(_ directives: [DelegationMachine.Directive], for id: TaskID, replica: Int) {
+    func perform(_ directives: [DelegationMachine.Directive], for id: TaskID, replica: Int) {
         guard let task = inflight[id]?.task else { return }
         for directive in directives {
             switch directive {
@@ -328,148 +328,13 @@ actor DelegationCoordinator {
         }
     }
 
-    // MARK: Outcomes
-
-    private func replicaCompleted(_ id: TaskID, _ outcome: TaskOutcome, executor: NodeID?) {
-        guard var entry = inflight[id] else { return }
-        guard var vote = entry.vote else {
-            if case .success(let output) = outcome, let executor, executor != node.nodeID,
-                let envelope = entry.signedResults[executor]
-            {
-                let check = spotCheck
-                let task = entry.task
-                Task { await check.offer(task, output: output, executor: executor, signed: envelope) }
-            }
-            return complete(id, outcome, executor: executor)
-        }
-        if let settled = entry.settledDigest {
-            // The vote is decided; a late replica that disagrees is caught all the same.
-            if case .success(let output) = outcome, let executor, SHA256.digest(output) != settled,
-                let majority = vote.votes[settled]?.first
-            {
-                convict([executor], task: entry.task, majority: majority, signed: entry.signedResults)
-            }
-            return retireIfDone(id)
-        }
-        let decision: ResultVote.Decision
-        switch outcome {
-        case .success(let output): decision = vote.add(executor ?? node.nodeID, digest: SHA256.digest(output))
-        case .failure: decision = vote.addFailure(executor)
-        }
-        entry.vote = vote
-        inflight[id] = entry
-        switch decision {
-        case .pending:
-            return
-        case .accepted(let digest, let agreeing, let dissenting):
-            convict(dissenting, task: entry.task, majority: agreeing[0], signed: entry.signedResults)
-            let output = outputOf(agreeing[0], in: entry) ?? []
-            node.logger.info(
-                "task \(id): \(agreeing.count) of \(entry.task.replicas) replicas agree on \(Hex.encode(digest).prefix(16))…")
-            inflight[id]?.settledDigest = digest
-            deliver(id, .success(output: output), executor: agreeing[0])
-            retireIfDone(id)
-        case .noMajority(let votes, let failed):
-            stopUnfinishedReplicas(id, reason: "the replicas cannot reach a majority")
-            let split = votes.map { "\(Hex.encode($0.key).prefix(12))…: \($0.value.map(\.short).joined(separator: ","))" }.sorted()
-            let failure = TaskFailure(
-                .noQuorum,
-                "no output of '\(entry.task.skill)' has a majority of \(entry.task.replicas) replicas (\(split.joined(separator: "; "))"
-                    + (failed.isEmpty && vote.unassignedFailures == 0 ? "" : "; \(failed.count + vote.unassignedFailures) failed")
-                    + "); retry, or ask for more replicas")
-            complete(id, .failure(failure), executor: nil)
-        }
-    }
-
-    /// Ends a delivered replicated task once every replica has finished.
-    private func retireIfDone(_ id: TaskID) {
-        guard let entry = inflight[id], entry.delivered != nil, entry.replicas.allSatisfy({ $0.state == .finished }) else { return }
-        retire(id)
-    }
-
-    /// The output a replica's executor produced.
-    private func outputOf(_ executor: NodeID, in entry: Inflight) -> [UInt8]? {
-        guard let envelope = entry.signedResults[executor], let verified = try? envelope.verify(),
-            let result = try? verified.decode(Grid_V1_TaskResult.self), case .success(let output) = result.taskOutcome
-        else { return nil }
-        return output
-    }
-
-    /// Replicas that disagreed with the majority: strong negative experience, and the two signed
-    /// results kept as evidence.
-    private func convict(_ dissenting: [NodeID], task: TaskSpec, majority: NodeID, signed: [NodeID: Grid_V1_SignedEnvelope]) {
-        for peer in dissenting where peer != node.nodeID {
-            node.logger.warning("\(peer.short) returned a result for task \(task.id) that the replicas' majority contradicts")
-            let reputation = node.reputation
-            Task { await reputation.record(.wrongResult, node: peer, skill: task.skill, latency: nil) }
-            guard let theirs = signed[peer], let other = signed[majority] else { continue }
-            TaskResultEvidence.store(
-                node: node, against: peer, task: task, kind: .replicaVote, theirs: theirs, otherNode: majority, other: other)
-        }
-    }
-
-    /// Stops the replicas still running once the vote is settled.
-    private func stopUnfinishedReplicas(_ id: TaskID, reason: String) {
-        guard let entry = inflight[id] else { return }
-        for machine in entry.replicas {
-            switch machine.state {
-            case .awaitingAck(let peer), .awaitingResult(let peer): cancel(entry.task, on: peer, reason: reason)
-            case .runningLocally: entry.localRun?.cancel()
-            case .idle, .retrying, .finished: break
-            }
-        }
-    }
-
-    // MARK: Sending
-
-    private func send(_ task: TaskSpec, to peer: NodeID, deadline: Duration) {
-        var request = Grid_V1_TaskRequest()
-        request.taskID = Data(task.id.bytes)
-        request.skill = task.skill.name
-        request.input = Data(task.input)
-        request.deadlineMs = UInt32(clamping: deadline.milliseconds)
-        request.priority = UInt32(task.priority)
-        request.minTrustPpm = UInt32((task.minimumTrust * 1_000_000).rounded())
-        enqueueSend(request, to: peer) { [weak self] error in
-            self?.node.logger.info("could not send task \(task.id) to \(peer.short): \(error)")
-            await self?.sendFailed(task.id, to: peer)
-        }
-    }
-
-    /// Signs and sends `message` to `peer` after every earlier send to it.
-    private func enqueueSend<M: WireMessage>(
-        _ message: M, to peer: NodeID, onFailure: @escaping @Sendable (any Error) async -> Void = { _ in }
-    ) {
-        let node = node
-        let previous = sendChains[peer]
-        sendChains[peer] = Task {
-            await previous?.value
-            do {
-                guard let session = await node.peers.session(for: peer) else {
-                    throw GridError(.invalidArgument, "not connected")
-                }
-                try await session.send(node.sealed(message))
-            } catch {
-                await onFailure(error)
-            }
-        }
-    }
-
-    private func cancel(_ task: TaskSpec, on peer: NodeID, reason: String) {
-        var cancel = Grid_V1_TaskCancel()
-        cancel.taskID = Data(task.id.bytes)
-        cancel.reason = reason
-        enqueueSend(cancel, to: peer)
-    }
-
-    /// Delivers the outcome and ends the task.
-    private func complete(_ id: TaskID, _ outcome: TaskOutcome, executor: NodeID?) {
+    func complete(_ id: TaskID, _ outcome: TaskOutcome, executor: NodeID?) {
         deliver(id, outcome, executor: executor)
         retire(id)
     }
 
     /// Records the outcome and gives it to everyone waiting; once only.
-    private func deliver(_ id: TaskID, _ outcome: TaskOutcome, executor: NodeID?) {
+    func deliver(_ id: TaskID, _ outcome: TaskOutcome, executor: NodeID?) {
         guard let entry = inflight[id], entry.delivered == nil else { return }
         var attempts: [TaskAttemptRecord] = []
         for (replica, machine) in entry.replicas.enumerated() {
@@ -515,7 +380,7 @@ actor DelegationCoordinator {
     }
 
     /// Forgets the task: its timer and any local run stop.
-    private func retire(_ id: TaskID) {
+    func retire(_ id: TaskID) {
         guard let entry = inflight.removeValue(forKey: id) else { return }
         entry.deadlineTimer?.cancel()
         entry.localRun?.cancel()
