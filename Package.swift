@@ -82,6 +82,7 @@ let package = Package(
                 "GridCore", "GridLocalAPI",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
         .executableTarget(
@@ -127,7 +128,10 @@ let package = Package(
         ),
         .testTarget(
             name: "GridNodeTests",
-            dependencies: ["GridNode", "GridTestKit", "GridClient", "GridLocalAPI", "GridWire", "GridCrypto", "GridStore"]
+            dependencies: [
+                "GridNode", "GridTestKit", "GridClient", "GridLocalAPI", "GridWire", "GridCrypto", "GridStore",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
         ),
         .testTarget(name: "GridClientTests", dependencies: ["GridClient", "GridTestKit", "GridLocalAPI"]),
         .testTarget(name: "gridnodeTests", dependencies: ["gridnode", "GridTestKit"]),

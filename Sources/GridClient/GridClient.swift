@@ -1,6 +1,7 @@
 import Foundation
 import GridCore
 import GridLocalAPI
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 
@@ -11,7 +12,7 @@ import NIOPosix
 ///     }
 public enum GridClient {
     /// Connects to the node's socket, runs `body`, and closes the connection.
-    public static func withConnection<R>(
+    public static func withConnection<R: Sendable>(
         socketPath: String, _ body: (GridConnection) async throws -> R
     ) async throws -> R {
         let channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
@@ -30,30 +31,81 @@ public enum GridClient {
                 "no node answers at \(socketPath) (\(error)); start one with 'gridnode run', or pass the --data-dir it runs with")
         }
         return try await channel.executeThenClose { inbound, outbound in
-            try await body(GridConnection(inbound: inbound.makeAsyncIterator(), outbound: outbound))
+            let connection = GridConnection(outbound: outbound)
+            return try await withThrowingTaskGroup(of: Void.self) { group in
+                // Reads every line the node sends: answers, notifications, and tasks to run.
+                group.addTask { await connection.read(inbound) }
+                let result = try await body(connection)
+                group.cancelAll()
+                return result
+            }
         }
     }
 }
 
-/// One open connection to a node. Requests are answered in order; use it from one task at a time.
-public final class GridConnection {
-    private var inbound: NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator
-    private let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
-    private var lastID: Int64 = 0
+/// One open connection to a node. Requests may be made from several tasks at once; answers are
+/// matched to them by ID. A connection that serves skills runs their handlers as the node hands it
+/// tasks (``serve(_:capacity:description:deterministic:handler:)``).
+public final class GridConnection: Sendable {
+    let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
+    let state = NIOLockedValueBox(State())
 
-    init(inbound: NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator, outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>) {
-        self.inbound = inbound
+    struct State {
+        var lastID: Int64 = 0
+        /// Requests sent and not answered yet, and answers that came before their caller waited.
+        var waiting: [Int64: CheckedContinuation<Data, any Error>] = [:]
+        var early: [Int64: Data] = [:]
+        var expected: Set<Int64> = []
+        var closed = false
+        /// Event handlers by task ID, and those of waiting submits by request ID until the node
+        /// names their task.
+        var eventHandlers: [String: @Sendable (TaskEventView) -> Void] = [:]
+        var submitHandlers: [Int64: SubmitHandlers] = [:]
+        /// Handlers of the skills this connection serves, and the tasks they run now.
+        var handlers: [String: SkillHandler] = [:]
+        var running: [String: Task<Void, Never>] = [:]
+        var onNodeError: (@Sendable (NodeErrorNotice) -> Void)?
+        var closeWatchers: [AsyncStream<Void>.Continuation] = []
+    }
+
+    struct SubmitHandlers {
+        var onSubmitted: (@Sendable (String) -> Void)?
+        var onEvent: (@Sendable (TaskEventView) -> Void)?
+    }
+
+    /// Runs one task of a served skill: returns its output, or throws (``SkillError`` to pick the
+    /// failure reason).
+    public typealias SkillHandler = @Sendable (ServedTask) async throws -> [UInt8]
+
+    init(outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>) {
         self.outbound = outbound
     }
 
     /// Submits a task; with `wait: true` returns the finished task, or throws an ``RPCError`` whose
-    /// `data.reason` says why it failed.
-    public func submit(_ params: SubmitParams) async throws -> TaskView {
-        try await call(.taskSubmit, params)
+    /// `data.reason` says why it failed. `onSubmitted` gets the task ID as soon as the node has
+    /// recorded it (with `wait`); `onEvent` gets its events (with `wait`; sets `events`).
+    public func submit(
+        _ params: SubmitParams, onSubmitted: (@Sendable (String) -> Void)? = nil, onEvent: (@Sendable (TaskEventView) -> Void)? = nil
+    ) async throws -> TaskView {
+        var params = params
+        if onEvent != nil { params.events = true }
+        let handlers = SubmitHandlers(onSubmitted: onSubmitted, onEvent: onEvent)
+        return try await call(.taskSubmit, params) { state, id in
+            if handlers.onSubmitted != nil || handlers.onEvent != nil { state.submitHandlers[id] = handlers }
+        }
     }
 
     public func task(_ taskID: String) async throws -> TaskView {
         try await call(.taskGet, TaskGetParams(taskId: taskID))
+    }
+
+    /// Follows a task: `onEvent` gets its events so far and each new one; returns when it ends,
+    /// like a waiting submit.
+    public func watch(_ taskID: String, onEvent: @escaping @Sendable (TaskEventView) -> Void) async throws -> TaskView {
+        let key = taskID.lowercased()
+        state.withLockedValue { $0.eventHandlers[key] = onEvent }
+        defer { _ = state.withLockedValue { $0.eventHandlers.removeValue(forKey: key) } }
+        return try await call(.taskWatch, TaskGetParams(taskId: taskID))
     }
 
     /// Cancels a task still in flight; its view afterwards (unchanged when it had already ended).
@@ -92,20 +144,44 @@ public final class GridConnection {
         try await call(.nodeInfo, NoResult?.none)
     }
 
-    /// Sends one request and reads its response.
+    /// Sends one request and waits for its answer.
     public func call<P: Codable & Sendable, R: Codable & Sendable>(_ method: LocalAPI.Method, _ params: P?) async throws -> R {
-        lastID += 1
-        let request = RPCRequest(id: .number(lastID), method: method.rawValue, params: params)
-        try await outbound.write(ByteBuffer(bytes: try JSONEncoder().encode(request)))
-        guard let line = try await inbound.next() else {
-            throw GridError(.nodeUnreachable, "the node closed the connection before answering \(method.rawValue)")
+        try await call(method, params) { _, _ in }
+    }
+
+    func call<P: Codable & Sendable, R: Codable & Sendable>(
+        _ method: LocalAPI.Method, _ params: P?, registering: (inout State, Int64) -> Void
+    ) async throws -> R {
+        let id = try state.withLockedValue { state throws -> Int64 in
+            guard !state.closed else { throw GridError(.nodeUnreachable, "the node closed the connection") }
+            state.lastID += 1
+            state.expected.insert(state.lastID)
+            registering(&state, state.lastID)
+            return state.lastID
         }
-        let response = try JSONDecoder().decode(RPCResponse<R>.self, from: Data(line.readableBytesView))
+        defer { state.withLockedValue { _ = $0.submitHandlers.removeValue(forKey: id) } }
+        try await send(RPCRequest(id: .number(id), method: method.rawValue, params: params))
+        let line = try await withCheckedThrowingContinuation { continuation in
+            let ready = state.withLockedValue { state -> Result<Data, any Error>? in
+                if let line = state.early.removeValue(forKey: id) { return .success(line) }
+                if state.closed {
+                    return .failure(GridError(.nodeUnreachable, "the node closed the connection before answering \(method.rawValue)"))
+                }
+                state.waiting[id] = continuation
+                return nil
+            }
+            if let ready { continuation.resume(with: ready) }
+        }
+        let response = try JSONDecoder().decode(RPCResponse<R>.self, from: line)
         if let error = response.error { throw error }
         guard let result = response.result else {
             throw GridError(.nodeUnreachable, "the node's answer to \(method.rawValue) has neither result nor error")
         }
         return result
+    }
+
+    func send<T: Encodable>(_ value: T) async throws {
+        try await outbound.write(ByteBuffer(bytes: try JSONEncoder().encode(value)))
     }
 }
 

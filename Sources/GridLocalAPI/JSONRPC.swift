@@ -28,6 +28,20 @@ public struct RPCRequestHead: Decodable, Sendable {
     public var jsonrpc: String?
     public var id: RPCID?
     public var method: String?
+    /// No `method`, and a `result` or `error`: an answer to a request the reader sent.
+    public var isResponse = false
+
+    enum CodingKeys: String, CodingKey {
+        case jsonrpc, id, method, result, error
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        jsonrpc = try container.decodeIfPresent(String.self, forKey: .jsonrpc)
+        id = try container.decodeIfPresent(RPCID.self, forKey: .id)
+        method = try container.decodeIfPresent(String.self, forKey: .method)
+        isResponse = method == nil && (container.contains(.result) || container.contains(.error))
+    }
 }
 
 public struct RPCRequest<Params: Codable & Sendable>: Codable, Sendable {
@@ -74,7 +88,9 @@ public struct RPCResponse<Result: Codable & Sendable>: Codable, Sendable {
 }
 
 /// A response that carries no result, for errors whose request could not be read.
-public struct NoResult: Codable, Sendable {}
+public struct NoResult: Codable, Sendable {
+    public init() {}
+}
 
 /// A JSON-RPC error object. `message` tells the user what to do; `data` carries details.
 public struct RPCError: Error, Codable, Sendable, Equatable, CustomStringConvertible {

@@ -16,6 +16,10 @@ public enum LocalAPI {
         case nodeMetrics = "node.metrics"
         case peersEvidence = "peers.evidence"
         case routeExplain = "route.explain"
+        case skillServe = "skill.serve"
+        case skillUnserve = "skill.unserve"
+        case taskProgress = "task.progress"
+        case taskWatch = "task.watch"
     }
 }
 
@@ -40,10 +44,13 @@ public struct SubmitParams: Codable, Sendable, Equatable {
     public var cacheable: Bool?
     /// Retry an application error (the skill ran and said no) like a transient failure. Default false.
     public var retryApplicationErrors: Bool?
+    /// With `wait`: send the task's `task.event` notifications on this connection until it ends.
+    public var events: Bool?
 
     public init(skill: String, input: String? = nil, inputBase64: String? = nil, wait: Bool? = nil,
                 timeoutMs: Int? = nil, priority: Int? = nil, replicas: Int? = nil, minTrust: Double? = nil, cacheable: Bool? = nil,
-                retryApplicationErrors: Bool? = nil) {
+                retryApplicationErrors: Bool? = nil, events: Bool? = nil) {
+        self.events = events
         self.skill = skill
         self.input = input
         self.inputBase64 = inputBase64

@@ -9,7 +9,6 @@ import Logging
 final class NodeContext: Sendable {
     let identity: SigningIdentity
     let settings: NodeSettings
-    let localSkills: Set<SkillID>
     let database: GridDatabase
     let logger: Logger
     let stats = NodeStats()
@@ -20,6 +19,8 @@ final class NodeContext: Sendable {
     let sealer: EnvelopeSealer
     let reputation: Reputation
     let router: SkillRouter
+    /// The events of the tasks in flight here, for watchers.
+    let events = TaskEventHub()
 
     init(
         identity: SigningIdentity, settings: NodeSettings, database: GridDatabase, logger: Logger, customSkills: [SkillID: any Skill] = [:],
@@ -29,7 +30,6 @@ final class NodeContext: Sendable {
         self.settings = settings
         self.database = database
         self.logger = logger
-        localSkills = settings.skillIDs.union(customSkills.keys)
         sealer = EnvelopeSealer(identity: identity)
         reputation = Reputation(
             localNode: identity.nodeID, preTrusted: preTrusted.union(settings.trustedPeerIDs), experience: settings.experienceSettings,
@@ -47,6 +47,10 @@ final class NodeContext: Sendable {
     }
 
     var nodeID: NodeID { identity.nodeID }
+
+    /// The skills this node serves now: built-ins named in settings, skills given in code, and those
+    /// applications connected to the local socket serve.
+    var localSkills: Set<SkillID> { executor.servedSkills }
 
     /// Signs `message` as this node, encoded as a frame for `PeerSession.send`.
     func sealed<M: WireMessage>(_ message: M) throws -> SealedClaim {

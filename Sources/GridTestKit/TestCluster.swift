@@ -43,7 +43,7 @@ public struct TestNode: Sendable {
     }
 
     /// Runs `body` with a local API connection to this node, over its real Unix socket.
-    public func withClient<R>(_ body: (GridConnection) async throws -> R) async throws -> R {
+    public func withClient<R: Sendable>(_ body: (GridConnection) async throws -> R) async throws -> R {
         try await GridClient.withConnection(socketPath: socketPath, body)
     }
 }

@@ -74,7 +74,7 @@ actor DelegationCoordinator {
     /// The node's task metrics now, with the queue depth per priority and the tasks in flight per peer.
     func metricsSnapshot() async -> MetricsSnapshot {
         var depth: [TaskPriority: Int] = [:]
-        for priority in TaskPriority.allCases { depth[priority] = await node.executor.waiting(priority) }
+        for priority in TaskPriority.allCases { depth[priority] = node.executor.waiting(priority) }
         metrics.setQueueDepth(depth)
         metrics.setInFlight(flow.inFlight)
         return metrics.snapshot(uptime: startedAt.duration(to: .now))
@@ -90,6 +90,7 @@ actor DelegationCoordinator {
     func submit(_ spec: TaskSpec) async throws(GridError) {
         try node.database.recordSubmitted(spec, atMs: WallClock.nowMs())
         metrics.submitted(skill: spec.skill)
+        emit(spec.id, .submitted, node: node.nodeID)
         if spec.cacheable {
             let key = Self.cacheKey(spec)
             if let hit = cache.lookup(key, now: .now) {
@@ -170,6 +171,9 @@ actor DelegationCoordinator {
             flow.acked(by: peer, after: sent.sentAt.duration(to: .now))
         }
         let reason = ack.accepted ? "" : "\(ack.reason.name): \(ack.message)"
+        if ack.accepted, let replica = inflight[id]?.replicas.firstIndex(where: { $0.state == .awaitingAck(peer) }) {
+            emit(id, .accepted, node: peer, attempt: currentAttempt(id, replica: replica), queuePosition: Int(ack.queuePosition))
+        }
         update(id, awaiting: peer) { $0.ackReceived(from: peer, accepted: ack.accepted, reason: reason, now: .now) }
     }
 
@@ -278,14 +282,17 @@ actor DelegationCoordinator {
                 let check = spotCheck
                 // The place is taken here, in the coordinator's order, so tasks of one class queue
                 // first in first out; waiting and running happen in the task.
-                let reservation = executor.reserve(priority: task.priority)
+                let reservation = executor.reserve(skill: task.skill, priority: task.priority)
+                let job = localJob(task, replica: replica)
+                if case .waiting = reservation { emit(id, .queued, node: node.nodeID, attempt: currentAttempt(id, replica: replica)) }
                 inflight[id]?.localRun = Task { [weak self] in
-                    let outcome = await executor.run(task.skill, input: task.input, reservation)
+                    let outcome = await executor.run(job, reservation)
                     await self?.localCompleted(id, outcome)
                     await check.drain()  // a slot is free: checks waiting for one may run
                 }
             case .sendRequest(let peer, let deadline):
                 metrics.delegated(skill: task.skill, peer: peer)
+                emit(id, .sent, node: peer, attempt: currentAttempt(id, replica: replica))
                 holding[ReplicaKey(id: id, replica: replica)] = (peer, .now)
                 flow.sent(to: peer)
                 breakers.sent(to: peer, now: .now)
@@ -300,8 +307,10 @@ actor DelegationCoordinator {
                 }
             case .scheduleTimer(let timer, let instant):
                 if case .retry = timer {
-                    let failedOn = inflight[id]?.replicas[replica].attempts.last?.node
+                    let last = inflight[id]?.replicas[replica].attempts.last
+                    let failedOn = last?.node
                     metrics.retried(skill: task.skill, peer: failedOn == node.nodeID ? nil : failedOn)
+                    emit(id, .retrying, node: failedOn, attempt: inflight[id]?.replicas[replica].attempts.count, message: last?.result)
                 }
                 inflight[id]?.timers.append(Task { [weak self] in
                     guard (try? await Task.sleep(until: instant, clock: .continuous)) != nil else { return }
@@ -362,6 +371,7 @@ actor DelegationCoordinator {
             metrics.failed(skill: entry.task.skill, reason: failure.code, executor: executor, endToEnd: endToEnd)
         }
         let completion = Completion(outcome: outcome, executor: executor)
+        emitOutcome(id, outcome, executor: executor)
         inflight[id]?.delivered = completion
         inflight[id]?.waiters = []
         for waiter in entry.waiters { waiter.resume(returning: completion) }

@@ -67,7 +67,7 @@ actor TaskServer {
         case nil:
             break
         }
-        let executorAdmission = await node.executor.admit()
+        let executorAdmission = node.executor.admit(skill: skill)
         guard case .accepted(let position) = executorAdmission else {
             running[key] = nil
             cancelledEarly.remove(key)
@@ -77,7 +77,7 @@ actor TaskServer {
         }
         await reply(session, ack: .accepted(request.taskID, queuePosition: position))
         if cancelledEarly.remove(key) != nil {
-            await node.executor.release(admitted: 1)
+            node.executor.release(admittedFor: skill)
             return await finished(
                 key, taskID: request.taskID, digest: Data(SHA256.digest(payload)),
                 outcome: .failure(TaskFailure(.cancelled, "the requester cancelled the task")), took: .zero, via: session)
@@ -85,10 +85,12 @@ actor TaskServer {
         let deadline = Duration.milliseconds(Int64(min(request.deadlineMs, UInt32(node.settings.maxTaskTimeoutMs))))
         let input = Array(request.input)
         let digest = Data(SHA256.digest(payload))
-        let priority = UInt8(clamping: request.priority)
+        let job = SkillJob(
+            taskID: taskID, skill: skill, input: input, priority: UInt8(clamping: request.priority), requester: session.peer,
+            deadlineMs: WallClock.nowMs() + Int64(deadline.nanoseconds / 1_000_000))
         running[key] = Task {
             let started = ContinuousClock.now
-            let outcome = await Self.run(skill, input: input, priority: priority, within: deadline, on: node.executor)
+            let outcome = await Self.run(job, within: deadline, on: node.executor)
             let took = started.duration(to: .now)
             // Sent from a task of its own: a cancelled task cannot write to the channel, and the
             // requester is owed its (cancelled) result all the same.
@@ -138,10 +140,10 @@ actor TaskServer {
 
     /// Runs the skill, giving up (and cancelling it) when `deadline` passes or the task is cancelled.
     private static func run(
-        _ skill: SkillID, input: [UInt8], priority: UInt8, within deadline: Duration, on executor: LocalExecutor
+        _ job: SkillJob, within deadline: Duration, on executor: LocalExecutor
     ) async -> TaskOutcome {
         let outcome = await withTaskGroup(of: TaskOutcome?.self) { group in
-            group.addTask { await executor.execute(skill, input: input, priority: priority, admitted: true) }
+            group.addTask { await executor.execute(job, admitted: true) }
             group.addTask {
                 try? await Task.sleep(for: deadline)
                 return Task.isCancelled ? nil : .failure(TaskFailure(.timedOut, "the task ran past its deadline and was abandoned"))

@@ -1,37 +1,79 @@
 import GridCore
 import NIOConcurrencyHelpers
 
-/// Runs skills on this node, at most `capacity` at once. Further tasks wait in a ``TaskQueue``:
-/// by priority class, first in first out within a class, with aging so that low-priority work is
-/// never starved, and a bound per class (``TaskQueueSettings``). Tasks from peers are admitted only
-/// while fewer than `maxQueued` would wait, counting those admitted but not started yet, so the
-/// bound holds however many requests arrive at once.
+/// Runs tasks on this node. Skills of the node itself (built-ins, commands, skills given in code)
+/// share `capacity` places; each skill served by applications (``serve(_:skill:capacity:)``) has as
+/// many places as its providers' capacities add up to, and each task goes to the provider with the
+/// most free capacity (``ProviderPool``). Tasks beyond the places wait in a ``TaskQueue`` per pool
+/// of places: by priority class, first in first out within a class, with aging so that low-priority
+/// work is never starved, and a bound per class (``TaskQueueSettings``). Tasks from peers are
+/// admitted only while fewer than `maxQueued` would wait, counting those admitted but not started
+/// yet, so the bound holds however many requests arrive at once.
 ///
-/// A place is taken synchronously (``reserve(priority:)``, under a lock), so tasks queue in the
-/// order their callers reserved them, not in the order their tasks happen to be scheduled; the
-/// wait and the run are asynchronous (``run(_:input:_:)``).
+/// A place is taken synchronously (``reserve(skill:priority:)``, under a lock), so tasks queue in
+/// the order their callers reserved them, not in the order their tasks happen to be scheduled; the
+/// wait and the run are asynchronous (``run(_:_:)``).
 final class LocalExecutor: Sendable {
     let skills: [SkillID: any Skill]
     let capacity: Int
     let maxQueued: Int
+    let queueSettings: TaskQueueSettings
 
-    private struct State {
+    /// A pool of places: the node's own, or one served skill's.
+    enum Domain: Hashable, Sendable {
+        case node
+        case served(SkillID)
+    }
+
+    struct Places {
         var running = 0
-        /// Admitted by ``admit()`` and not yet passed to ``execute(_:input:priority:admitted:)``.
+        /// Admitted by ``admit(skill:)`` and not yet passed to ``execute(_:admitted:)``.
         var reserved = 0
         var queue: TaskQueue<SlotGrant>
+        /// For a served skill: its providers. Nil for the node's own places.
+        var pool: ProviderPool<ObjectIdentifier>?
+        var providers: [ObjectIdentifier: any TaskProvider] = [:]
+
+        func capacity(node: Int) -> Int { pool?.capacity ?? node }
+    }
+
+    struct State {
+        var places: [Domain: Places]
         /// Queue entries are keyed by a number of this executor's own, not by task ID: two
         /// requesters may well use the same task ID.
         var lastWaiterID: UInt64 = 0
     }
 
-    private let state: NIOLockedValueBox<State>
+    let state: NIOLockedValueBox<State>
+    /// Yields whenever the set of skills this node serves changes (an application began or stopped
+    /// serving one), so peers are told at once.
+    let skillChanges: AsyncStream<Void>
+    let skillChangesContinuation: AsyncStream<Void>.Continuation
 
     init(skills: [SkillID: any Skill], capacity: Int, maxQueued: Int, queue: TaskQueueSettings = .default) {
         self.skills = skills
         self.capacity = capacity
         self.maxQueued = maxQueued
-        state = NIOLockedValueBox(State(queue: TaskQueue(settings: queue)))
+        queueSettings = queue
+        state = NIOLockedValueBox(State(places: [.node: Places(queue: TaskQueue(settings: queue))]))
+        (skillChanges, skillChangesContinuation) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
+    }
+
+    func domain(of skill: SkillID) -> Domain { skills[skill] != nil ? .node : .served(skill) }
+
+    /// Every skill this node serves now: its own and those applications serve.
+    var servedSkills: Set<SkillID> {
+        state.withLockedValue { state in
+            var names = Set(skills.keys)
+            for (domain, places) in state.places {
+                if case .served(let skill) = domain, places.pool?.isServed == true { names.insert(skill) }
+            }
+            return names
+        }
+    }
+
+    func serves(_ skill: SkillID) -> Bool {
+        skills[skill] != nil || state.withLockedValue { $0.places[.served(skill)]?.pool?.isServed == true }
     }
 
     enum Admission: Equatable {
@@ -40,143 +82,186 @@ final class LocalExecutor: Sendable {
         case busy(String)
     }
 
-    /// Whether a task from a peer may run here (the TaskAck's answer). An accepted task holds its
-    /// place until it is passed to ``execute(_:input:priority:admitted:)`` with `admitted: true`.
-    func admit() async -> Admission {
-        state.withLockedValue { state in
-            let ahead = state.running + state.queue.count + state.reserved
+    /// Whether a task of `skill` from a peer may run here (the TaskAck's answer). An accepted task
+    /// holds its place until it is passed to ``execute(_:admitted:)`` with `admitted: true`.
+    func admit(skill: SkillID) -> Admission {
+        let domain = domain(of: skill)
+        return state.withLockedValue { state in
+            guard var places = state.places[domain] else { return .busy("this node no longer serves skill '\(skill)'") }
+            let capacity = places.capacity(node: capacity)
+            let ahead = places.running + places.queue.count + places.reserved
             guard ahead < capacity + maxQueued else {
                 return .busy(
-                    "\(state.running) tasks running and \(state.queue.count + state.reserved) waiting (the limit); retry later or on another node")
+                    "\(places.running) '\(skill)' tasks running and \(places.queue.count + places.reserved) waiting (the limit); retry later or on another node")
             }
-            state.reserved += 1
+            places.reserved += 1
+            state.places[domain] = places
             return .accepted(queuePosition: max(0, ahead - capacity))
         }
     }
 
-    /// Gives back places reserved by ``admit()`` for tasks that will not run after all.
-    func release(admitted count: Int) async {
-        state.withLockedValue { $0.reserved -= count }
+    /// Gives back a place reserved by ``admit(skill:)`` for a task that will not run after all.
+    func release(admittedFor skill: SkillID) {
+        let domain = domain(of: skill)
+        state.withLockedValue { $0.places[domain]?.reserved -= 1 }
     }
 
-    var load: Int { get async { state.withLockedValue { $0.running } } }
-    /// Tasks waiting for a slot.
-    var waiting: Int { get async { state.withLockedValue { $0.queue.count } } }
-    /// Tasks waiting for a slot, per priority class.
-    func waiting(_ priority: TaskPriority) async -> Int { state.withLockedValue { $0.queue.count(of: priority) } }
+    /// Tasks running now, on every pool of places.
+    var load: Int { state.withLockedValue { $0.places.values.lazy.map(\.running).reduce(0, +) } }
+    /// Tasks waiting for a place.
+    var waiting: Int { state.withLockedValue { $0.places.values.lazy.map(\.queue.count).reduce(0, +) } }
+    /// Tasks waiting for a place, per priority class.
+    func waiting(_ priority: TaskPriority) -> Int {
+        state.withLockedValue { $0.places.values.lazy.map { $0.queue.count(of: priority) }.reduce(0, +) }
+    }
+    /// Places in all: the node's own and every served skill's.
+    var totalCapacity: Int { state.withLockedValue { $0.places.values.lazy.map { $0.capacity(node: self.capacity) }.reduce(0, +) } }
 
-    /// A place taken by ``reserve(priority:)``.
+    /// What the router needs to know of `skill` here: places, running and waiting tasks.
+    func occupancy(of skill: SkillID) -> (capacity: Int, running: Int, queued: Int) {
+        occupancy(of: domain(of: skill))
+    }
+
+    func occupancy(of domain: Domain) -> (capacity: Int, running: Int, queued: Int) {
+        state.withLockedValue { state in
+            guard let places = state.places[domain] else { return (0, 0, 0) }
+            return (places.capacity(node: capacity), places.running, places.queue.count)
+        }
+    }
+
+    /// A place taken by ``reserve(skill:priority:)``.
     enum Reservation: Sendable {
         /// A slot is this task's now.
         case slot
-        /// Queued: the grant resolves when a slot passes to it (or false when it gives up).
+        /// Queued: the grant resolves when a slot passes to it (or why not).
         case waiting(SlotGrant, TaskID)
-        /// The queue for its priority is full.
-        case full(String)
+        /// The queue for its priority is full, or nothing serves the skill.
+        case refused(TaskFailure)
     }
 
     /// Takes a slot, or a place in the queue, at once: callers that reserve one after another queue
     /// in that order.
-    func reserve(priority: UInt8) -> Reservation {
-        state.withLockedValue { state in
-            if state.running < capacity {
-                state.running += 1
+    func reserve(skill: SkillID, priority: UInt8) -> Reservation {
+        let domain = domain(of: skill)
+        return state.withLockedValue { state in
+            guard var places = state.places[domain], domain == .node || places.pool?.isServed == true else {
+                return .refused(TaskFailure(.noProvider, "this node does not serve skill '\(skill)'"))
+            }
+            defer { state.places[domain] = places }
+            if places.running < places.capacity(node: capacity) {
+                places.running += 1
                 return .slot
             }
             state.lastWaiterID += 1
             let id = Self.waiterID(state.lastWaiterID)
             let grant = SlotGrant()
             do {
-                try state.queue.enqueue(grant, id: id, priority: TaskPriority(level: priority), now: .now)
+                try places.queue.enqueue(grant, id: id, priority: TaskPriority(level: priority), now: .now)
             } catch {
-                return .full((error as? GridError)?.message ?? "\(error)")
+                return .refused(TaskFailure(.queueFull, (error as? GridError)?.message ?? "\(error)"))
             }
             return .waiting(grant, id)
         }
     }
 
-    /// Runs `skill` on `input` once a slot is free; `priority` (0-255) orders the wait. Cancelled
-    /// while it waits, it gives up its place and fails as timed out; cancelled while it runs, the
-    /// skill is asked to stop. A full queue for its priority fails it at once as `queue_full`.
-    func execute(
-        _ skill: SkillID, input: [UInt8], priority: UInt8 = TaskSpec.defaultPriority, admitted: Bool = false
-    ) async -> TaskOutcome {
-        if admitted { state.withLockedValue { $0.reserved -= 1 } }
-        guard skills[skill] != nil else {
-            return .failure(TaskFailure(.noProvider, "this node does not serve skill '\(skill)'"))
-        }
-        return await run(skill, input: input, reserve(priority: priority))
+    /// Runs `job` once a slot is free (``execute(_:admitted:)`` reserves one first). Cancelled while
+    /// it waits, it gives up its place and fails as timed out; cancelled while it runs, the skill
+    /// is asked to stop. A full queue for its priority fails it at once as `queue_full`.
+    func execute(_ job: SkillJob, admitted: Bool = false) async -> TaskOutcome {
+        if admitted { release(admittedFor: job.skill) }
+        return await run(job, reserve(skill: job.skill, priority: job.priority))
     }
 
-    /// Waits for the reserved place to become a slot, runs the skill, and frees the slot.
-    func run(_ skill: SkillID, input: [UInt8], _ reservation: Reservation) async -> TaskOutcome {
-        switch reservation {
-        case .full(let message):
-            return .failure(TaskFailure(.queueFull, message))
-        case .waiting(let grant, let id):
-            let granted = await withTaskCancellationHandler {
-                await grant.wait()
-            } onCancel: {
-                self.giveUp(id)
+    /// Waits for the reserved place to become a slot, runs the task, and frees the slot. A task
+    /// whose provider goes away before answering is handed to another provider of the skill.
+    func run(_ job: SkillJob, _ reservation: Reservation) async -> TaskOutcome {
+        var reservation = reservation
+        while true {
+            switch reservation {
+            case .refused(let failure):
+                return .failure(failure)
+            case .waiting(let grant, let id):
+                let resolution = await withTaskCancellationHandler {
+                    await grant.wait()
+                } onCancel: {
+                    self.giveUp(id, skill: job.skill)
+                }
+                switch resolution {
+                case .granted: break
+                case .gaveUp: return .failure(TaskFailure(.timedOut, "the task's deadline passed while it waited for a free slot"))
+                case .noProvider(let why): return .failure(TaskFailure(.noProvider, why))
+                }
+            case .slot:
+                break
             }
-            guard granted else {
-                return .failure(TaskFailure(.timedOut, "the task's deadline passed while it waited for a free slot"))
+            if let skill = skills[job.skill] {
+                defer { releaseSlot(.node) }
+                job.onStart()
+                return await skill.run(job.input, context: job.context)
             }
-        case .slot:
-            break
+            switch await runOnProvider(job) {
+            case .outcome(let outcome):
+                return outcome
+            case .handedBack(let why):
+                if Task.isCancelled { return .failure(TaskFailure(.cancelled, "the task was cancelled while its provider went away")) }
+                // Another provider may take it; else it fails here as no_provider, and the
+                // requester tries another node.
+                reservation = reserve(skill: job.skill, priority: job.priority)
+                if case .refused(let failure) = reservation, failure.code == .noProvider {
+                    return .failure(TaskFailure(.noProvider, "\(why), and no other application on this node serves '\(job.skill)'"))
+                }
+            }
         }
-        defer { releaseSlot() }
-        guard let implementation = skills[skill] else {
-            return .failure(TaskFailure(.noProvider, "this node does not serve skill '\(skill)'"))
-        }
-        return await implementation.run(input)
     }
 
-    private func giveUp(_ id: TaskID) {
-        let grant = state.withLockedValue { $0.queue.cancel(id) }
-        grant?.resolve(false)  // nil: it got its slot already
+    /// Runs `job` on the provider with the most free capacity, holding the slot it was granted.
+    private func runOnProvider(_ job: SkillJob) async -> ProviderAnswer {
+        let domain = Domain.served(job.skill)
+        let chosen = state.withLockedValue { state -> (ObjectIdentifier, any TaskProvider)? in
+            guard let key = state.places[domain]?.pool?.take(), let provider = state.places[domain]?.providers[key] else { return nil }
+            return (key, provider)
+        }
+        guard let (key, provider) = chosen else {
+            releaseSlot(domain)
+            return .handedBack("no application serving '\(job.skill)' had a free place")
+        }
+        job.onStart()
+        let answer = await provider.run(job)
+        state.withLockedValue { state in
+            state.places[domain]?.pool?.release(key)
+            if state.places[domain]?.pool?.providers[key] == nil { state.places[domain]?.providers[key] = nil }  // drained
+        }
+        releaseSlot(domain)
+        return answer
     }
 
-    private func releaseSlot() {
+    private func giveUp(_ id: TaskID, skill: SkillID) {
+        let domain = domain(of: skill)
+        let grant = state.withLockedValue { $0.places[domain]?.queue.cancel(id) }
+        grant?.resolve(.gaveUp)  // nil: it got its slot already
+    }
+
+    /// Frees a slot: it passes straight to the next waiter while the pool has room for it.
+    func releaseSlot(_ domain: Domain) {
         let next = state.withLockedValue { state -> SlotGrant? in
-            if let next = state.queue.dequeue(now: .now) {
-                return next.element  // the slot passes straight to it: `running` stays the same
+            guard var places = state.places[domain] else { return nil }
+            defer { state.places[domain] = places }
+            if places.running <= places.capacity(node: capacity), let next = places.queue.dequeue(now: .now) {
+                return next.element  // the slot passes to it: `running` stays the same
             }
-            state.running -= 1
+            places.running -= 1
+            if case .served = domain, places.pool?.isEmpty == true, places.running == 0, places.reserved == 0, places.queue.isEmpty {
+                state.places[domain] = nil
+                return nil
+            }
             return nil
         }
-        next?.resolve(true)
+        next?.resolve(.granted)
     }
 
-    private static func waiterID(_ n: UInt64) -> TaskID {
+    static func waiterID(_ n: UInt64) -> TaskID {
         var bytes = [UInt8](repeating: 0, count: TaskID.byteCount)
         withUnsafeBytes(of: n.bigEndian) { for (i, b) in $0.enumerated() { bytes[8 + i] = b } }
         return TaskID(unchecked: bytes)
-    }
-}
-
-/// A queued task's claim on a slot: resolved true when a slot passes to it, false when it gives up.
-final class SlotGrant: Sendable {
-    private let state = NIOLockedValueBox<(granted: Bool?, waiter: CheckedContinuation<Bool, Never>?)>((nil, nil))
-
-    func resolve(_ granted: Bool) {
-        let waiter = state.withLockedValue { state -> CheckedContinuation<Bool, Never>? in
-            guard state.granted == nil else { return nil }
-            state.granted = granted
-            defer { state.waiter = nil }
-            return state.waiter
-        }
-        waiter?.resume(returning: granted)
-    }
-
-    func wait() async -> Bool {
-        await withCheckedContinuation { continuation in
-            let granted = state.withLockedValue { state -> Bool? in
-                if let granted = state.granted { return granted }
-                state.waiter = continuation
-                return nil
-            }
-            if let granted { continuation.resume(returning: granted) }
-        }
     }
 }

@@ -12,13 +12,11 @@ struct LocalAPIHandler {
     let coordinator: DelegationCoordinator
     let listenAddress: String
 
-    /// The response line for `line`, or nil for a notification (a request without an ID). A line
-    /// that is not a request at all is answered with `"id": null`.
-    func respond(to line: Data) async -> Data? {
-        let head: RPCRequestHead
-        do {
-            head = try JSONDecoder().decode(RPCRequestHead.self, from: line)
-        } catch {
+    /// The response line for `line` (whose head the server has read: nil when it could not), or
+    /// nil for a notification (a request without an ID). A line that is not a request at all is
+    /// answered with `"id": null`.
+    func respond(to line: Data, head: RPCRequestHead?, on connection: LocalAPIConnection) async -> Data? {
+        guard let head else {
             return encode(RPCResponse<NoResult>(
                 id: nil, error: RPCError(code: RPCError.parseError, message: "the request is not a JSON object: send one JSON-RPC 2.0 request per line")))
         }
@@ -34,7 +32,9 @@ struct LocalAPIHandler {
         }
         let response: Data
         switch method {
-        case .taskSubmit: response = await call(line, id: head.id, submit)
+        case .taskSubmit: response = await call(line, id: head.id) { (params: SubmitParams?) throws(RPCError) in
+            try await submit(params, requestID: head.id, on: connection)
+        }
         case .taskGet: response = await call(line, id: head.id, getTask)
         case .taskCancel: response = await call(line, id: head.id, cancelTask)
         case .peersList: response = await call(line, id: head.id) { (_: NoResult?) in await peerViews() }
@@ -44,6 +44,21 @@ struct LocalAPIHandler {
         case .peersBan: response = await call(line, id: head.id, banPeer)
         case .routeExplain: response = await call(line, id: head.id, explainRoute)
         case .peersEvidence: response = await call(line, id: head.id, evidence)
+        case .skillServe: response = await call(line, id: head.id) { (params: ServeParams?) throws(RPCError) in
+            guard let params else { throw invalid("skill.serve needs params: {\"skills\": [{\"name\": ..., \"capacity\": ...}]}") }
+            return try await connection.serve(params)
+        }
+        case .skillUnserve: response = await call(line, id: head.id) { (params: UnserveParams?) throws(RPCError) in
+            try await connection.unserve(params)
+        }
+        case .taskProgress: response = await call(line, id: head.id) { (params: TaskProgressParams?) throws(RPCError) -> NoResult in
+            guard let params else { throw invalid("task.progress needs params: {\"taskId\": ..., \"fraction\": ..., \"message\": ...}") }
+            try await connection.progress(params)
+            return NoResult()
+        }
+        case .taskWatch: response = await call(line, id: head.id) { (params: TaskGetParams?) throws(RPCError) in
+            try await watch(params, on: connection)
+        }
         }
         return head.id == nil ? nil : response
     }
@@ -64,23 +79,53 @@ struct LocalAPIHandler {
         }
     }
 
-    private func submit(_ params: SubmitParams?) async throws(RPCError) -> TaskView {
+    private func submit(_ params: SubmitParams?, requestID: RPCID?, on connection: LocalAPIConnection) async throws(RPCError) -> TaskView {
         guard let params else { throw invalid("task.submit needs params: {\"skill\": ..., \"input\": ...}") }
         let spec = try taskSpec(from: params)
+        // Watching starts before the task does, so not even its first event is missed.
+        let watcher = params.wait == true && params.events == true ? node.events.watch(spec.id, startingNow: true) : nil
         do {
             try await coordinator.submit(spec)
         } catch {
+            node.events.forget(spec.id)
             throw RPCError(code: RPCError.unavailable, message: error.message, data: .init(taskId: spec.id.hex))
         }
         guard params.wait == true else {
             return try storedTask(spec.id)  // usually still running; a task nobody can run has failed already
         }
-        if let completion = await coordinator.completion(of: spec.id), case .failure(let failure) = completion.outcome {
-            throw RPCError(code: RPCError.taskFailed, message: failure.message, data: .init(taskId: spec.id.hex, reason: failure.code.rawValue))
+        if let requestID {
+            await connection.notify(.taskSubmitted, TaskSubmittedNotice(requestId: requestID, taskId: spec.id.hex))
         }
-        let view = try storedTask(spec.id)
+        return try await finished(spec.id, events: watcher, on: connection)
+    }
+
+    /// `task.watch`: the task's events as notifications, then its outcome.
+    private func watch(_ params: TaskGetParams?, on connection: LocalAPIConnection) async throws(RPCError) -> TaskView {
+        guard let params else { throw invalid("task.watch needs params: {\"taskId\": ...}") }
+        let id: TaskID
+        do { id = try TaskID(hex: params.taskId) } catch { throw invalid("taskId: \(error.message)") }
+        _ = try storedTask(id)  // an unknown task is an error
+        return try await finished(id, events: node.events.watch(id), on: connection)
+    }
+
+    /// Passes on `events` (when given) until the task ends, then answers as a waiting submit does:
+    /// the TaskView on success, `-32001` on failure.
+    private func finished(_ id: TaskID, events: AsyncStream<TaskEventView>?, on connection: LocalAPIConnection) async throws(RPCError) -> TaskView {
+        if let events {
+            for await event in events {
+                await connection.notify(.taskEvent, TaskEventNotice(taskId: id.hex, event: event))
+            }
+        }
+        if let completion = await coordinator.completion(of: id), case .failure(let failure) = completion.outcome {
+            throw RPCError(code: RPCError.taskFailed, message: failure.message, data: .init(taskId: id.hex, reason: failure.code.rawValue))
+        }
+        return try finishedView(id)
+    }
+
+    private func finishedView(_ id: TaskID) throws(RPCError) -> TaskView {
+        let view = try storedTask(id)
         if let error = view.error {
-            throw RPCError(code: RPCError.taskFailed, message: error.message, data: .init(taskId: spec.id.hex, reason: error.code))
+            throw RPCError(code: RPCError.taskFailed, message: error.message, data: .init(taskId: id.hex, reason: error.code))
         }
         return view
     }

@@ -51,18 +51,38 @@ enum LocalAPIServer {
         try await wrapAccepted(channel, as: Connection.self)
     }
 
-    /// Answers requests on one connection in order, until the client closes it.
+    /// Serves one connection until the client closes it. Requests are answered concurrently (at
+    /// most ``LocalAPI/maxConcurrentRequests`` at once), so a waiting `task.submit` holds up nothing
+    /// behind it; answers to the node's own requests (`task.run`) are taken at once, in order.
     static func serve(_ connection: Connection, handler: LocalAPIHandler, logger: Logger) async {
         do {
             try await connection.executeThenClose { inbound, outbound in
-                do {
-                    for try await line in inbound {
-                        guard let response = await handler.respond(to: Data(line.readableBytesView)) else { continue }
-                        try await outbound.write(ByteBuffer(bytes: response))
+                let session = LocalAPIConnection(node: handler.node, writer: outbound, logger: logger)
+                await withDiscardingTaskGroup { requests in
+                    do {
+                        for try await buffer in inbound {
+                            let line = Data(buffer.readableBytesView)
+                            let head = try? JSONDecoder().decode(RPCRequestHead.self, from: line)
+                            if let head, head.isResponse {
+                                await session.answer(head.id, line: line)
+                                continue
+                            }
+                            await session.acquire()
+                            requests.addTask {
+                                if let response = await handler.respond(to: line, head: head, on: session) {
+                                    await session.write(response)
+                                }
+                                await session.release()
+                            }
+                        }
+                    } catch let error as GridError where error.code == .lineTooLong {
+                        let reply = #"{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"\#(error.message)"}}"#
+                        await session.write(Data(reply.utf8))
+                    } catch {
+                        logger.debug("local API connection ended: \(error)")
                     }
-                } catch let error as GridError where error.code == .lineTooLong {
-                    let reply = #"{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"\#(error.message)"}}"#
-                    try await outbound.write(ByteBuffer(string: reply))
+                    // The client is gone: what it served is withdrawn now, not when its requests end.
+                    await session.close()
                 }
             }
         } catch {

@@ -12,9 +12,11 @@ extension NodeContext {
     /// needs gathered from the peer layer, the executor, the reputation and the coordinator's flow.
     func route(_ skill: SkillID, minimumTrust: Double = 0, failed: Set<NodeID> = [], flow: FlowState = FlowState()) async -> Route {
         let (registry, unreachable) = await peers.routingView()
+        // This node's places for this skill: its own, or those of the applications serving it.
+        let here = executor.occupancy(of: skill)
         let local = SkillRouter.LocalNode(
-            id: nodeID, skills: localSkills, capacity: executor.capacity, running: await executor.load,
-            maxQueued: executor.maxQueued, queued: await executor.waiting)
+            id: nodeID, skills: localSkills, capacity: here.capacity, running: here.running, maxQueued: executor.maxQueued,
+            queued: here.queued)
         let state = SkillRouter.PeerState(
             trust: await reputation.trustScores(), unreachable: unreachable, circuitOpen: flow.circuitOpen, inFlight: flow.inFlight,
             windowFull: flow.windowFull)

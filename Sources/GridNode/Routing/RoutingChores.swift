@@ -10,10 +10,23 @@ enum RoutingChores {
             for peer in await node.peers.expireRegistry() {
                 node.logger.info("forgot the skills of \(peer.short): not heard from within \(node.settings.skillExpiryMs) ms")
             }
-            guard let claim = try? node.sealed(await node.announcement()) else { continue }
-            for session in await node.peers.allSessions {
-                try? await session.send(claim)
-            }
+            await announce(node)
+        }
+    }
+
+    /// Whenever the skills this node serves change (an application began or stopped serving one),
+    /// tells every peer at once, so a withdrawn skill gets no more requests.
+    static func announceChanges(_ node: NodeContext) async {
+        for await _ in node.executor.skillChanges {
+            node.logger.info("skills now \(node.localSkills.map(\.name).sorted()): telling every peer")
+            await announce(node)
+        }
+    }
+
+    private static func announce(_ node: NodeContext) async {
+        guard let claim = try? node.sealed(node.announcement()) else { return }
+        for session in await node.peers.allSessions {
+            try? await session.send(claim)
         }
     }
 }
@@ -37,11 +50,11 @@ extension RoutingChores {
 extension NodeContext {
     /// This node's SkillAnnouncement: what it serves, how many tasks it runs at once, and how many
     /// it is running now.
-    func announcement() async -> Grid_V1_SkillAnnouncement {
+    func announcement() -> Grid_V1_SkillAnnouncement {
         var message = Grid_V1_SkillAnnouncement()
         message.skills = localSkills.map(\.name).sorted()
-        message.capacity = UInt32(settings.maxConcurrentTasks)
-        message.load = UInt32(await executor.load)
+        message.capacity = UInt32(executor.totalCapacity)
+        message.load = UInt32(executor.load)
         return message
     }
 }

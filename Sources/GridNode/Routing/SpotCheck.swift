@@ -28,7 +28,7 @@ actor SpotCheck {
 
     /// `task`'s result `output` came from `executor`, signed as `signed`: perhaps check it.
     func offer(_ task: TaskSpec, output: [UInt8], executor: NodeID, signed: Grid_V1_SignedEnvelope) async {
-        guard policy.shouldCheck(hasSkill: node.localSkills.contains(task.skill), using: &rng) else { return }
+        guard policy.shouldCheck(hasSkill: node.executor.skills[task.skill] != nil, using: &rng) else { return }
         if pending.count >= policy.maxPending { pending.removeFirst() }
         pending.append(Pending(task: task, output: output, executor: executor, signed: signed))
         await drain()
@@ -36,20 +36,21 @@ actor SpotCheck {
 
     /// Runs waiting checks while the executor has a free slot and no queue.
     func drain() async {
-        while !pending.isEmpty, await isIdle() {
+        while !pending.isEmpty, isIdle() {
             await check(pending.removeFirst())
         }
     }
 
-    private func isIdle() async -> Bool {
-        let running = await node.executor.load
-        let waiting = await node.executor.waiting
-        return running < node.executor.capacity && waiting == 0
+    private func isIdle() -> Bool {
+        let here = node.executor.occupancy(of: .node)
+        return here.running < here.capacity && here.queued == 0
     }
 
     private func check(_ item: Pending) async {
         checked += 1
-        guard case .success(let mine) = await node.executor.execute(item.task.skill, input: item.task.input, priority: TaskPriority.low.defaultLevel) else {
+        guard case .success(let mine) = await node.executor.execute(SkillJob(
+            taskID: item.task.id, skill: item.task.skill, input: item.task.input, priority: TaskPriority.low.defaultLevel,
+            requester: node.nodeID, deadlineMs: WallClock.nowMs() + Int64(item.task.timeout.nanoseconds / 1_000_000))) else {
             node.logger.debug("spot-check of task \(item.task.id) inconclusive: the local run failed")
             return
         }
