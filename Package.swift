@@ -133,7 +133,10 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "GridClientTests", dependencies: ["GridClient", "GridTestKit", "GridLocalAPI"]),
+        .testTarget(
+            name: "GridClientTests",
+            dependencies: ["GridClient", "GridTestKit", "GridLocalAPI", "GridCore", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")]
+        ),
         .testTarget(name: "gridnodeTests", dependencies: ["gridnode", "GridTestKit"]),
     ],
     swiftLanguageModes: [.v6]
