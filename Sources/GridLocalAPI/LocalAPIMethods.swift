@@ -16,6 +16,8 @@ public enum LocalAPI {
         case nodeMetrics = "node.metrics"
         case peersEvidence = "peers.evidence"
         case routeExplain = "route.explain"
+        case taskList = "task.list"
+        case taskWait = "task.wait"
     }
 }
 
@@ -40,10 +42,13 @@ public struct SubmitParams: Codable, Sendable, Equatable {
     public var cacheable: Bool?
     /// Retry an application error (the skill ran and said no) like a transient failure. Default false.
     public var retryApplicationErrors: Bool?
+    /// 1-128 characters: a second submit with the same key and the same request gets the first
+    /// task back instead of a new one (a different request with the key is an error).
+    public var idempotencyKey: String?
 
     public init(skill: String, input: String? = nil, inputBase64: String? = nil, wait: Bool? = nil,
                 timeoutMs: Int? = nil, priority: Int? = nil, replicas: Int? = nil, minTrust: Double? = nil, cacheable: Bool? = nil,
-                retryApplicationErrors: Bool? = nil) {
+                retryApplicationErrors: Bool? = nil, idempotencyKey: String? = nil) {
         self.skill = skill
         self.input = input
         self.inputBase64 = inputBase64
@@ -54,6 +59,7 @@ public struct SubmitParams: Codable, Sendable, Equatable {
         self.minTrust = minTrust
         self.cacheable = cacheable
         self.retryApplicationErrors = retryApplicationErrors
+        self.idempotencyKey = idempotencyKey
     }
 }
 

@@ -44,6 +44,8 @@ struct LocalAPIHandler {
         case .peersBan: response = await call(line, id: head.id, banPeer)
         case .routeExplain: response = await call(line, id: head.id, explainRoute)
         case .peersEvidence: response = await call(line, id: head.id, evidence)
+        case .taskList: response = await call(line, id: head.id, listTasks)
+        case .taskWait: response = await call(line, id: head.id, waitForTasks)
         }
         return head.id == nil ? nil : response
     }
@@ -67,20 +69,16 @@ struct LocalAPIHandler {
     private func submit(_ params: SubmitParams?) async throws(RPCError) -> TaskView {
         guard let params else { throw invalid("task.submit needs params: {\"skill\": ..., \"input\": ...}") }
         let spec = try taskSpec(from: params)
-        do {
-            try await coordinator.submit(spec)
-        } catch {
-            throw RPCError(code: RPCError.unavailable, message: error.message, data: .init(taskId: spec.id.hex))
-        }
+        let id = try await record(spec, idempotencyKey: params.idempotencyKey)  // an earlier task's ID for a key used before
         guard params.wait == true else {
-            return try storedTask(spec.id)  // usually still running; a task nobody can run has failed already
+            return try storedTask(id)  // usually still running; a task nobody can run has failed already
         }
-        if let completion = await coordinator.completion(of: spec.id), case .failure(let failure) = completion.outcome {
-            throw RPCError(code: RPCError.taskFailed, message: failure.message, data: .init(taskId: spec.id.hex, reason: failure.code.rawValue))
+        if let completion = await coordinator.completion(of: id), case .failure(let failure) = completion.outcome {
+            throw RPCError(code: RPCError.taskFailed, message: failure.message, data: .init(taskId: id.hex, reason: failure.code.rawValue))
         }
-        let view = try storedTask(spec.id)
+        let view = try storedTask(id)
         if let error = view.error {
-            throw RPCError(code: RPCError.taskFailed, message: error.message, data: .init(taskId: spec.id.hex, reason: error.code))
+            throw RPCError(code: RPCError.taskFailed, message: error.message, data: .init(taskId: id.hex, reason: error.code))
         }
         return view
     }
@@ -142,7 +140,7 @@ struct LocalAPIHandler {
         return try storedTask(id)
     }
 
-    private func storedTask(_ id: TaskID) throws(RPCError) -> TaskView {
+    func storedTask(_ id: TaskID) throws(RPCError) -> TaskView {
         let record: TaskRecord?
         do { record = try node.database.task(id) } catch { throw RPCError(code: RPCError.unavailable, message: error.message) }
         guard let record else {
@@ -197,7 +195,7 @@ struct LocalAPIHandler {
             protocolVersion: Int(HandshakeMachine.protocolVersion))
     }
 
-    private func invalid(_ message: String) -> RPCError {
+    func invalid(_ message: String) -> RPCError {
         RPCError(code: RPCError.invalidParams, message: message)
     }
 
