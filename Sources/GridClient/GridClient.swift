@@ -113,6 +113,17 @@ public final class GridConnection: Sendable {
         try await call(.taskCancel, TaskGetParams(taskId: taskID))
     }
 
+    /// The tasks submitted to the node, newest submission first (without their attempts).
+    public func list(_ params: TaskListParams = TaskListParams()) async throws -> [TaskView] {
+        try await call(.taskList, params)
+    }
+
+    /// Waits until all (or any) of the tasks have ended, or the timeout passes: those that ended,
+    /// in the order asked, and the IDs still running.
+    public func wait(_ params: TaskWaitParams) async throws -> TaskWaitResult {
+        try await call(.taskWait, params)
+    }
+
     public func peers() async throws -> [PeerView] {
         try await call(.peersList, NoResult?.none)
     }

@@ -20,6 +20,8 @@ public enum LocalAPI {
         case skillUnserve = "skill.unserve"
         case taskProgress = "task.progress"
         case taskWatch = "task.watch"
+        case taskList = "task.list"
+        case taskWait = "task.wait"
     }
 }
 
@@ -46,10 +48,13 @@ public struct SubmitParams: Codable, Sendable, Equatable {
     public var retryApplicationErrors: Bool?
     /// With `wait`: send the task's `task.event` notifications on this connection until it ends.
     public var events: Bool?
+    /// 1-128 characters: a second submit with the same key and the same request gets the first
+    /// task back instead of a new one (a different request with the key is an error).
+    public var idempotencyKey: String?
 
     public init(skill: String, input: String? = nil, inputBase64: String? = nil, wait: Bool? = nil,
                 timeoutMs: Int? = nil, priority: Int? = nil, replicas: Int? = nil, minTrust: Double? = nil, cacheable: Bool? = nil,
-                retryApplicationErrors: Bool? = nil, events: Bool? = nil) {
+                retryApplicationErrors: Bool? = nil, idempotencyKey: String? = nil, events: Bool? = nil) {
         self.events = events
         self.skill = skill
         self.input = input
@@ -61,6 +66,7 @@ public struct SubmitParams: Codable, Sendable, Equatable {
         self.minTrust = minTrust
         self.cacheable = cacheable
         self.retryApplicationErrors = retryApplicationErrors
+        self.idempotencyKey = idempotencyKey
     }
 }
 

@@ -60,6 +60,15 @@ extension GridDatabase {
                 t.primaryKey(["taskId", "seq"])
             }
         }
+        migrator.registerMigration("v5: idempotency keys and listing") { db in
+            try db.alter(table: TaskRecord.databaseTableName) { t in
+                t.add(column: "idempotencyKey", .text)
+                t.add(column: "requestDigest", .text)
+            }
+            // NULLs never collide, so only tasks submitted with a key are constrained.
+            try db.create(index: "task_on_idempotencyKey", on: TaskRecord.databaseTableName, columns: ["idempotencyKey"], unique: true)
+            try db.create(index: "task_on_submittedAtMs", on: TaskRecord.databaseTableName, columns: ["submittedAtMs"])
+        }
         return migrator
     }
 }

@@ -25,15 +25,35 @@ public struct TaskRecord: Codable, Sendable, Equatable, FetchableRecord, Persist
     public var output: Data?
     public var errorCode: String?
     public var errorMessage: String?
+    /// The application's idempotency key, when it gave one: unique among the node's tasks.
+    public var idempotencyKey: String? = nil
+    /// With a key: SHA-256 (hex) of the request's canonical encoding, to tell a retry of the same
+    /// request from a different one reusing the key.
+    public var requestDigest: String? = nil
 }
 
 extension GridDatabase {
-    /// Records a task the moment it is accepted from an application, before any work starts.
-    public func recordSubmitted(_ spec: TaskSpec, atMs now: Int64) throws(GridError) {
+    /// Records a task the moment it is accepted from an application, before any work starts. With
+    /// `idempotency`, a key already on record wins: that task is returned and nothing is inserted
+    /// (the check and the insert are one transaction, and the key's unique index backs it).
+    @discardableResult
+    public func recordSubmitted(
+        _ spec: TaskSpec, idempotency: IdempotencyClaim? = nil, atMs now: Int64
+    ) throws(GridError) -> SubmitRecording {
         let record = TaskRecord(
             id: spec.id.hex, skill: spec.skill.name, input: Data(spec.input), priority: Int(spec.priority),
-            timeoutMs: spec.timeout.milliseconds, status: .running, submittedAtMs: now)
-        try write("record task \(spec.id)") { db in try record.insert(db) }
+            timeoutMs: spec.timeout.milliseconds, status: .running, submittedAtMs: now, idempotencyKey: idempotency?.key,
+            requestDigest: idempotency?.requestDigest)
+        var existing: TaskRecord?
+        try write("record task \(spec.id)") { db in
+            if let key = idempotency?.key {
+                existing = try TaskRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM task WHERE idempotencyKey = ?"), arguments: [key])
+                if existing != nil { return }
+            }
+            try record.insert(db)
+        }
+        if let existing { return .existing(existing) }
+        return .recorded
     }
 
     /// Records how a task ended, with its attempts, in one transaction.

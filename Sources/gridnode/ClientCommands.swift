@@ -41,6 +41,9 @@ struct Submit: AsyncParsableCommand {
     @Flag(name: .customLong("retry-errors"), help: "Retry the task elsewhere even when the skill reports an error.")
     var retryErrors = false
 
+    @Option(name: .customLong("idempotency-key"), help: "1-128 characters: submitting the same request with this key again gets the first task back instead of a new one.")
+    var idempotencyKey: String?
+
     /// The priority level `--priority` names.
     var priorityLevel: Int? {
         get throws {
@@ -69,7 +72,7 @@ struct Submit: AsyncParsableCommand {
             var params = SubmitParams(
                 skill: skill, input: input, wait: wait, timeoutMs: timeout.map { Int(($0 * 1000).rounded(.up)) },
                 priority: try priorityLevel, replicas: replicas, minTrust: minTrust, cacheable: cacheable ? true : nil,
-                retryApplicationErrors: retryErrors ? true : nil)
+                retryApplicationErrors: retryErrors ? true : nil, idempotencyKey: idempotencyKey)
             if let inputFile {
                 guard let data = FileManager.default.contents(atPath: inputFile) else {
                     throw GridError(.invalidArgument, "cannot read --input-file \(inputFile)")

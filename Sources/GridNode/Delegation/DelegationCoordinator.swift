@@ -25,7 +25,8 @@ actor DelegationCoordinator {
         var vote: ResultVote?
         /// Each executor's result as it arrived, signed: the evidence if it turns out wrong.
         var signedResults: [NodeID: Grid_V1_SignedEnvelope] = [:]
-        var waiters: [CheckedContinuation<Completion, Never>] = []
+        /// Who waits for the outcome, by a number from `nextWaiter` (so a waiter can leave).
+        var waiters: [Int: CheckedContinuation<Completion?, Never>] = [:]
         /// The outcome given to the application. A replicated task stays in flight after it, until
         /// its last replica answers, so a late replica that disagrees is still caught.
         var delivered: Completion?
@@ -63,6 +64,10 @@ actor DelegationCoordinator {
     let startedAt = ContinuousClock.now
     /// The peer each replica's request is with, and when it was sent.
     var holding: [ReplicaKey: (peer: NodeID, sentAt: ContinuousClock.Instant)] = [:]
+    /// Tasks `submit` has recorded but not yet put in flight (it is routing them), with the
+    /// callers of ``completion(of:)`` waiting for that.
+    var admitting: [TaskID: [CheckedContinuation<Void, Never>]] = [:]
+    var nextWaiter = 0
 
     init(node: NodeContext) {
         self.node = node
@@ -86,9 +91,22 @@ actor DelegationCoordinator {
     }
 
     /// Accepts `spec`: recorded in the store before any work starts, then routed and started.
-    /// Throws only when the task could not be recorded (it is then not accepted).
-    func submit(_ spec: TaskSpec) async throws(GridError) {
-        try node.database.recordSubmitted(spec, atMs: WallClock.nowMs())
+    /// Throws only when the task could not be recorded (it is then not accepted). With
+    /// `idempotency` whose key is on record already, nothing starts: the task holding the key is
+    /// returned instead.
+    @discardableResult
+    func submit(_ spec: TaskSpec, idempotency: IdempotencyClaim? = nil) async throws(GridError) -> TaskRecord? {
+        if case .existing(let task) = try node.database.recordSubmitted(spec, idempotency: idempotency, atMs: WallClock.nowMs()) {
+            return task
+        }
+        admitting[spec.id] = []
+        defer { admitted(spec.id) }
+        await start(spec)
+        return nil
+    }
+
+    /// Routes and starts a recorded task.
+    private func start(_ spec: TaskSpec) async {
         metrics.submitted(skill: spec.skill)
         emit(spec.id, .submitted, node: node.nodeID)
         if spec.cacheable {
@@ -153,14 +171,6 @@ actor DelegationCoordinator {
             allFull ? .queueFull : .allCandidatesFailed,
             "no node can take a '\(spec.skill)' task now (\(reasons)); retry later"
                 + (allFull ? ", or add capacity (maxConcurrentTasks, maxQueuedTasks)" : ""))
-    }
-
-    /// Waits for the task's outcome; nil when the task is not in flight (it ended already, or was
-    /// never submitted here): the store has its record then.
-    func completion(of id: TaskID) async -> Completion? {
-        guard let entry = inflight[id] else { return nil }
-        if let delivered = entry.delivered { return delivered }
-        return await withCheckedContinuation { inflight[id]?.waiters.append($0) }
     }
 
     func ackReceived(_ ack: Grid_V1_TaskAck, from peer: NodeID) {
@@ -373,8 +383,8 @@ actor DelegationCoordinator {
         let completion = Completion(outcome: outcome, executor: executor)
         emitOutcome(id, outcome, executor: executor)
         inflight[id]?.delivered = completion
-        inflight[id]?.waiters = []
-        for waiter in entry.waiters { waiter.resume(returning: completion) }
+        inflight[id]?.waiters = [:]
+        for waiter in entry.waiters.values { waiter.resume(returning: completion) }
         if entry.task.cacheable {
             let key = Self.cacheKey(entry.task)
             // Only a result that was computed starts a window: one served from the cache, or by

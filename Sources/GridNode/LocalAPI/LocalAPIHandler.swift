@@ -59,6 +59,8 @@ struct LocalAPIHandler {
         case .taskWatch: response = await call(line, id: head.id) { (params: TaskGetParams?) throws(RPCError) in
             try await watch(params, on: connection)
         }
+        case .taskList: response = await call(line, id: head.id, listTasks)
+        case .taskWait: response = await call(line, id: head.id, waitForTasks)
         }
         return head.id == nil ? nil : response
     }
@@ -83,20 +85,25 @@ struct LocalAPIHandler {
         guard let params else { throw invalid("task.submit needs params: {\"skill\": ..., \"input\": ...}") }
         let spec = try taskSpec(from: params)
         // Watching starts before the task does, so not even its first event is missed.
-        let watcher = params.wait == true && params.events == true ? node.events.watch(spec.id, startingNow: true) : nil
+        var watcher = params.wait == true && params.events == true ? node.events.watch(spec.id, startingNow: true) : nil
+        let id: TaskID
         do {
-            try await coordinator.submit(spec)
+            id = try await record(spec, idempotencyKey: params.idempotencyKey)  // an earlier task's ID for a key used before
         } catch {
             node.events.forget(spec.id)
-            throw RPCError(code: RPCError.unavailable, message: error.message, data: .init(taskId: spec.id.hex))
+            throw error
+        }
+        if id != spec.id, watcher != nil {
+            node.events.forget(spec.id)
+            watcher = node.events.watch(id)
         }
         guard params.wait == true else {
-            return try storedTask(spec.id)  // usually still running; a task nobody can run has failed already
+            return try storedTask(id)  // usually still running; a task nobody can run has failed already
         }
         if let requestID {
-            await connection.notify(.taskSubmitted, TaskSubmittedNotice(requestId: requestID, taskId: spec.id.hex))
+            await connection.notify(.taskSubmitted, TaskSubmittedNotice(requestId: requestID, taskId: id.hex))
         }
-        return try await finished(spec.id, events: watcher, on: connection)
+        return try await finished(id, events: watcher, on: connection)
     }
 
     /// `task.watch`: the task's events as notifications, then its outcome.
@@ -187,7 +194,7 @@ struct LocalAPIHandler {
         return try storedTask(id)
     }
 
-    private func storedTask(_ id: TaskID) throws(RPCError) -> TaskView {
+    func storedTask(_ id: TaskID) throws(RPCError) -> TaskView {
         let record: TaskRecord?
         do { record = try node.database.task(id) } catch { throw RPCError(code: RPCError.unavailable, message: error.message) }
         guard let record else {
@@ -242,7 +249,7 @@ struct LocalAPIHandler {
             protocolVersion: Int(HandshakeMachine.protocolVersion))
     }
 
-    private func invalid(_ message: String) -> RPCError {
+    func invalid(_ message: String) -> RPCError {
         RPCError(code: RPCError.invalidParams, message: message)
     }
 

@@ -1,0 +1,39 @@
+import GridCore
+
+extension DelegationCoordinator {
+    /// Waits for the task's outcome; nil when the task is not in flight (it ended already, or was
+    /// never submitted here: the store has its record then), or when the waiting task is
+    /// cancelled (it stops waiting at once; the task goes on).
+    func completion(of id: TaskID) async -> Completion? {
+        if admitting[id] != nil {
+            // Recorded, and being routed: it is in flight, or ended, once `submit` is done.
+            await withCheckedContinuation { continuation in
+                guard admitting[id] != nil else { return continuation.resume() }
+                admitting[id]?.append(continuation)
+            }
+        }
+        guard let entry = inflight[id] else { return nil }
+        if let delivered = entry.delivered { return delivered }
+        nextWaiter += 1
+        let waiter = nextWaiter
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                guard !Task.isCancelled, inflight[id] != nil else { return continuation.resume(returning: inflight[id]?.delivered) }
+                inflight[id]?.waiters[waiter] = continuation
+            }
+        } onCancel: {
+            Task { await self.stopWaiting(for: id, waiter) }
+        }
+    }
+
+    /// A cancelled waiter leaves: without this, a `task.wait` that timed out would stay behind
+    /// until each of its tasks ended.
+    func stopWaiting(for id: TaskID, _ waiter: Int) {
+        inflight[id]?.waiters.removeValue(forKey: waiter)?.resume(returning: nil)
+    }
+
+    /// `submit` is done with a task: in flight, or ended already.
+    func admitted(_ id: TaskID) {
+        for waiter in admitting.removeValue(forKey: id) ?? [] { waiter.resume() }
+    }
+}
