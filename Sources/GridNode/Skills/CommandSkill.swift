@@ -1,0 +1,18 @@
+import GridCore
+
+/// A skill served by an operator's program (`skillCommands`, `--skill-command`): each task runs
+/// the program once through a ``CommandRunner``, under the executor's capacity and the task's
+/// deadline.
+public struct CommandSkill: Skill {
+    public let name: SkillID
+    public let runner: CommandRunner
+
+    public init(name: SkillID, runner: CommandRunner) {
+        self.name = name
+        self.runner = runner
+    }
+
+    public func run(_ input: [UInt8]) async -> TaskOutcome {
+        await runner.run(input, skill: name.name)
+    }
+}
