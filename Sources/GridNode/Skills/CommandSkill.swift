@@ -12,6 +12,12 @@ public struct CommandSkill: Skill {
         self.runner = runner
     }
 
+    /// `command` run in work directories under `workBase`, its output at most `maxOutputBytes`.
+    public init(name: SkillID, command: SkillCommand, workBase: String, maxOutputBytes: Int) {
+        self.init(
+            name: name, runner: CommandRunner(command: command.command, environment: command.env, workBase: workBase, maxOutputBytes: maxOutputBytes))
+    }
+
     public func run(_ input: [UInt8]) async -> TaskOutcome {
         await runner.run(input, skill: name.name)
     }
