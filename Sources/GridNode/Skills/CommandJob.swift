@@ -166,7 +166,7 @@ struct CommandJob: Sendable {
         let left = now.duration(to: deadline)
         guard left > .zero else { return 0 }
         let (seconds, attoseconds) = left.components
-        return Int32(clamping: seconds * 1000 + attoseconds / 1_000_000_000_000_000 + 1)
+        return Int32(clamping: min(seconds, 86_400) * 1000 + attoseconds / 1_000_000_000_000_000 + 1)
     }
 
     /// SIGPIPE from writing to a program that stopped reading becomes EPIPE on this thread, not the
@@ -205,7 +205,8 @@ struct CommandPipes {
             Self.close(&stdout)
             return .ok
         }
-        output.append(contentsOf: buffer[0..<min(count, limit + 1 - output.count)])
+        let room = limit - output.count  // keep one byte past the limit to know it was passed
+        output.append(contentsOf: buffer[0..<(count <= room ? count : room + 1)])
         guard output.count > limit else { return .ok }
         Self.close(&stdout)
         return .overLimit
