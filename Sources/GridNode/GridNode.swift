@@ -141,8 +141,10 @@ public final class GridNode: Service, Sendable {
         // Pre-trusted: the keys the operator pinned (bootstrap entries with a key, `peers add` with
         // a node ID, kept as pinned in the address book) and the `trustedPeers` setting.
         let pinned = ((try? database.knownPeers()) ?? []).filter(\.pinned).compactMap { try? NodeID(hex: $0.nodeId) }
+        // Command skills (skillCommands) are served like skills given in code; code's win a clash.
+        let served = settings.commandSkills(workBase: dataDirectory.workPath).merging(customSkills) { _, custom in custom }
         let node = NodeContext(
-            identity: identity, settings: settings, database: database, logger: logger, customSkills: customSkills,
+            identity: identity, settings: settings, database: database, logger: logger, customSkills: served,
             preTrusted: Set(bootstrap.compactMap(\.publicKey) + pinned))
         let coordinator = DelegationCoordinator(node: node)
         let taskServer = TaskServer(node: node)

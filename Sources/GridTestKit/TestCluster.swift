@@ -128,7 +128,7 @@ public final class TestCluster: Sendable {
         let nodes = nodes
         for node in nodes {
             let expected = Dictionary(uniqueKeysWithValues: nodes.filter { $0.nodeID != node.nodeID }.map {
-                ($0.nodeID.hex, Set($0.node.settings.skills + $0.node.customSkills.keys.map(\.name)).sorted())
+                ($0.nodeID.hex, Set($0.node.settings.skills + $0.node.settings.skillCommands.keys + $0.node.customSkills.keys.map(\.name)).sorted())
             })
             try await poll(timeout: timeout, "\(node.nodeID.short) to see all \(expected.count) peers and their skills") {
                 let peers = try await node.withClient { try await $0.peers() }.connected

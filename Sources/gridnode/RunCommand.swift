@@ -25,6 +25,13 @@ struct Run: AsyncParsableCommand {
     @Option(help: "Comma-separated built-in skills to serve: echo, sha256, sleep, fail.")
     var skills: String?
 
+    @Option(
+        name: .customLong("skill-command"),
+        help: ArgumentHelp(
+            "Also serve skill NAME by running COMMAND once per task, input on stdin, output from stdout (repeatable). COMMAND is split on whitespace, quotes keep spaces together; no other shell syntax: use sh -c '...' for pipes or redirection.",
+            valueName: "NAME=COMMAND"))
+    var skillCommands: [String] = []
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String?
 
@@ -40,6 +47,10 @@ struct Run: AsyncParsableCommand {
                 settings.skills = skills.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             }
             if let logLevel { settings.logLevel = logLevel }
+            for flag in skillCommands {
+                let (name, command) = try NodeSettings.parseSkillCommandFlag(flag)
+                settings.skillCommands[name] = command
+            }
             try settings.validate()
             let peers = try settings.bootstrapFile.map { path throws(GridError) in try BootstrapPeers.load(from: path) } ?? []
             let lock = try directory.lockForNode()

@@ -25,6 +25,7 @@ extension NodeSettings {
         try load(.networkID, into: &networkID)
         bootstrapFile = try c.decodeIfPresent(String.self, forKey: .bootstrapFile)
         try load(.skills, into: &skills)
+        skillCommands = try Self.decodeSkillCommands(c)
         try load(.maxConcurrentTasks, into: &maxConcurrentTasks)
         try load(.maxQueuedTasks, into: &maxQueuedTasks)
         try load(.defaultTaskTimeoutMs, into: &defaultTaskTimeoutMs)

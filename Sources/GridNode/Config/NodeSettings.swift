@@ -14,6 +14,9 @@ public struct NodeSettings: Sendable, Equatable, Codable {
     public var bootstrapFile: String? = nil
     /// Built-in skills this node serves (`echo`, `sha256`, `sleep`, `fail`). Default `echo`, `sha256`.
     public var skills = ["echo", "sha256"]
+    /// Command skills: skill name → the program that serves it, served besides `skills`
+    /// (NodeSettings+Commands.swift, docs/TASKS.md). Default: none.
+    public var skillCommands: [String: SkillCommand] = [:]
     /// Tasks this node runs at once. Default 4.
     public var maxConcurrentTasks = 4
     /// Tasks from peers waiting for a free slot before new ones are refused as busy. Default 64.
@@ -136,7 +139,7 @@ public struct NodeSettings: Sendable, Equatable, Codable {
     public static let maxTaskBytesLimit = 2 << 20
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case listen, networkID, bootstrapFile, skills, maxConcurrentTasks, maxQueuedTasks, defaultTaskTimeoutMs
+        case listen, networkID, bootstrapFile, skills, skillCommands, maxConcurrentTasks, maxQueuedTasks, defaultTaskTimeoutMs
         case maxTaskTimeoutMs, handshakeTimeoutMs, maxPendingHandshakes, maxMessagesPerSecond, replayWindowMs
         case replayCacheEntries, pingIntervalMs, pingTimeoutMs, suspectAfterMissedPings, suspicionTimeoutMs
         case maxInboundConnections, maxConnections, maxConnectionsPerIP, connectionHighWatermark
@@ -237,6 +240,7 @@ public struct NodeSettings: Sendable, Equatable, Codable {
                 BuiltinSkills.all[skill] != nil,
                 "skill '\(name)' is not a built-in skill; available: \(BuiltinSkills.names.joined(separator: ", "))")
         }
+        try validateSkillCommands()
     }
 
     public var logLevelValue: Logger.Level { Logger.Level(rawValue: logLevel) ?? .info }
