@@ -141,6 +141,9 @@ ENVELOPES = {  # file: (signer's seed, nonce byte, payload message type, payload
     "envelope_task_result_error.json": (EXECUTOR, 0xA7, "TaskResult", {
         "task_id": TASK_ID, "error": {"code": g.TASK_ERROR_CODE["SKILL_FAILED"], "message": "boom"},
         "execution_time_us": 12, "request_digest": REQUEST_DIGEST}),
+    "envelope_task_progress.json": (EXECUTOR, 0xAA, "TaskProgress", {
+        "task_id": TASK_ID, "request_digest": REQUEST_DIGEST, "stage": g.TASK_PROGRESS_STAGE["PROGRESS"],
+        "fraction_ppm": 425_000, "has_fraction": True, "message": "hashed 17 of 40 blocks", "sequence": 2}),
     "envelope_task_cancel.json": (REQUESTER, 0xA8, "TaskCancel",
                                   {"task_id": TASK_ID, "reason": "the requester's deadline passed"}),
     "envelope_trust_report.json": (REQUESTER, 0xA9, "TrustReport", {
@@ -203,6 +206,9 @@ def check_envelope_vector(name, v):
     resealed = g.seal_envelope(seed, payload_type, g.encode(message_type, message), timestamp_ms, nonce)
     same(g.encode_frame({"envelope": resealed}), frame_bytes, "frame sealed anew from the seed")
 
+    if message_type == "TaskProgress":
+        check_progress_bounds(message)
+
     if name in ENVELOPES:
         signer, nonce_byte, intended_type, content = ENVELOPES[name]
         same(signer, seed, "signer")
@@ -210,6 +216,25 @@ def check_envelope_vector(name, v):
         same(TIMESTAMP_MS, timestamp_ms, "timestamp_ms")
         same("grid.v1." + intended_type, payload_type, "payload_type")
         same(normalised(intended_type, content), message, "payload content")
+
+
+def check_progress_bounds(progress):
+    """A TaskProgress passes the receiver's checks, and each field pushed just past its bound
+    fails them (the edges themselves pass)."""
+    g.check_task_progress(progress)
+    edges = [{"fraction_ppm": 1_000_000, "has_fraction": True}, {"message": "m" * 200},
+             {"fraction_ppm": 5_000_000, "has_fraction": False}]  # not reported: not checked
+    for change in edges:
+        g.check_task_progress(dict(progress, **change))
+    for change in ({"task_id": progress["task_id"][:15]}, {"request_digest": progress["request_digest"][:31]},
+                   {"stage": g.TASK_PROGRESS_STAGE["UNSPECIFIED"]}, {"stage": 3},
+                   {"fraction_ppm": 1_000_001, "has_fraction": True}, {"message": "m" * 201},
+                   {"message": "\u00e9" * 101}, {"sequence": 0}):
+        try:
+            g.check_task_progress(dict(progress, **change))
+        except g.WireError:
+            continue
+        raise Mismatch(f"a TaskProgress with {change} passes the receiver's checks")
 
 
 def check_frame_vector(name, v):

@@ -108,6 +108,15 @@ SCHEMA = {
         _f(4, "execution_time_us", "uint64"),
         _f(5, "request_digest", "bytes"),
     ],
+    "TaskProgress": [
+        _f(1, "task_id", "bytes"),
+        _f(2, "request_digest", "bytes"),
+        _f(3, "stage", "enum"),
+        _f(4, "fraction_ppm", "uint32"),
+        _f(5, "has_fraction", "bool"),
+        _f(6, "message", "string"),
+        _f(7, "sequence", "uint32"),
+    ],
     "TaskError": [_f(1, "code", "enum"), _f(2, "message", "string")],
     "TaskCancel": [_f(1, "task_id", "bytes"), _f(2, "reason", "string")],
     "TrustReport": [
@@ -121,7 +130,7 @@ SCHEMA = {
 PAYLOAD_TYPES = {
     "grid.v1." + name: name
     for name in ("PeerRecord", "SkillAnnouncement", "TaskRequest", "TaskAck", "TaskResult",
-                 "TaskCancel", "TrustReport")
+                 "TaskProgress", "TaskCancel", "TrustReport")
 }
 
 # Enum values by name (grid.proto), for readable checks.
@@ -134,6 +143,7 @@ REJECT_REASON = {name: i for i, name in enumerate((
     "UNSPECIFIED", "UNKNOWN_SKILL", "BUSY", "UNTRUSTED", "EXPIRED", "INVALID", "TOO_LARGE"))}
 TASK_ERROR_CODE = {name: i for i, name in enumerate((
     "UNSPECIFIED", "SKILL_FAILED", "INVALID_INPUT", "TIMED_OUT", "INTERNAL", "CANCELLED"))}
+TASK_PROGRESS_STAGE = {"UNSPECIFIED": 0, "STARTED": 1, "PROGRESS": 2}
 
 _VARINT, _I64, _LEN, _I32 = 0, 1, 2, 5
 _DEFAULTS = {"uint32": 0, "uint64": 0, "bool": False, "enum": 0, "string": "", "bytes": b""}
@@ -422,6 +432,23 @@ def verify_envelope(envelope: dict) -> dict:
     if message_type is None:
         raise WireError(f"unknown payload_type {envelope['payload_type']!r}")
     return decode(message_type, envelope["payload"])
+
+
+def check_task_progress(progress: dict) -> None:
+    """The receiver's checks on a TaskProgress (README.md, `grid.v1.TaskProgress`): a message
+    that fails one is dropped as malformed. `fraction_ppm` counts only when `has_fraction` is set."""
+    if len(progress["task_id"]) != 16:
+        raise WireError(f"TaskProgress task_id is {len(progress['task_id'])} bytes, not 16")
+    if len(progress["request_digest"]) != 32:
+        raise WireError(f"TaskProgress request_digest is {len(progress['request_digest'])} bytes, not 32")
+    if progress["stage"] not in (TASK_PROGRESS_STAGE["STARTED"], TASK_PROGRESS_STAGE["PROGRESS"]):
+        raise WireError(f"TaskProgress stage {progress['stage']} is neither STARTED nor PROGRESS")
+    if progress["has_fraction"] and progress["fraction_ppm"] > 1_000_000:
+        raise WireError(f"TaskProgress fraction_ppm {progress['fraction_ppm']} is above 1000000")
+    if len(progress["message"].encode("utf-8")) > 200:
+        raise WireError("TaskProgress message is longer than 200 bytes of UTF-8")
+    if progress["sequence"] == 0:
+        raise WireError("TaskProgress sequence is 0; sequences start at 1")
 
 
 # --- Handshake --------------------------------------------------------------------------------

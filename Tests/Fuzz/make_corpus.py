@@ -17,7 +17,7 @@ CORPUS = os.path.join(FUZZ, "corpus")
 # Index of each payload type in FuzzEnvelope.swift's `payloadTypes`.
 PAYLOAD_TYPES = [
     "grid.v1.PeerRecord", "grid.v1.SkillAnnouncement", "grid.v1.TaskRequest", "grid.v1.TaskAck",
-    "grid.v1.TaskResult", "grid.v1.TaskCancel", "grid.v1.TrustReport",
+    "grid.v1.TaskResult", "grid.v1.TaskCancel", "grid.v1.TrustReport", "grid.v1.TaskProgress",
 ]
 
 

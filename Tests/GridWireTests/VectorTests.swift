@@ -201,6 +201,17 @@ enum VectorCatalog {
                          $0.executionTimeUs = 12
                          $0.requestDigest = requestDigest
                      }),
+            envelope("envelope_task_progress.json", "TaskProgress from the executor: 42.5% done, its second report", by: executor,
+                     nonce: 0xaa,
+                     Grid_V1_TaskProgress.with {
+                         $0.taskID = taskID
+                         $0.requestDigest = requestDigest
+                         $0.stage = .progress
+                         $0.fractionPpm = 425_000
+                         $0.hasFraction_p = true
+                         $0.message = "hashed 17 of 40 blocks"
+                         $0.sequence = 2
+                     }),
             envelope("envelope_task_cancel.json", "TaskCancel from the requester", by: requester, nonce: 0xa8,
                      Grid_V1_TaskCancel.with { $0.taskID = taskID; $0.reason = "the requester's deadline passed" }),
             envelope("envelope_trust_report.json", "TrustReport: the requester's local trust", by: requester, nonce: 0xa9,

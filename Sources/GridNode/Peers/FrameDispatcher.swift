@@ -100,6 +100,10 @@ struct FrameDispatcher {
                 await coordinator.ackReceived(try claim.decode(Grid_V1_TaskAck.self), from: session.peer)
             case Grid_V1_TaskResult.protoMessageName:
                 await coordinator.resultReceived(try claim.decode(Grid_V1_TaskResult.self), signed: envelope, from: session.peer)
+            case Grid_V1_TaskProgress.protoMessageName:
+                let progress = try claim.decode(Grid_V1_TaskProgress.self)
+                _ = try TaskProgressMessage(progress)  // out of bounds: dropped as malformed
+                await coordinator.progressReceived(progress, from: session.peer)
             case Grid_V1_TaskCancel.protoMessageName:
                 await taskServer.cancelled(try claim.decode(Grid_V1_TaskCancel.self), by: session.peer)
             case Grid_V1_TrustReport.protoMessageName:

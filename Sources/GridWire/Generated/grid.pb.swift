@@ -648,6 +648,80 @@ public nonisolated struct Grid_V1_TaskAck: Sendable {
   public init() {}
 }
 
+/// Payload of a SignedEnvelope: how far an accepted task has got. The author is the executor the
+/// request went to; it sends these between its TaskAck and its TaskResult, never after the result.
+public nonisolated struct Grid_V1_TaskProgress: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// 16 bytes: the request's task_id
+  public var taskID: Data = Data()
+
+  /// SHA-256 of the TaskRequest payload bytes, as in TaskResult
+  public var requestDigest: Data = Data()
+
+  public var stage: Grid_V1_TaskProgress.Stage = .unspecified
+
+  /// when has_fraction: the part done, in millionths (0-1000000)
+  public var fractionPpm: UInt32 = 0
+
+  /// false: no fraction is reported (fraction_ppm is then 0 and ignored)
+  public var hasFraction_p: Bool = false
+
+  /// human-readable, at most 200 bytes of UTF-8; may be empty
+  public var message: String = String()
+
+  /// 1 for the task's first report from this executor, +1 for each after
+  public var sequence: UInt32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public nonisolated enum Stage: SwiftProtobuf.Enum, Swift.CaseIterable {
+    public typealias RawValue = Int
+    case unspecified // = 0
+
+    /// the executor began running the task, after any wait in its queue
+    case started // = 1
+
+    /// the skill reported how far it has got
+    case progress // = 2
+    case UNRECOGNIZED(Int)
+
+    public init() {
+      self = .unspecified
+    }
+
+    public init?(rawValue: Int) {
+      switch rawValue {
+      case 0: self = .unspecified
+      case 1: self = .started
+      case 2: self = .progress
+      default: self = .UNRECOGNIZED(rawValue)
+      }
+    }
+
+    public var rawValue: Int {
+      switch self {
+      case .unspecified: return 0
+      case .started: return 1
+      case .progress: return 2
+      case .UNRECOGNIZED(let i): return i
+      }
+    }
+
+    // The compiler won't synthesize support with the UNRECOGNIZED case.
+    public static let allCases: [Grid_V1_TaskProgress.Stage] = [
+      .unspecified,
+      .started,
+      .progress,
+    ]
+
+  }
+
+  public init() {}
+}
+
 /// Payload of a SignedEnvelope: the outcome of an accepted task. The author is the executor.
 public nonisolated struct Grid_V1_TaskResult: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
@@ -1461,6 +1535,70 @@ nonisolated extension Grid_V1_TaskAck: SwiftProtobuf.Message, SwiftProtobuf._Mes
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
+}
+
+nonisolated extension Grid_V1_TaskProgress: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".TaskProgress"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}task_id\0\u{3}request_digest\0\u{1}stage\0\u{3}fraction_ppm\0\u{3}has_fraction\0\u{1}message\0\u{1}sequence\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBytesField(value: &self.taskID) }()
+      case 2: try { try decoder.decodeSingularBytesField(value: &self.requestDigest) }()
+      case 3: try { try decoder.decodeSingularEnumField(value: &self.stage) }()
+      case 4: try { try decoder.decodeSingularUInt32Field(value: &self.fractionPpm) }()
+      case 5: try { try decoder.decodeSingularBoolField(value: &self.hasFraction_p) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.message) }()
+      case 7: try { try decoder.decodeSingularUInt32Field(value: &self.sequence) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.taskID.isEmpty {
+      try visitor.visitSingularBytesField(value: self.taskID, fieldNumber: 1)
+    }
+    if !self.requestDigest.isEmpty {
+      try visitor.visitSingularBytesField(value: self.requestDigest, fieldNumber: 2)
+    }
+    if self.stage != .unspecified {
+      try visitor.visitSingularEnumField(value: self.stage, fieldNumber: 3)
+    }
+    if self.fractionPpm != 0 {
+      try visitor.visitSingularUInt32Field(value: self.fractionPpm, fieldNumber: 4)
+    }
+    if self.hasFraction_p != false {
+      try visitor.visitSingularBoolField(value: self.hasFraction_p, fieldNumber: 5)
+    }
+    if !self.message.isEmpty {
+      try visitor.visitSingularStringField(value: self.message, fieldNumber: 6)
+    }
+    if self.sequence != 0 {
+      try visitor.visitSingularUInt32Field(value: self.sequence, fieldNumber: 7)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Grid_V1_TaskProgress, rhs: Grid_V1_TaskProgress) -> Bool {
+    if lhs.taskID != rhs.taskID {return false}
+    if lhs.requestDigest != rhs.requestDigest {return false}
+    if lhs.stage != rhs.stage {return false}
+    if lhs.fractionPpm != rhs.fractionPpm {return false}
+    if lhs.hasFraction_p != rhs.hasFraction_p {return false}
+    if lhs.message != rhs.message {return false}
+    if lhs.sequence != rhs.sequence {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Grid_V1_TaskProgress.Stage: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0STAGE_UNSPECIFIED\0\u{1}STAGE_STARTED\0\u{1}STAGE_PROGRESS\0")
 }
 
 nonisolated extension Grid_V1_TaskResult: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
