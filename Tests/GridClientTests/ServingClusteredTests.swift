@@ -208,6 +208,36 @@ import Testing
     }
 }
 
+extension ServingClusteredTests {
+    @Test func progressFromAnApplicationOnAnotherNodeReachesTheSubmitter() async throws {
+        try await withTestCluster([TestNodeSpec(skills: []), TestNodeSpec(skills: [], bootstrapFrom: [0])]) { cluster in
+            try await cluster.waitUntilMeshed()
+            let seen = Latch()
+            let app = try await application(on: cluster[1], "render") { task in
+                await task.progress(0.25, message: "a quarter")
+                await seen.wait()  // answers once the submitter has seen the progress
+                return Array("rendered".utf8)
+            }
+            try await poll("node 1 to see node 2 serve render") { try await skills(of: cluster[1].nodeID, seenBy: cluster[0]).contains("render") }
+            let events = NIOLockedValueBox<[TaskEventView]>([])
+            let view = try await cluster[0].withClient { connection in
+                try await connection.submit(SubmitParams(skill: "render", input: "scene", wait: true)) { _ in } onEvent: { event in
+                    events.withLockedValue { $0.append(event) }
+                    if event.kind == .progress { seen.open() }
+                }
+            }
+            #expect(view.output == "rendered")
+            let remote = cluster[1].nodeID.hex
+            let all = events.withLockedValue { $0 }
+            #expect(all.map(\.kind) == [.submitted, .sent, .accepted, .started, .progress, .succeeded], "\(all.map(\.kind))")
+            let progress = all.first { $0.kind == .progress }
+            #expect(progress?.nodeId == remote && progress?.fraction == 0.25 && progress?.message == "a quarter")
+            #expect(all.first { $0.kind == .started }?.nodeId == remote)
+            app.cancel()
+        }
+    }
+}
+
 /// Set once; readable from anywhere.
 final class Promise: Sendable {
     private let done = NIOLockedValueBox(false)

@@ -32,7 +32,7 @@ extension DelegationCoordinator {
                 guard throttle.admit() else { return }
                 events.record(task.id, TaskEventView(
                     kind: .progress, atMs: WallClock.nowMs(), nodeId: me.hex, attempt: attempt, fraction: progress.fraction,
-                    message: progress.message))
+                    message: progress.message.isEmpty ? nil : progress.message))
             })
     }
 

@@ -62,6 +62,8 @@ actor DelegationCoordinator {
     /// Task counts and latencies for `node.metrics`, the Prometheus endpoint and the snapshot file.
     var metrics = NodeMetrics()
     let startedAt = ContinuousClock.now
+    /// The last progress report taken from the executor of each replica: older ones are dropped.
+    var progressSeen: [ReplicaKey: UInt32] = [:]
     /// The peer each replica's request is with, and when it was sent.
     var holding: [ReplicaKey: (peer: NodeID, sentAt: ContinuousClock.Instant)] = [:]
     /// Tasks `submit` has recorded but not yet put in flight (it is routing them), with the
@@ -304,6 +306,7 @@ actor DelegationCoordinator {
                 metrics.delegated(skill: task.skill, peer: peer)
                 emit(id, .sent, node: peer, attempt: currentAttempt(id, replica: replica))
                 holding[ReplicaKey(id: id, replica: replica)] = (peer, .now)
+                progressSeen[ReplicaKey(id: id, replica: replica)] = nil  // the new executor numbers its reports from 1
                 flow.sent(to: peer)
                 breakers.sent(to: peer, now: .now)
                 send(task, to: peer, deadline: deadline)
@@ -407,6 +410,7 @@ actor DelegationCoordinator {
         for timer in entry.timers { timer.cancel() }
         for replica in entry.replicas.indices {
             if let held = holding.removeValue(forKey: ReplicaKey(id: id, replica: replica)) { flow.ended(on: held.peer) }
+            progressSeen[ReplicaKey(id: id, replica: replica)] = nil
         }
     }
 }

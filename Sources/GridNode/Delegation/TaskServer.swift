@@ -15,8 +15,18 @@ actor TaskServer {
     private var running: [RunningKey: Task<Void, Never>?] = [:]
     /// Tasks cancelled while still being admitted: they are answered as cancelled, never run.
     private var cancelledEarly: Set<RunningKey> = []
+    /// The progress of each task running for a peer, bounded in rate (``ProgressThrottle``), and
+    /// where to send it.
+    var progress: [RunningKey: ProgressStream] = [:]
 
-    private struct RunningKey: Hashable {
+    struct ProgressStream {
+        var throttle = ProgressThrottle(settings: .init(interval: ProgressThrottle.Settings.default.interval, maxTasks: 1))
+        var digest: Data
+        var session: PeerSession
+        var timer: Task<Void, Never>?
+    }
+
+    struct RunningKey: Hashable {
         var requester: NodeID
         var task: TaskID
     }
@@ -85,9 +95,12 @@ actor TaskServer {
         let deadline = Duration.milliseconds(Int64(min(request.deadlineMs, UInt32(node.settings.maxTaskTimeoutMs))))
         let input = Array(request.input)
         let digest = Data(SHA256.digest(payload))
+        progress[key] = ProgressStream(digest: digest, session: session)
         let job = SkillJob(
             taskID: taskID, skill: skill, input: input, priority: UInt8(clamping: request.priority), requester: session.peer,
-            deadlineMs: WallClock.nowMs() + Int64(deadline.nanoseconds / 1_000_000))
+            deadlineMs: WallClock.nowMs() + Int64(deadline.nanoseconds / 1_000_000),
+            onStart: { Task { await self.report(TaskProgress(stage: .started, fraction: nil, message: nil), for: key) } },
+            onProgress: { report in Task { await self.report(report, for: key) } })
         running[key] = Task {
             let started = ContinuousClock.now
             let outcome = await Self.run(job, within: deadline, on: node.executor)
@@ -116,6 +129,7 @@ actor TaskServer {
         _ key: RunningKey, taskID: Data, digest: Data, outcome: TaskOutcome, took: Duration, via session: PeerSession
     ) async {
         running[key] = nil
+        progress.removeValue(forKey: key)?.timer?.cancel()  // nothing about the task after its result
         admission.finished(key.requester)
         var result = Grid_V1_TaskResult()
         result.taskID = taskID
@@ -163,7 +177,7 @@ actor TaskServer {
     }
 
     /// Sends over the peer's current connection (it may have been replaced since the request came).
-    private func send<M: WireMessage>(_ message: M, to session: PeerSession) async {
+    func send<M: WireMessage>(_ message: M, to session: PeerSession) async {
         let current = await node.peers.session(for: session.peer) ?? session
         do {
             try await current.send(node.sealed(message))

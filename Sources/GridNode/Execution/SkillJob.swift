@@ -12,7 +12,7 @@ struct SkillJob: Sendable {
     var deadlineMs: Int64
     /// The task left the queue and began running (on a provider, for a served skill).
     var onStart: @Sendable () -> Void = {}
-    var onProgress: @Sendable (SkillProgress) -> Void = { _ in }
+    var onProgress: @Sendable (TaskProgress) -> Void = { _ in }
 
     var context: SkillContext {
         SkillContext(taskID: taskID, skill: skill, requester: requester, deadlineMs: deadlineMs, priority: priority, progress: onProgress)

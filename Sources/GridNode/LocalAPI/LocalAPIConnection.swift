@@ -251,7 +251,7 @@ actor LocalAPIConnection {
         guard params.fraction != nil || params.message != nil else {
             throw RPCError(code: RPCError.invalidParams, message: "give a fraction, a message, or both")
         }
-        run.job.onProgress(SkillProgress(fraction: params.fraction, message: params.message))
+        run.job.onProgress(TaskProgress(stage: .progress, fraction: params.fraction, message: params.message))
     }
 
     // MARK: Answers

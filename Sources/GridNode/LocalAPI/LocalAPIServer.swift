@@ -67,6 +67,12 @@ enum LocalAPIServer {
                                 await session.answer(head.id, line: line)
                                 continue
                             }
+                            // Progress is taken in order with the answers, so a report sent just
+                            // before its task's answer is not lost behind it.
+                            if head?.method == LocalAPI.Method.taskProgress.rawValue {
+                                if let response = await handler.respond(to: line, head: head, on: session) { await session.write(response) }
+                                continue
+                            }
                             await session.acquire()
                             requests.addTask {
                                 if let response = await handler.respond(to: line, head: head, on: session) {

@@ -21,12 +21,12 @@ public struct SkillContext: Sendable {
     /// When the requester gives up, in milliseconds since the Unix epoch.
     public var deadlineMs: Int64
     public var priority: UInt8
-    /// Reports progress; cheap, and throttled before it leaves the node.
-    public var progress: @Sendable (SkillProgress) -> Void
+    /// Reports progress (stage `.progress`); cheap, and throttled before it leaves the node.
+    public var progress: @Sendable (TaskProgress) -> Void
 
     public init(
         taskID: TaskID, skill: SkillID, requester: NodeID, deadlineMs: Int64, priority: UInt8,
-        progress: @escaping @Sendable (SkillProgress) -> Void = { _ in }
+        progress: @escaping @Sendable (TaskProgress) -> Void = { _ in }
     ) {
         self.taskID = taskID
         self.skill = skill
@@ -37,27 +37,3 @@ public struct SkillContext: Sendable {
     }
 }
 
-/// One progress report of a running task: how much is done, and/or what is happening.
-public struct SkillProgress: Sendable, Equatable {
-    /// 0-1, when known.
-    public var fraction: Double?
-    /// At most ``maxMessageBytes`` bytes of UTF-8 (longer is cut).
-    public var message: String?
-
-    public static let maxMessageBytes = 200
-
-    public init(fraction: Double? = nil, message: String? = nil) {
-        self.fraction = fraction.map { min(1, max(0, $0)) }
-        self.message = message.map(Self.cut)
-    }
-
-    static func cut(_ text: String) -> String {
-        guard text.utf8.count > maxMessageBytes else { return text }
-        var out = ""
-        for character in text {
-            guard out.utf8.count + character.utf8.count <= maxMessageBytes else { break }
-            out.append(character)
-        }
-        return out
-    }
-}
