@@ -20,8 +20,11 @@ struct Submit: AsyncParsableCommand {
     @Option(name: .customLong("input-file"), help: "Read the input from this file instead (any bytes).")
     var inputFile: String?
 
-    @Flag(help: "Wait for the result and print it.")
+    @Flag(help: "Wait for the result and print it; progress goes to stderr (a bar on a terminal, plain lines otherwise).")
     var wait = false
+
+    @Flag(help: "With --wait, show no progress.")
+    var quiet = false
 
     @Option(help: "Seconds the task may take (default: the node's defaultTaskTimeoutMs).")
     var timeout: Double?
@@ -79,17 +82,27 @@ struct Submit: AsyncParsableCommand {
                 }
                 params.inputBase64 = data.base64EncodedString()
             }
+            let display = wait && !json && !quiet ? ProgressDisplay() : nil
+            defer { display?.finish() }
             let view = try await GridClient.withConnection(socketPath: dataDir.directory.socketPath) { node in
-                try await node.submit(params)
+                guard let display else { return try await node.submit(params) }
+                return try await node.submit(params, onSubmitted: { id in
+                    FileHandle.standardError.write(Data("task \(id)\n".utf8))
+                }, onEvent: display.show)
             }
             if json { return try printJSON(view) }
             guard wait else { return print(view.taskId) }
-            if let text = view.output {
-                print(text)
-            } else if let base64 = view.outputBase64, let data = Data(base64Encoded: base64) {
-                FileHandle.standardOutput.write(data)
-            }
+            printOutput(of: view)
         }
+    }
+}
+
+/// Writes a finished task's output to stdout: its text, or its bytes.
+func printOutput(of view: TaskView) {
+    if let text = view.output {
+        print(text)
+    } else if let base64 = view.outputBase64, let data = Data(base64Encoded: base64) {
+        FileHandle.standardOutput.write(data)
     }
 }
 
@@ -104,8 +117,19 @@ struct TaskCommand: AsyncParsableCommand {
     @Flag(help: "Print JSON.")
     var json = false
 
+    @Flag(help: "Follow the task until it ends, showing its progress on stderr, then print its output (or exit 1 with its error).")
+    var follow = false
+
     func run() async throws {
         try await reportingErrors {
+            if follow {
+                let display = json ? nil : ProgressDisplay()
+                defer { display?.finish() }
+                let view = try await GridClient.withConnection(socketPath: dataDir.directory.socketPath) { node in
+                    try await node.watch(taskID) { display?.show($0) }
+                }
+                return json ? try printJSON(view) : printOutput(of: view)
+            }
             let view = try await GridClient.withConnection(socketPath: dataDir.directory.socketPath) { try await $0.task(taskID) }
             if json { return try printJSON(view) }
             print("task      \(view.taskId)\nskill     \(view.skill)\nstatus    \(view.status.rawValue)")

@@ -98,7 +98,7 @@ public struct DelegationMachine: Sendable {
             state = .finished
             let failure = TaskFailure(
                 .noProvider,
-                "no node serves skill '\(task.skill)': start a node with --skills \(task.skill), or connect to one that has it")
+                "no node serves skill '\(task.skill)': serve it (gridnode serve \(task.skill) -- COMMAND, an application, or --skills for a built-in), or connect to a node that has it")
             return [.complete(.failure(failure), executor: nil)]
         }
         let deadline = now.advanced(by: task.timeout)

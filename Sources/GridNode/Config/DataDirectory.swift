@@ -28,6 +28,8 @@ public struct DataDirectory: Sendable, Equatable {
     public var lockPath: String { path + "/gridnode.lock" }
     /// The node's latest metrics snapshot (JSON), rewritten every `metricsSnapshotIntervalMs`.
     public var metricsPath: String { path + "/metrics.json" }
+    /// Where command skills (and `gridnode serve`) get their per-task work directories: `DIR/work`.
+    public var workPath: String { path + "/work" }
 
     /// Creates the directory (and its parents) with mode 0700, or tightens an existing one to 0700.
     public func create() throws(GridError) {

@@ -173,8 +173,3 @@ extension NodeSettings {
         return words
     }
 }
-
-extension DataDirectory {
-    /// Where command skills get their per-task work directories: `DIR/work`.
-    public var workPath: String { path + "/work" }
-}
