@@ -1,9 +1,17 @@
 /// JSON-RPC 2.0 as the local API uses it (Protocol/local-api.md): one request or response per line.
 
 /// A request or response ID: a number or a string, echoed back unchanged.
-public enum RPCID: Codable, Hashable, Sendable {
+public enum RPCID: Codable, Hashable, Sendable, CustomStringConvertible {
     case number(Int64)
     case string(String)
+
+    /// As JSON writes it: `7`, or `"node-7"` with its quotes.
+    public var description: String {
+        switch self {
+        case .number(let number): String(number)
+        case .string(let string): "\"" + string + "\""
+        }
+    }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()

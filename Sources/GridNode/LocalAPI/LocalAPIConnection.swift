@@ -216,9 +216,9 @@ actor LocalAPIConnection {
     /// A line that answers one of the node's requests.
     func answer(_ id: RPCID?, line: Data) async {
         guard case .string(let key)? = id, let run = runs[key], run.early == nil else {
-            let shown = id.map { "\($0)" } ?? "null"
+            let shown = id.map(\.description) ?? "null"
             return await tellError(
-                "answer for \"\(shown)\" ignored: this node sent no task.run with that ID on this connection, or it was already answered, cancelled or past its deadline",
+                "answer for \(shown) ignored: this node sent no task.run with that ID on this connection, or it was already answered, cancelled or past its deadline",
                 id: id)
         }
         let outcome: TaskOutcome
