@@ -99,10 +99,10 @@ import Testing
             (300, .timer(1), .none),
             (400, .started(1), .send(1, "started", 1)),
         ]),
-        Case(name: "nothing after finish: the report waiting is dropped, later ones too", steps: [
+        Case(name: "finish hands over the report waiting, to go before the result; nothing after", steps: [
             (0, .started(1), .send(1, "started", 1)),
             (100, .progress(1, "a"), .schedule(1, 250)),
-            (150, .finish(1), .none),
+            (150, .finish(1), .send(1, "a", 2)),
             (250, .timer(1), .none),
             (300, .progress(1, "b"), .none),
         ]),
@@ -147,8 +147,7 @@ import Testing
             case .timer(let task):
                 directive = throttle.timerFired(Self.task(task), now: now)
             case .finish(let task):
-                throttle.finish(Self.task(task))
-                directive = nil
+                directive = throttle.finish(Self.task(task)).map { .send($0) }
             }
             #expect(Self.out(directive) == expected, "at \(ms) ms, \(step)")
         }

@@ -99,10 +99,14 @@ public struct ProgressThrottle: Sendable {
         return .send(Self.next(&entry, pending, now: now, task: task))
     }
 
-    /// The task's result is sent (or it ended another way): nothing more goes for it, and a
-    /// report still waiting is dropped.
-    public mutating func finish(_ task: TaskID) {
-        tasks[task] = nil
+    /// The task's result is about to be sent (or it ended another way): nothing more goes for it.
+    /// Returns the report still waiting, if any, to send before the result, so the requester sees
+    /// the task's last reported state even when it ended within the interval.
+    @discardableResult
+    public mutating func finish(_ task: TaskID) -> Report? {
+        guard var entry = tasks.removeValue(forKey: task), let pending = entry.pending else { return nil }
+        entry.sequence += 1
+        return Report(task: task, progress: pending, sequence: entry.sequence)
     }
 
     private mutating func started(_ progress: TaskProgress, for task: TaskID, now: ContinuousClock.Instant) -> Directive? {

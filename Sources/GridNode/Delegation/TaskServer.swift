@@ -129,7 +129,14 @@ actor TaskServer {
         _ key: RunningKey, taskID: Data, digest: Data, outcome: TaskOutcome, took: Duration, via session: PeerSession
     ) async {
         running[key] = nil
-        progress.removeValue(forKey: key)?.timer?.cancel()  // nothing about the task after its result
+        if var stream = progress.removeValue(forKey: key) {  // nothing about the task after its result
+            stream.timer?.cancel()
+            if let last = stream.throttle.finish(key.task),
+                let message = try? TaskProgressMessage(taskID: key.task, requestDigest: Array(stream.digest), progress: last.progress, sequence: last.sequence)
+            {
+                await send(message.wire, to: stream.session)  // its last state, just before the result
+            }
+        }
         admission.finished(key.requester)
         var result = Grid_V1_TaskResult()
         result.taskID = taskID
