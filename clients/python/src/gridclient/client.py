@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import math
 import os
 import threading
 import time
@@ -71,7 +72,7 @@ def _milliseconds(seconds: float, what: str) -> int:
         raise TypeError(f"{what} is in seconds (a number), not {type(seconds).__name__}")
     if seconds <= 0:
         raise ValueError(f"{what} must be more than 0 seconds, not {seconds}")
-    return max(1, int(round(seconds * 1000)))
+    return max(1, int(math.ceil(seconds * 1000)))
 
 
 def _put_input(params: Dict[str, Any], data: Input) -> None:
