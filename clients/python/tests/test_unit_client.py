@@ -6,6 +6,7 @@ import base64
 import json
 import logging
 import os
+import queue
 import threading
 from typing import Any, Dict, List
 
@@ -160,6 +161,30 @@ def test_concurrent_calls_answered_in_reverse_order(connected) -> None:
     for t in threads:
         t.join(WAIT)
     assert {k: v.task_id for k, v in results.items()} == {i: i for i in ids}
+
+
+def test_requests_in_flight_are_bounded_below_the_nodes_64(connected) -> None:
+    from gridclient._connection import MAX_IN_FLIGHT
+    grid, conn = connected
+    held: "queue.Queue[Dict[str, Any]]" = queue.Queue()
+    conn.node.on("task.get", lambda c, m: held.put(m))
+    threads = [threading.Thread(target=grid.get, args=(f"{n:032x}",)) for n in range(MAX_IN_FLIGHT + 2)]
+    for t in threads:
+        t.start()
+    first = [held.get(timeout=WAIT) for _ in range(MAX_IN_FLIGHT)]
+    with pytest.raises(queue.Empty):  # the two others wait for a free slot
+        held.get(timeout=0.3)
+    conn.reply(first[0], result=view(first[0]["params"]["taskId"]))
+    rest = [held.get(timeout=WAIT)]
+    with pytest.raises(queue.Empty):
+        held.get(timeout=0.3)
+    for m in first[1:] + rest:
+        conn.reply(m, result=view(m["params"]["taskId"]))
+    conn.reply(held.get(timeout=WAIT), result=view())
+    for t in threads:
+        t.join(WAIT)
+    assert not any(t.is_alive() for t in threads)
+    assert MAX_IN_FLIGHT < 64
 
 
 def test_response_for_unknown_id_and_null_id_error_are_ignored(connected, caplog) -> None:

@@ -32,6 +32,10 @@ logger = logging.getLogger("gridclient")
 MAX_LINE_BYTES = 4 * 1024 * 1024
 #: The longest line this client reads before it gives up on the connection.
 MAX_INCOMING_LINE_BYTES = 64 * 1024 * 1024
+#: Requests of this client waiting for their answers at once; more wait for a free slot. The node
+#: answers at most 64 requests of a connection at once and reads no further line meanwhile, so
+#: staying below that keeps it reading the answers of a serving connection to its ``task.run``.
+MAX_IN_FLIGHT = 48
 
 _JSON = Dict[str, Any]
 #: An item a call's queue holds: ("response", msg), ("submitted", task_id), ("event", params),
@@ -139,6 +143,7 @@ class Connection:
         self._lock = threading.Lock()          # guards the tables below
         self._write_lock = threading.Lock()    # one line at a time on the socket
         self._calls: Dict[Any, Call] = {}
+        self._slots = threading.BoundedSemaphore(MAX_IN_FLIGHT)
         self._watchers: Dict[str, List[Call]] = {}
         self._closing = False
         self._closed_error: Optional[NodeUnreachable] = None
@@ -179,12 +184,17 @@ class Connection:
     def start(self, method: str, params: Optional[_JSON] = None, *, watch_task: Optional[str] = None,
               track_submitted: bool = False) -> Call:
         """Sends a request and returns its :class:`Call`, to wait on with :meth:`Call.result`."""
-        call = Call(self, next(self._ids), method, watch_task, track_submitted)
-        message: _JSON = {"jsonrpc": "2.0", "id": call.id, "method": method}
+        message: _JSON = {"jsonrpc": "2.0", "method": method}
         if params is not None:
             message["params"] = params
+        while not self._slots.acquire(timeout=1.0):
+            if self._closed_error is not None:
+                raise self._closed_error
+        call = Call(self, next(self._ids), method, watch_task, track_submitted)
+        message["id"] = call.id
         with self._lock:
             if self._closed_error is not None:
+                self._slots.release()
                 raise self._closed_error
             self._calls[call.id] = call
             if watch_task:
@@ -219,7 +229,8 @@ class Connection:
     def _forget(self, call: Call) -> None:
         with self._lock:
             call.finished = True
-            self._calls.pop(call.id, None)
+            if self._calls.pop(call.id, None) is not None:
+                self._slots.release()
             for task_id in call.watched:
                 watchers = self._watchers.get(task_id)
                 if watchers and call in watchers:
@@ -291,6 +302,9 @@ class Connection:
         with self._lock:
             call = self._calls.get(request_id) if isinstance(request_id, (int, str)) else None
         if call is not None:
+            # The answer ends the call: it frees its slot and hears no more events, even if the
+            # caller never reads the answer (an abandoned watch).
+            self._forget(call)
             call.items.put(("response", message))
             return
         error = message.get("error")
