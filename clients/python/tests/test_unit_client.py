@@ -57,7 +57,7 @@ def test_env_var_is_used(fake: FakeNode, short_dir: str, monkeypatch: pytest.Mon
                               "peerCount": 0, "droppedMessages": 0, "protocolVersion": 1})
     with Client() as grid:
         info = grid.info()
-    assert info.node_id == NODE and info.skills == ["echo"] and info.protocol_version == 1
+    assert info.node_id == NODE and info.skills == ("echo",) and info.protocol_version == 1
 
 
 # Framing
@@ -299,7 +299,8 @@ def test_task_view_parsing(connected) -> None:
     task = grid.get(TASK)
     assert task.output == b"\xff\x00" and task.output_text is None
     assert task.ok and task.done and not task.failed
-    assert task.attempts == [gridclient.Attempt(node_id=NODE, replica=0, outcome="succeeded", latency_ms=1.5)]
+    assert task.attempts == (gridclient.Attempt(node_id=NODE, replica=0, outcome="succeeded", latency_ms=1.5),)
+    assert hash(task) == hash(grid.get(TASK))
     assert task.raw["outputBase64"] == "/wA="
     conn.node.result("task.get", view(status="failed", output=None, executor=None,
                                       error={"code": "cancelled", "message": "was cancelled"}))
@@ -495,7 +496,7 @@ def test_cancel_peers_and_others(connected) -> None:
     conn.node.result("route.explain", [{"nodeId": NODE, "rank": 1}])
     assert grid.cancel(TASK).error_code == "cancelled"
     peers = grid.peers()
-    assert peers[0].connected and peers[0].skills == ["sha256"] and peers[0].rtt_ms == 0.4 and peers[0].trust == 1.0
+    assert peers[0].connected and peers[0].skills == ("sha256",) and peers[0].rtt_ms == 0.4 and peers[0].trust == 1.0
     assert grid.add_peer("127.0.0.1:2") == "dialling 127.0.0.1:2"
     assert grid.metrics() == {"tasks": {}}
     assert grid.route("sha256")[0]["rank"] == 1

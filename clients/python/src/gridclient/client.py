@@ -8,8 +8,8 @@ import math
 import os
 import threading
 import time
-from typing import (Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Union,
-                    overload)
+from typing import (Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple,
+                    Union, overload)
 
 from ._connection import Call, Connection
 from .errors import (GridError, NodeUnreachable, TaskFailed, TASK_FAILED)
@@ -151,7 +151,8 @@ class TaskWatch(Iterator[Event]):
         except GridError as error:
             if error.code != TASK_FAILED:
                 raise
-            task_id = error.data.get("taskId") if isinstance(error.data.get("taskId"), str) else self.task_id
+            given = error.data.get("taskId")
+            task_id = given if isinstance(given, str) else self.task_id
             try:
                 return self._client.get(task_id)
             except GridError:
@@ -329,10 +330,10 @@ class Client:
              timeout: Optional[float] = None) -> Task: ...
 
     @overload
-    def wait(self, task_ids: Sequence[Union[str, Task]], *, any: bool = False,
+    def wait(self, task_ids: Union[List[Union[str, Task]], Tuple[Union[str, Task], ...]], *, any: bool = False,
              timeout: Optional[float] = None) -> WaitResult: ...
 
-    def wait(self, task_ids: Union[str, Task, Sequence[Union[str, Task]]], *, any: bool = False,
+    def wait(self, task_ids: Union[str, Task, Iterable[Union[str, Task]]], *, any: bool = False,
              timeout: Optional[float] = None) -> Union[Task, WaitResult]:
         """Waits for tasks to end (``task.wait``).
 
@@ -343,7 +344,10 @@ class Client:
         ended, or with ``any=True`` when one has, or when ``timeout`` passed.
         """
         single = isinstance(task_ids, (str, Task))
-        ids = [_task_id(task_ids)] if single else [_task_id(t) for t in task_ids]  # type: ignore[union-attr]
+        if isinstance(task_ids, (str, Task)):
+            ids = [_task_id(task_ids)]
+        else:
+            ids = [_task_id(t) for t in task_ids]
         if not ids:
             raise ValueError("wait needs at least one task ID")
         params: Dict[str, Any] = {"taskIds": ids, "mode": "any" if any else "all"}
@@ -407,7 +411,8 @@ class Client:
 
     def metrics(self) -> Dict[str, Any]:
         """The node's task metrics (``node.metrics``), as the JSON object docs/METRICS.md describes."""
-        return self.call("node.metrics")
+        metrics: Dict[str, Any] = self.call("node.metrics")
+        return metrics
 
     def add_peer(self, address: str, node_id: Optional[str] = None) -> str:
         """Dials ``host:port`` and keeps dialling it (``peers.add``); returns what the node does."""

@@ -67,7 +67,7 @@ class TaskFailed(GridError):
         self.task_id = task_id
 
     @property
-    def reason(self) -> str:  # type: ignore[override]
+    def reason(self) -> str:
         """Why the task failed."""
         return self._reason
 

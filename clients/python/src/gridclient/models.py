@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from .errors import TaskFailed
 
@@ -64,7 +64,7 @@ class Task:
     output_text: Optional[str] = None
     error_code: Optional[str] = None
     error_message: Optional[str] = None
-    attempts: List[Attempt] = field(default_factory=list)
+    attempts: Tuple[Attempt, ...] = ()
     raw: Dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -87,8 +87,9 @@ class Task:
                     text = output.decode("utf-8")
                 except UnicodeDecodeError:
                     text = None
-        error = view.get("error") if isinstance(view.get("error"), dict) else {}
-        attempts = [Attempt.from_json(a) for a in view.get("attempts") or [] if isinstance(a, dict)]
+        raw_error = view.get("error")
+        error: Dict[str, Any] = raw_error if isinstance(raw_error, dict) else {}
+        attempts = tuple(Attempt.from_json(a) for a in view.get("attempts") or [] if isinstance(a, dict))
         return cls(
             task_id=str(view.get("taskId", "")),
             skill=str(view.get("skill", "")),
@@ -175,7 +176,7 @@ class Event:
         return self.kind in FINAL_EVENT_KINDS
 
 
-@dataclass(frozen=True)
+@dataclass
 class WaitResult:
     """The answer to :meth:`gridclient.Client.wait` for several tasks."""
 
@@ -189,7 +190,7 @@ class NodeInfo:
 
     node_id: str
     listen_address: str
-    skills: List[str]
+    skills: Tuple[str, ...]
     peer_count: int
     dropped_messages: int
     protocol_version: int
@@ -198,7 +199,7 @@ class NodeInfo:
     @classmethod
     def from_json(cls, obj: Dict[str, Any]) -> "NodeInfo":
         return cls(node_id=str(obj.get("nodeId", "")), listen_address=str(obj.get("listenAddress", "")),
-                   skills=[str(s) for s in obj.get("skills") or []],
+                   skills=tuple(str(s) for s in obj.get("skills") or []),
                    peer_count=_opt_int(obj.get("peerCount")) or 0,
                    dropped_messages=_opt_int(obj.get("droppedMessages")) or 0,
                    protocol_version=_opt_int(obj.get("protocolVersion")) or 0, raw=dict(obj))
@@ -213,7 +214,7 @@ class Peer:
     address: str
     listen_address: str
     direction: str
-    skills: List[str]
+    skills: Tuple[str, ...]
     connected_at_ms: int = 0
     last_seen: int = 0
     misbehaviour: int = 0
@@ -229,7 +230,7 @@ class Peer:
     def from_json(cls, obj: Dict[str, Any]) -> "Peer":
         return cls(node_id=str(obj.get("nodeId", "")), state=str(obj.get("state", "")),
                    address=str(obj.get("address", "")), listen_address=str(obj.get("listenAddress", "")),
-                   direction=str(obj.get("direction", "")), skills=[str(s) for s in obj.get("skills") or []],
+                   direction=str(obj.get("direction", "")), skills=tuple(str(s) for s in obj.get("skills") or []),
                    connected_at_ms=_opt_int(obj.get("connectedAtMs")) or 0,
                    last_seen=_opt_int(obj.get("lastSeen")) or 0,
                    misbehaviour=_opt_int(obj.get("misbehaviour")) or 0,

@@ -190,7 +190,8 @@ class SkillServer:
             self._connection.respond(request_id, error={
                 "code": METHOD_NOT_FOUND, "message": f"this client has no method '{str(method)[:64]}'; it answers task.run"})
             return
-        params = message.get("params") if isinstance(message.get("params"), dict) else {}
+        raw_params = message.get("params")
+        params: Dict[str, Any] = raw_params if isinstance(raw_params, dict) else {}
         skill = params.get("skill")
         spec = self.skills.get(skill) if isinstance(skill, str) else None
         if spec is None or spec.pool is None:
