@@ -117,6 +117,12 @@ class TaskWatch(Iterator[Event]):
     def __iter__(self) -> "TaskWatch":
         return self
 
+    def __enter__(self) -> "TaskWatch":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def __next__(self) -> Event:
         if self._ended:
             raise StopIteration
@@ -164,7 +170,8 @@ class TaskWatch(Iterator[Event]):
         for event in self:
             if on_event is not None:
                 on_event(event)
-        assert self.task is not None
+        if self.task is None:
+            raise RuntimeError("this watch was closed before the task ended")
         return self.task
 
     def close(self) -> None:
