@@ -96,7 +96,7 @@ def test_round_trip_text_bytes_none_and_progress(connected) -> None:
 
     run_task(conn, "node-1", text="hello")
     progress = conn.next_notification("task.progress")
-    assert progress["params"] == {"taskId": TASK, "fraction": 0.5, "message": "half way"}
+    assert progress["params"] == {"taskId": TASK, "requester": NODE, "fraction": 0.5, "message": "half way"}
     assert "id" not in progress
     assert len(conn.next_notification("task.progress")["params"]["message"]) == 200
     assert conn.next_response() == {"jsonrpc": "2.0", "id": "node-1", "result": {"output": "HELLO"}}

@@ -84,6 +84,8 @@ class SkillTask:
         if fraction is None and message is None:
             raise ValueError("progress needs a fraction, a message or both")
         params: Dict[str, Any] = {"taskId": self.task_id}
+        if self.requester:  # two requesters may use the same task ID
+            params["requester"] = self.requester
         if fraction is not None:
             fraction = float(fraction)
             if not 0.0 <= fraction <= 1.0:
