@@ -25,11 +25,15 @@ export GRIDNODE_BIN="$bin"
 
 python="${PYTHON:-python3}"
 venv="${VENV:-$here/.venv}"
-if [ ! -x "$venv/bin/python" ]; then
-    "$python" -m venv "$venv"
+if [ -x "$venv/bin/python" ] || "$python" -m venv "$venv"; then
+    python="$venv/bin/python"
+    "$python" -m pip install --quiet --disable-pip-version-check "$here" pytest
+else
+    echo "run-tests.sh: cannot create a virtualenv; installing with pip --user instead" >&2
+    rm -rf "$venv"
+    "$python" -m pip install --quiet --disable-pip-version-check --user "$here" pytest
 fi
-"$venv/bin/python" -m pip install --quiet --disable-pip-version-check "$here" pytest
 
 # Test the installed package, not the source tree: run from a directory without src/ on the path.
 cd "$here/tests"
-exec "$venv/bin/python" -m pytest -p no:cacheprovider -rs "$@" .
+exec "$python" -m pytest -p no:cacheprovider -rs "$@" .

@@ -200,14 +200,14 @@ def test_wait(grid: gridclient.Client) -> None:
 
 def test_watch(grid: gridclient.Client) -> None:
     require_method(grid, "task.watch", {"taskId": "not-a-task-id"})
-    task = grid.submit("sleep", "500", timeout=20)
+    task = grid.submit("sleep", "1500", timeout=20)  # long enough to be running when the watch starts
     watch = grid.watch(task, timeout=WAIT)
     events = list(watch)
     kinds = [e.kind for e in events]
     assert kinds[0] == "submitted" and kinds[-1] == "succeeded", kinds
     assert all(e.task_id == task.task_id for e in events)
     assert [e for e in events if e.final] == events[-1:]
-    assert watch.task is not None and watch.task.output_text == "500"
+    assert watch.task is not None and watch.task.output_text == "1500"
 
     # A task that has ended already: one final event, made from its view.
     failed = grid.submit("fail", "nope")
@@ -232,11 +232,12 @@ def test_list(grid: gridclient.Client) -> None:
     assert mine.task_id in [t.task_id for t in grid.list(skill="echo", limit=1000)]
     succeeded = grid.list(status="succeeded", skill="echo", limit=2)
     assert 1 <= len(succeeded) <= 2 and all(t.ok and t.skill == "echo" for t in succeeded)
-    grid.submit("echo", unique("list"), wait=True)
+    newest = grid.list(limit=3)
+    assert [t.submitted_at_ms for t in newest] == sorted((t.submitted_at_ms for t in newest), reverse=True)
     page1 = grid.list(limit=1)
-    page2 = grid.list(limit=1, before_ms=page1[0].submitted_at_ms)
-    assert len(page1) == 1 and len(page2) == 1
-    assert page2[0].submitted_at_ms < page1[0].submitted_at_ms
+    page2 = grid.list(limit=1000, before_ms=page1[0].submitted_at_ms)
+    assert len(page1) == 1 and page1[0].task_id not in [t.task_id for t in page2]
+    assert all(t.submitted_at_ms < page1[0].submitted_at_ms for t in page2)
 
 
 def test_idempotency_key(grid: gridclient.Client) -> None:
