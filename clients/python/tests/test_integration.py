@@ -67,6 +67,14 @@ def events(grid: gridclient.Client) -> None:
         pytest.skip(reason)
 
 
+def ended(grid: gridclient.Client, task_id: str) -> gridclient.Task:
+    """The task once it has ended, polling task.get (which every node has)."""
+    def get() -> "gridclient.Task | None":
+        task = grid.get(task_id)
+        return task if task.done else None
+    return poll(get, f"task {task_id} to end", WAIT)
+
+
 def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:12]}"
 
@@ -111,7 +119,7 @@ def test_submit_is_delegated_to_the_peer_that_has_the_skill(cluster: Cluster, gr
 def test_submit_without_wait_then_get(grid: gridclient.Client) -> None:
     task = grid.submit("sleep", "200", priority=200, cacheable=False, retry_errors=False)
     assert task.status in ("running", "succeeded") and len(task.task_id) == 32
-    done = poll(lambda: (lambda t: t if t.done else None)(grid.get(task.task_id)), "the sleep to end", WAIT)
+    done = ended(grid, task.task_id)
     assert done.ok and done.output_text == "200" and done.finished_at_ms >= done.submitted_at_ms
 
 
@@ -354,8 +362,7 @@ def test_capacity(cluster: Cluster, grid: gridclient.Client, serving: None) -> N
             poll(lambda: running[0] > 2, "a third handler to run", 0.5)
         assert running == [2, 2]
         release.set()
-        outputs = sorted(poll(lambda: (lambda t: t if t.done else None)(grid.get(t.task_id)), "a task", WAIT).output_text
-                         for t in tasks)
+        outputs = sorted(ended(grid, t.task_id).output_text or "" for t in tasks)
         assert outputs == ["0", "1", "2"] and running[1] == 2
 
 
@@ -371,6 +378,69 @@ def test_withdrawn_when_the_app_closes(cluster: Cluster, grid: gridclient.Client
     with pytest.raises(TaskFailed) as caught:
         grid.submit(skill, "x", wait=True, timeout=10)
     assert caught.value.reason == "no_provider"
+
+
+def test_unserve_hands_running_tasks_back(cluster: Cluster, grid: gridclient.Client, serving: None) -> None:
+    skill = unique("py.hold")
+    started = threading.Event()
+    outcome: "queue.Queue[object]" = queue.Queue()
+
+    def hold(task: gridclient.SkillTask) -> str:
+        started.set()
+        outcome.put((task.cancelled.wait(WAIT), task.cancel_reason))
+        return "never sent"
+
+    with cluster.node1.client() as app:
+        app.add_skill(skill, hold)
+        app.start_serving()
+        wait_until_served(grid, skill)
+        task = grid.submit(skill, "x", timeout=60)
+        assert started.wait(WAIT)
+        assert app.unserve() == []
+        assert outcome.get(timeout=WAIT) == (True, "withdrawn")
+        assert ended(grid, task.task_id).failed
+
+
+def test_a_task_goes_to_another_app_when_its_app_goes_away(cluster: Cluster, grid: gridclient.Client,
+                                                          serving: None) -> None:
+    skill = unique("py.two")
+    started_first = threading.Event()
+
+    def first_app(task: gridclient.SkillTask) -> str:
+        started_first.set()
+        task.cancelled.wait(WAIT)
+        return "first"
+
+    first = cluster.node1.client()
+    try:
+        first.add_skill(skill, first_app)
+        first.start_serving()
+        with cluster.node1.client() as second:
+            second.add_skill(skill, lambda task: "second")
+            second.start_serving()
+            wait_until_served(grid, skill)
+            # Both have one free place: the task goes to the one that began serving first.
+            task = grid.submit(skill, "x", timeout=60)
+            assert started_first.wait(WAIT)
+            first.close()  # it dies holding the task: the node hands it to the other app
+            done = ended(grid, task.task_id)
+            assert done.ok and done.output_text == "second"
+    finally:
+        first.close()
+
+
+def test_an_output_too_large_for_the_node(cluster: Cluster, grid: gridclient.Client, serving: None, caplog) -> None:
+    import logging
+    caplog.set_level(logging.WARNING, logger="gridclient")
+    skill = unique("py.big")
+    with cluster.node1.client() as app:
+        app.add_skill(skill, lambda task: b"x" * (1024 * 1024 + 1))  # the node's maxTaskBytes is 1 MiB
+        app.start_serving()
+        wait_until_served(grid, skill)
+        with pytest.raises(TaskFailed) as caught:
+            grid.submit(skill, "x", wait=True, timeout=20)
+        poll(lambda: "bad answer" in caplog.text, "the node.error about the bad answer to be logged", WAIT)
+    assert caught.value.reason in ("internal", "all_candidates_failed"), caught.value
 
 
 def test_a_builtin_name_cannot_be_served(grid: gridclient.Client, serving: None) -> None:

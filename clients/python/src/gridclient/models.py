@@ -57,7 +57,7 @@ class Task:
     task_id: str
     skill: str
     status: str
-    submitted_at_ms: Optional[int] = None
+    submitted_at_ms: int = 0
     finished_at_ms: Optional[int] = None
     executor: Optional[str] = None
     output: Optional[bytes] = None
@@ -94,7 +94,7 @@ class Task:
             task_id=str(view.get("taskId", "")),
             skill=str(view.get("skill", "")),
             status=str(view.get("status", "")),
-            submitted_at_ms=_opt_int(view.get("submittedAtMs")),
+            submitted_at_ms=_opt_int(view.get("submittedAtMs")) or 0,
             finished_at_ms=_opt_int(view.get("finishedAtMs")),
             executor=_opt_str(view.get("executor")),
             output=output,
