@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import queue
+import re
 import signal
 import subprocess
 import sys
@@ -578,4 +579,7 @@ def test_readme_example_scripts(cluster: Cluster, serving: None, events: None) -
 
     if "progress" not in submit.stderr:
         pytest.skip(NO_REMOTE_PROGRESS)
-    assert "  progress 25%" in submit.stderr and "word 1 of 4" in submit.stderr, submit.stderr
+    # The executor passes on the latest report at most every 250 ms: some words' reports are left out.
+    node2 = cluster.node2.node_id[:8]
+    assert re.search(rf"^  progress \d+% on {node2}: word [1-4] of 4$", submit.stderr, re.M), submit.stderr
+    assert f"  started on {node2}" in submit.stderr, submit.stderr
