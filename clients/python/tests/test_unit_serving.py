@@ -89,6 +89,7 @@ def test_round_trip_text_bytes_none_and_progress(connected) -> None:
             return task.input[::-1]
         task.progress(0.5, "half way")
         task.progress(message="m" * 500)
+        task.progress(message="é" * 150)  # 300 bytes
         return task.text.upper()
 
     grid.add_skill("text.upper", handler)
@@ -99,6 +100,7 @@ def test_round_trip_text_bytes_none_and_progress(connected) -> None:
     assert progress["params"] == {"taskId": TASK, "requester": NODE, "fraction": 0.5, "message": "half way"}
     assert "id" not in progress
     assert len(conn.next_notification("task.progress")["params"]["message"]) == 200
+    assert conn.next_notification("task.progress")["params"]["message"] == "é" * 100
     assert conn.next_response() == {"jsonrpc": "2.0", "id": "node-1", "result": {"output": "HELLO"}}
     task = seen.get(timeout=WAIT)
     assert (task.task_id, task.skill, task.requester, task.priority) == (TASK, "text.upper", NODE, 96)

@@ -20,7 +20,7 @@ logger = logging.getLogger("gridclient")
 
 #: The longest message the node passes on to the requester.
 MAX_ERROR_MESSAGE = 1000
-#: The longest progress message the node keeps.
+#: The longest progress message the node keeps, in bytes of UTF-8.
 MAX_PROGRESS_MESSAGE = 200
 
 Output = Union[str, bytes, bytearray, memoryview, None]
@@ -92,7 +92,8 @@ class SkillTask:
                 raise ValueError(f"fraction must be between 0 and 1, not {fraction}")
             params["fraction"] = fraction
         if message is not None:
-            params["message"] = str(message)[:MAX_PROGRESS_MESSAGE]
+            # At most 200 bytes of UTF-8, cut at a character boundary (as the node would).
+            params["message"] = str(message).encode("utf-8", "replace")[:MAX_PROGRESS_MESSAGE].decode("utf-8", "ignore")
         self._server.send_progress(params)
 
     def __repr__(self) -> str:
