@@ -583,3 +583,40 @@ def test_readme_example_scripts(cluster: Cluster, serving: None, events: None) -
     node2 = cluster.node2.node_id[:8]
     assert re.search(rf"^  progress \d+% on {node2}: word [1-4] of 4$", submit.stderr, re.M), submit.stderr
     assert f"  started on {node2}" in submit.stderr, submit.stderr
+
+
+def test_gridnode_serve_killed_mid_task_hands_the_task_to_another_provider(
+        cluster: Cluster, grid: gridclient.Client, serving: None, gridnode_bin: str) -> None:
+    """Two `gridnode serve` processes on node 2; the one running node 1's task is killed -9, and
+    the task completes on the other, across the wire."""
+    skill = unique("sh.upper")
+    marker = os.path.join(cluster.root, skill + ".started")
+    # The first provider records its process group, then never answers.
+    slow = ["sh", "-c", f"echo $$ > {marker}; sleep 300"]
+    serve = [gridnode_bin, "serve", "--data-dir", cluster.node2.data_dir, skill, "--"]
+    first = subprocess.Popen(serve + slow, stderr=subprocess.PIPE, text=True)
+    second = None
+    try:
+        assert "serving" in (first.stderr.readline() if first.stderr else "")
+        cluster.wait_for_peer(cluster.node1, cluster.node2, skill)
+        second = subprocess.Popen(serve + ["tr", "a-z", "A-Z"], stderr=subprocess.PIPE, text=True)
+        assert "serving" in (second.stderr.readline() if second.stderr else "")
+        # Both have one free place: the task goes to the one that began serving first.
+        task = grid.submit(skill, "hello from node 1", timeout=60)
+        poll(lambda: os.path.exists(marker) and os.path.getsize(marker) > 0, "the first provider to start the task", WAIT)
+        first.kill()  # SIGKILL: its connection closes with the task unanswered
+        first.wait(WAIT)
+        done = ended(grid, task.task_id)
+        assert done.ok and done.output_text == "HELLO FROM NODE 1", done
+        assert done.executor == cluster.node2.node_id
+    finally:
+        for process in (first, second):
+            if process and process.poll() is None:
+                process.send_signal(signal.SIGINT)
+                process.wait(WAIT)
+        # A program whose `gridnode serve` was killed -9 outlives it: end it here.
+        if os.path.exists(marker):
+            try:
+                os.killpg(int(open(marker).read().strip()), signal.SIGKILL)
+            except (ProcessLookupError, ValueError):
+                pass
