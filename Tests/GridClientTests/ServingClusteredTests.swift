@@ -13,15 +13,15 @@ import Testing
     func application(
         on node: TestNode, _ skill: String, capacity: Int = 1, handler: @escaping GridConnection.SkillHandler
     ) async throws -> Task<Void, any Error> {
-        let serving = Promise()
+        let serving = Flag()
         let app = Task {
             try await node.withClient { connection in
                 try await connection.serve(skill, capacity: capacity, handler: handler)
-                serving.fulfil()
+                serving.raise()
                 await connection.untilClosed()
             }
         }
-        try await poll("the application to serve \(skill)") { serving.isFulfilled || app.isCancelled }
+        try await poll("the application to serve \(skill)") { serving.isRaised || app.isCancelled }
         return app
     }
 
@@ -49,14 +49,14 @@ import Testing
     @Test func aTaskWhoseApplicationIsKilledMidTaskCompletesOnAnotherProvider() async throws {
         try await withTestCluster([TestNodeSpec(skills: [])]) { cluster in
             let node = cluster[0]
-            let started = Promise()
+            let started = Flag()
             let doomed = try await application(on: node, "work") { _ in
-                started.fulfil()
+                started.raise()
                 try await Task.sleep(for: .seconds(600))  // never answers: it is killed first
                 return []
             }
             let submission = Task { try await node.withClient { try await $0.submit(SubmitParams(skill: "work", input: "x", wait: true, timeoutMs: 60_000)) } }
-            try await poll("the task to reach the first application") { started.isFulfilled }
+            try await poll("the task to reach the first application") { started.isRaised }
             let rescuer = try await application(on: node, "work") { Array("done by \($0.text)".utf8) }
             doomed.cancel()  // its connection closes: the task goes to the other provider
             let view = try await submission.value
@@ -94,18 +94,18 @@ import Testing
     @Test func cancellingATaskReachesTheApplication() async throws {
         try await withTestCluster([TestNodeSpec(skills: [])]) { cluster in
             let node = cluster[0]
-            let started = Promise()
-            let stopped = Promise()
+            let started = Flag()
+            let stopped = Flag()
             let app = try await application(on: node, "work") { _ in
-                started.fulfil()
-                do { try await Task.sleep(for: .seconds(600)) } catch { stopped.fulfil() }
+                started.raise()
+                do { try await Task.sleep(for: .seconds(600)) } catch { stopped.raise() }
                 return []
             }
             let accepted = try await node.withClient { try await $0.submit(SubmitParams(skill: "work", input: "x")) }
-            try await poll("the task to start") { started.isFulfilled }
+            try await poll("the task to start") { started.isRaised }
             let view = try await node.withClient { try await $0.cancel(accepted.taskId) }
             #expect(view.error?.code == "cancelled")
-            try await poll("the application's handler to be cancelled") { stopped.isFulfilled }
+            try await poll("the application's handler to be cancelled") { stopped.isRaised }
             app.cancel()
         }
     }
@@ -235,38 +235,6 @@ extension ServingClusteredTests {
             #expect(all.first { $0.kind == .started }?.nodeId == remote)
             app.cancel()
         }
-    }
-}
-
-/// Set once; readable from anywhere.
-final class Promise: Sendable {
-    private let done = NIOLockedValueBox(false)
-    func fulfil() { done.withLockedValue { $0 = true } }
-    var isFulfilled: Bool { done.withLockedValue { $0 } }
-}
-
-/// Holds every waiter until opened.
-final class Latch: Sendable {
-    private let state = NIOLockedValueBox<(open: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
-
-    func wait() async {
-        await withCheckedContinuation { continuation in
-            let open = state.withLockedValue { state -> Bool in
-                if state.open { return true }
-                state.waiters.append(continuation)
-                return false
-            }
-            if open { continuation.resume() }
-        }
-    }
-
-    func open() {
-        let waiters = state.withLockedValue { state in
-            state.open = true
-            defer { state.waiters = [] }
-            return state.waiters
-        }
-        for waiter in waiters { waiter.resume() }
     }
 }
 
