@@ -94,6 +94,8 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // README's "Serve your own skill": an application serving a skill from Swift.
+        .executableTarget(name: "grid-serve-example", dependencies: ["GridClient"]),
         .target(
             name: "GridTestKit",
             dependencies: [
