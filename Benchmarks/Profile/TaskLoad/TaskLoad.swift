@@ -7,18 +7,33 @@ struct Options {
     var sync = 2_000
     var tasks = 20_000
     var connections = 32
+    /// `--served`: built-in `echo` against an application-served `bench.echo` (ServedLoad.swift).
+    var served = false
+    /// With `--served`: tasks kept in flight, and the connections they are spread over.
+    var inflight = 64
+    var inflightConnections = 8
 
     init(_ arguments: [String]) throws {
         var rest = arguments.dropFirst()
         while let flag = rest.popFirst() {
+            if flag == "--served" {
+                served = true
+                continue
+            }
             guard let value = rest.popFirst() else { throw Failure("\(flag) needs a value") }
             switch flag {
             case "--gridnode": gridnode = value
             case "--sync": sync = try Self.count(value, flag)
             case "--tasks": tasks = try Self.count(value, flag)
             case "--connections": connections = try Self.count(value, flag)
-            default: throw Failure("unknown option \(flag); use --gridnode, --sync, --tasks, --connections")
+            case "--inflight": inflight = try Self.count(value, flag)
+            case "--inflight-connections": inflightConnections = try Self.count(value, flag)
+            default:
+                throw Failure("unknown option \(flag); use --gridnode, --sync, --tasks, --connections, --served, --inflight, --inflight-connections")
             }
+        }
+        guard inflight % inflightConnections == 0, inflight / inflightConnections <= 64 else {
+            throw Failure("--inflight must be a multiple of --inflight-connections, with at most 64 per connection (LocalAPI.maxConcurrentRequests)")
         }
     }
 
@@ -40,7 +55,8 @@ final class NodeProcess {
     let process = Process()
     var socket: String { directory + "/gridnode.sock" }
 
-    init(name: String, root: String, gridnode: String, listen: Int, skills: [String], bootstrap: String?) throws {
+    /// `settings` are written over the defaults `gridnode init` puts in config.json.
+    init(name: String, root: String, gridnode: String, listen: Int, skills: [String], bootstrap: String?, settings: [String: Any] = [:]) throws {
         self.name = name
         directory = "\(root)/\(name)"
         let initialise = Process()
@@ -50,6 +66,12 @@ final class NodeProcess {
         try initialise.run()
         initialise.waitUntilExit()
         guard initialise.terminationStatus == 0 else { throw Failure("gridnode init failed for \(name)") }
+        if !settings.isEmpty {
+            let config = URL(fileURLWithPath: directory + "/config.json")
+            var values = try JSONSerialization.jsonObject(with: Data(contentsOf: config)) as? [String: Any] ?? [:]
+            values.merge(settings) { _, new in new }
+            try JSONSerialization.data(withJSONObject: values, options: [.prettyPrinted, .sortedKeys]).write(to: config)
+        }
         process.executableURL = URL(fileURLWithPath: gridnode)
         var arguments = [
             "run", "--data-dir", directory, "--listen", "127.0.0.1:\(listen)", "--skills", skills.joined(separator: ","),
@@ -146,7 +168,7 @@ enum TaskLoad {
             return 2
         }
         do {
-            try await measure(options)
+            if options.served { try await ServedLoad.measure(options) } else { try await measure(options) }
             return 0
         } catch {
             print("TaskLoad: \(error)")

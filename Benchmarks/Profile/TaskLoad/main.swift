@@ -13,6 +13,11 @@
 //     (polled with task.get on the last task of each connection); tasks per second;
 // and the idle resident memory (VmRSS) of each node before any task and at the end.
 // Prints one line per figure. Not a timed test: run it on a quiet machine.
+//
+// With `--served` it measures instead the built-in `echo` against a skill an application serves
+// over the local socket, local and delegated, in one run (ServedLoad.swift has the details):
+//
+//     .build/release/TaskLoad --served [--sync 2000] [--tasks 20000] [--inflight 64] [--inflight-connections 8]
 
 import Foundation
 
