@@ -156,6 +156,10 @@ func asyncThroughput(_ label: String, socket: String, tasks: Int, connections: I
     let total = perConnection * connections
     print(String(format: "%@ async throughput: %.0f tasks/s (%d tasks over %d connections: submitted in %.2f s, all done in %.2f s)",
         label, Double(total) / (Double(done - start) / 1e9), total, connections, Double(submitted - start) / 1e9, Double(done - start) / 1e9))
+    // "Done" is any end: say how many failed (the node's counters; every sync task before succeeded).
+    let metrics = try await GridClient.withConnection(socketPath: socket) { try await $0.metrics() }
+    let reasons = metrics.failedByReason.map { "\($0.reason) \($0.count)" }.joined(separator: ", ")
+    print("\(label) tasks ended so far: \(metrics.tasks.completed) succeeded, \(metrics.tasks.failed) failed\(reasons.isEmpty ? "" : " (\(reasons))")")
 }
 
 
