@@ -236,6 +236,7 @@ public final class GridNode: Service, Sendable {
             group.addTask { await self.exchangePeers(node) }
             group.addTask { await RoutingChores.announceSkills(node) }
             group.addTask { await RoutingChores.announceChanges(node) }
+            group.addTask { await node.tasks.run() }
             group.addTask { await RoutingChores.shareTrust(node) }
             group.addTask {
                 await MetricsSnapshotWriter.run(

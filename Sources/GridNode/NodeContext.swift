@@ -21,6 +21,8 @@ final class NodeContext: Sendable {
     let router: SkillRouter
     /// The events of the tasks in flight here, for watchers.
     let events = TaskEventHub()
+    /// Owns the short tasks the shell starts from synchronous code.
+    let tasks = NodeTasks()
 
     init(
         identity: SigningIdentity, settings: NodeSettings, database: GridDatabase, logger: Logger, customSkills: [SkillID: any Skill] = [:],

@@ -14,7 +14,7 @@ extension TaskServer {
 
     func progressTimerFired(_ key: RunningKey) async {
         guard var stream = progress[key] else { return }
-        stream.timer = nil
+        stream.timerSet = false
         let directive = stream.throttle.timerFired(key.task, now: .now)
         progress[key] = stream
         await carryOut(directive, for: key)
@@ -29,8 +29,10 @@ extension TaskServer {
             else { return }
             await send(message.wire, to: stream.session)
         case .schedule(_, let instant)?:
-            guard stream.timer == nil else { return }
-            progress[key]?.timer = Task {
+            guard !stream.timerSet else { return }
+            progress[key]?.timerSet = true
+            // A timer that fires after the task ended finds no stream and does nothing.
+            node.tasks.spawn {
                 guard (try? await Task.sleep(until: instant, clock: .continuous)) != nil else { return }
                 await self.progressTimerFired(key)
             }

@@ -8,7 +8,7 @@ import Logging
 /// accepts under the requester's deadline, sends back a signed TaskResult, and stops a task its
 /// requester cancels.
 actor TaskServer {
-    private let node: NodeContext
+    let node: NodeContext
     private var admission: AdmissionControl
     /// Tasks accepted for peers, so a repeated request is not run twice and a cancel finds its task.
     /// The value is nil while the task is being admitted.
@@ -23,7 +23,7 @@ actor TaskServer {
         var throttle = ProgressThrottle(settings: .init(interval: ProgressThrottle.Settings.default.interval, maxTasks: 1))
         var digest: Data
         var session: PeerSession
-        var timer: Task<Void, Never>?
+        var timerSet = false
     }
 
     struct RunningKey: Hashable {
@@ -99,8 +99,8 @@ actor TaskServer {
         let job = SkillJob(
             taskID: taskID, skill: skill, input: input, priority: UInt8(clamping: request.priority), requester: session.peer,
             deadlineMs: WallClock.nowMs() + Int64(deadline.nanoseconds / 1_000_000),
-            onStart: { Task { await self.report(TaskProgress(stage: .started, fraction: nil, message: nil), for: key) } },
-            onProgress: { report in Task { await self.report(report, for: key) } })
+            onStart: { [node] in node.tasks.spawn { await self.report(TaskProgress(stage: .started, fraction: nil, message: nil), for: key) } },
+            onProgress: { [node] report in node.tasks.spawn { await self.report(report, for: key) } })
         running[key] = Task {
             let started = ContinuousClock.now
             let outcome = await Self.run(job, within: deadline, on: node.executor)
@@ -130,7 +130,6 @@ actor TaskServer {
     ) async {
         running[key] = nil
         if var stream = progress.removeValue(forKey: key) {  // nothing about the task after its result
-            stream.timer?.cancel()
             if let last = stream.throttle.finish(key.task),
                 let message = try? TaskProgressMessage(taskID: key.task, requestDigest: Array(stream.digest), progress: last.progress, sequence: last.sequence)
             {

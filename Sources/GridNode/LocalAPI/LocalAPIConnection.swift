@@ -188,7 +188,7 @@ actor LocalAPIConnection {
                 runs[id]?.continuation = continuation
             }
         } onCancel: {
-            Task { await self.stopped(id) }
+            self.node.tasks.spawn { await self.stopped(id) }
         }
     }
 
