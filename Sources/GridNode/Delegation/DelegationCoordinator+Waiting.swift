@@ -22,7 +22,7 @@ extension DelegationCoordinator {
                 inflight[id]?.waiters[waiter] = continuation
             }
         } onCancel: {
-            Task { await self.stopWaiting(for: id, waiter) }
+            self.node.tasks.spawn { await self.stopWaiting(for: id, waiter) }
         }
     }
 
