@@ -236,6 +236,10 @@ public final class GridNode: Service, Sendable {
             group.addTask { await self.exchangePeers(node) }
             group.addTask { await RoutingChores.announceSkills(node) }
             group.addTask { await RoutingChores.announceChanges(node) }
+            group.addTask {
+                // A local slot freed: the node's own waiting work may take it.
+                for await _ in node.executor.slotsFreed { await coordinator.capacityMayHaveFreed() }
+            }
             group.addTask { await node.tasks.run() }
             group.addTask { await RoutingChores.shareTrust(node) }
             group.addTask {

@@ -7,7 +7,7 @@ import GridCore
 ///
 /// A task arrives every ``Settings/taskInterval`` and runs for 20-60 ms, so several are in flight
 /// at once, and other users' work moves each peer's announced load (re-drawn every simulated
-/// second). Each task is routed among the peers (this node lacks capacity for it, so it always
+/// second; what it announces includes the requester's tasks running there then). Each task is routed among the peers (this node lacks capacity for it, so it always
 /// goes out), runs on the best candidate, and its result is accepted — a wrong one too, since
 /// nothing shows it wrong yet. With the spot-check fraction, the requester then re-runs the task and compares:
 /// a liar is convicted (`wrongResult`), which costs it rating and trust. Liars also collude: each
@@ -98,14 +98,16 @@ public struct RoutingSimulation: Sendable {
                 graph.recompute()
                 trust = Dictionary(uniqueKeysWithValues: graph.ranking().map { ($0.node, graph.trustScore(of: $0.node)) })
             }
-            if task % 200 == 0 {  // every simulated second, other users' load moves
-                for peer in peers {
-                    registry.update(peer, .init(skills: [skill], capacity: 4, load: Int.random(in: 0...3, using: &rng), lastSeen: now))
-                }
-            }
             running.removeAll { $0.until <= now }
             var inFlight: [NodeID: Int] = [:]
             for task in running { inFlight[task.peer, default: 0] += 1 }
+            if task % 200 == 0 {  // every simulated second, other users' load moves
+                for peer in peers {
+                    // A peer announces all it runs: other users' tasks and ours.
+                    let load = Int.random(in: 0...3, using: &rng) + inFlight[peer, default: 0]
+                    registry.update(peer, .init(skills: [skill], capacity: 4, load: load, lastSeen: now))
+                }
+            }
             let route = router.route(
                 .init(skill: skill), local: local, registry: registry, experience: experience,
                 peers: .init(trust: trust, inFlight: inFlight), now: now, using: &rng)

@@ -9,7 +9,8 @@ extension TaskFailure.Code {
         case .invalidInput: .invalidInput
         case .timedOut: .timedOut
         case .cancelled: .cancelled
-        case .noProvider, .allCandidatesFailed, .tooLarge, .internal, .noQuorum, .queueFull: .internal
+        case .queueFull: .busy
+        case .noProvider, .allCandidatesFailed, .tooLarge, .internal, .noQuorum: .internal
         }
     }
 
@@ -19,6 +20,7 @@ extension TaskFailure.Code {
         case .invalidInput: self = .invalidInput
         case .timedOut: self = .timedOut
         case .cancelled: self = .cancelled
+        case .busy: self = .queueFull
         case .unspecified, .internal, .UNRECOGNIZED: self = .internal
         }
     }
@@ -31,6 +33,20 @@ extension Grid_V1_TaskResult {
         case .output(let output): .success(output: Array(output))
         case .error(let error): .failure(TaskFailure(TaskFailure.Code(wire: error.code), error.message))
         case nil: .failure(TaskFailure(.internal, "the executor sent a result with neither output nor error"))
+        }
+    }
+}
+
+extension Grid_V1_TaskAck {
+    /// How the requester's delegation treats this answer: nil when accepted. Busy is no failure
+    /// (the task waits for room); a refusal that cannot change for the task rules the node out.
+    public var refusal: DelegationMachine.Refusal? {
+        guard !accepted else { return nil }
+        let why = "\(reason.name): \(message.prefix(300))"
+        switch reason {
+        case .busy: return .busy(why)
+        case .unknownSkill, .tooLarge, .untrusted, .invalid: return .permanent(why)
+        case .expired, .unspecified, .UNRECOGNIZED: return .transient(why)
         }
     }
 }

@@ -61,7 +61,7 @@ import Testing
             .scheduleTimer(.deadline, at: t0 + .seconds(10)), .sendRequest(to: node(2), deadline: .seconds(10)),
             .scheduleTimer(.ackTimeout(attempt: 0), at: t0 + .seconds(2)),
         ])
-        #expect(m.ackReceived(from: node(2), accepted: true, reason: "", now: t0 + .milliseconds(1)).isEmpty)
+        #expect(m.ackReceived(from: node(2), refusal: nil, now: t0 + .milliseconds(1)).isEmpty)
         #expect(m.state == .awaitingResult(node(2)))
         #expect(m.timerFired(.ackTimeout(attempt: 0), now: t0 + .seconds(2)).isEmpty, "acked: the ack timer is stale")
         #expect(m.resultReceived(from: node(2), .success(output: [7]), now: t0 + .milliseconds(40)) == [
@@ -78,10 +78,10 @@ import Testing
 
     // MARK: Retries
 
-    @Test func aBusyPeerIsRetriedElsewhereAfterABackoffFromTheSeededGenerator() {
+    @Test func aRefusingPeerIsRetriedElsewhereAfterABackoffFromTheSeededGenerator() {
         var m = machine(seed: 42)
         _ = m.start(candidates: [node(2), node(3)], now: t0)
-        let refused = m.ackReceived(from: node(2), accepted: false, reason: "busy", now: t0 + .milliseconds(5))
+        let refused = m.ackReceived(from: node(2), refusal: .transient("expired"), now: t0 + .milliseconds(5))
         // The delay is the backoff's full-jitter draw from the machine's own SplitMix64(42).
         var expected = SplitMix64(seed: 42)
         let delay = policy.backoff.delay(attempt: 0, using: &expected)
@@ -91,7 +91,7 @@ import Testing
         #expect(m.state == .retrying)
         let next = retry(&m, after: refused, candidates: [node(2), node(3)])
         #expect(next.first == .sendRequest(to: node(3), deadline: t0.advanced(by: .seconds(10)) - (t0 + .milliseconds(5) + delay)))
-        #expect(m.attempts == [.init(node: node(2), result: "refused: busy", latency: .milliseconds(5))])
+        #expect(m.attempts == [.init(node: node(2), result: "refused: expired", latency: .milliseconds(5))])
     }
 
     @Test func backoffsGrowAndStayWithinTheirCeilings() {
@@ -149,7 +149,7 @@ import Testing
     @Test func afterTheLastRetryTheFailureListsEveryAttempt() throws {
         var m = machine()
         _ = m.start(candidates: [node(2), node(3)], now: t0)
-        var directives = m.ackReceived(from: node(2), accepted: false, reason: "unknown skill", now: t0)
+        var directives = m.ackReceived(from: node(2), refusal: .transient("unknown reason"), now: t0)
         for peer in [node(3), node(2), node(3)] {
             directives = retry(&m, after: directives, candidates: [node(2), node(3)])
             directives = m.peerLost(peer, now: t0 + .seconds(1))
@@ -160,7 +160,7 @@ import Testing
         }
         #expect(failure.code == .allCandidatesFailed)
         #expect(failure.message.contains("4 attempts failed"))
-        #expect(failure.message.contains("\(node(2).short): refused: unknown skill"))
+        #expect(failure.message.contains("\(node(2).short): refused: unknown reason"))
         #expect(failure.message.contains("\(node(3).short): connection lost"))
         #expect(m.attempts.count == 4)
     }
@@ -192,7 +192,7 @@ import Testing
     @Test func anOverdueResultIsRetriedElsewhereWhileTimeIsLeft() {
         var m = machine(task(timeout: .seconds(60)))
         _ = m.start(candidates: [node(2), node(3)], resultTimeouts: [node(2): .seconds(10)], now: t0)
-        #expect(m.ackReceived(from: node(2), accepted: true, reason: "", now: t0 + .milliseconds(1)) == [
+        #expect(m.ackReceived(from: node(2), refusal: nil, now: t0 + .milliseconds(1)) == [
             .scheduleTimer(.resultTimeout(attempt: 0), at: t0 + .seconds(10)),
         ])
         let overdue = m.timerFired(.resultTimeout(attempt: 0), now: t0 + .seconds(10))
@@ -204,24 +204,97 @@ import Testing
         // A peer with no record, or a timeout past the deadline, sets no result timer.
         var unknown = machine(task(timeout: .seconds(5)))
         _ = unknown.start(candidates: [node(2)], resultTimeouts: [node(2): .seconds(10)], now: t0)
-        #expect(unknown.ackReceived(from: node(2), accepted: true, reason: "", now: t0).isEmpty)
+        #expect(unknown.ackReceived(from: node(2), refusal: nil, now: t0).isEmpty)
     }
 
-    @Test func fullQueuesEverywhereEndAsQueueFull() throws {
+    // MARK: Waiting for capacity
+
+    @Test func aBusyRefusalWaitsForCapacityWithoutSpendingARetryOrBlamingThePeer() {
+        var m = machine()
+        _ = m.start(candidates: [node(2), node(3)], now: t0)
+        let busy = m.ackReceived(from: node(2), refusal: .busy("busy: queue full"), now: t0 + .milliseconds(5))
+        #expect(busy == [.peerBusy(node(2)), .awaitCapacity])
+        #expect(m.state == .waitingForCapacity)
+        #expect(m.attempts.isEmpty, "a busy node has not failed the task")
+        // Placed again when a node has room: the busy one, which did not fail, is as good as any.
+        let placed = m.routed([node(2)], now: t0 + .seconds(1))
+        #expect(placed.first == .sendRequest(to: node(2), deadline: .seconds(9)))
+    }
+
+    @Test func aFullQueueInTheResultAlsoWaits() {
         var m = machine()
         _ = m.start(candidates: [local], now: t0)
-        var directives = m.localCompleted(.failure(.init(.queueFull, "the task queue for low priority is full")), now: t0)
-        #expect(directives.first == .recordExperience(node: local, .refusal, latency: nil))
-        for _ in 0..<3 {
-            directives = retry(&m, after: directives, candidates: [local])
-            #expect(directives == [.executeLocally])
-            directives = m.localCompleted(.failure(.init(.queueFull, "the task queue for low priority is full")), now: t0 + .seconds(1))
+        #expect(m.localCompleted(.failure(.init(.queueFull, "the task queue for low priority is full")), now: t0) == [
+            .peerBusy(local), .awaitCapacity,
+        ])
+        #expect(m.state == .waitingForCapacity)
+    }
+
+    @Test func withNoNodeWithRoomButBusyProvidersTheTaskWaitsFromTheStart() {
+        var m = machine()
+        let deadline = t0 + .seconds(4)
+        #expect(m.start(candidates: [], providersBusy: true, deadline: deadline, now: t0) == [
+            .scheduleTimer(.deadline, at: deadline), .awaitCapacity,
+        ])
+        // Still no room: it keeps waiting; room: it goes.
+        #expect(m.routed([], providersBusy: true, now: t0 + .seconds(1)) == [.awaitCapacity])
+        #expect(m.routed([node(3)], now: t0 + .seconds(2)).first == .sendRequest(to: node(3), deadline: .seconds(2)))
+    }
+
+    @Test func aRetryWithOnlyBusyProvidersLeftWaitsInsteadOfFailing() {
+        var m = machine()
+        _ = m.start(candidates: [node(2)], now: t0)
+        let lost = m.peerLost(node(2), now: t0 + .milliseconds(10))
+        guard let (attempt, at) = retryAt(lost) else {
+            Issue.record("expected a retry, got \(lost)")
+            return
         }
+        #expect(m.timerFired(.retry(attempt: attempt), now: at) == [.route])
+        // node 2 is gone and node 3's window is full: wait, do not fail "no node left to try".
+        #expect(m.routed([], providersBusy: true, now: at) == [.awaitCapacity])
+        #expect(m.routed([node(3)], now: at + .seconds(1)).first == .sendRequest(to: node(3), deadline: t0 + .seconds(10) - (at + .seconds(1))))
+    }
+
+    @Test func theDeadlineEndsTheWaitSayingItWaitedForCapacity() throws {
+        var m = machine()
+        _ = m.start(candidates: [node(2)], now: t0)
+        _ = m.ackReceived(from: node(2), refusal: .busy("busy: 4 running"), now: t0 + .milliseconds(5))
+        let directives = m.timerFired(.deadline, now: t0 + .seconds(10))
         guard case .complete(.failure(let failure), nil) = try #require(directives.last) else {
             Issue.record("expected a failure, got \(directives)")
             return
         }
-        #expect(failure.code == .queueFull && failure.message.contains("low priority is full"))
+        #expect(failure.code == .timedOut)
+        #expect(failure.message.contains("waited 9995 ms for a node with room to run 'sha256'"))
+        #expect(failure.message.contains("1 busy refusals, the last from \(node(2).short): busy: 4 running"))
+        #expect(!directives.contains { if case .cancelRemote = $0 { true } else { false } }, "no node holds it")
+    }
+
+    @Test func aTaskWaitingForCapacityCanBeCancelled() throws {
+        var m = machine()
+        _ = m.start(candidates: [], providersBusy: true, now: t0)
+        guard case .complete(.failure(let failure), nil) = try #require(m.cancel(now: t0 + .seconds(1)).last) else {
+            Issue.record("expected the cancellation")
+            return
+        }
+        #expect(failure.code == .cancelled)
+    }
+
+    @Test func aRefusalThatCannotChangeRulesTheNodeOutForTheTask() throws {
+        var m = machine()
+        _ = m.start(candidates: [node(2), node(3)], now: t0)
+        let refused = m.ackReceived(from: node(2), refusal: .permanent("too large: input is 2 MiB"), now: t0)
+        #expect(refused.first == .recordExperience(node: node(2), .refusal, latency: nil))
+        // node 3 fails; node 2 is offered again but never asked again: no node is left.
+        var directives = retry(&m, after: refused, candidates: [node(2), node(3)])
+        #expect(directives.first.flatMap { if case .sendRequest(let to, _) = $0 { to } else { nil } } == node(3))
+        directives = m.peerLost(node(3), now: t0 + .seconds(1))
+        directives = retry(&m, after: directives, candidates: [node(2)])
+        guard case .complete(.failure(let failure), nil) = try #require(directives.last) else {
+            Issue.record("expected a failure, got \(directives)")
+            return
+        }
+        #expect(failure.code == .allCandidatesFailed && failure.message.contains("left to try"))
     }
 
     @Test func noRetryWhenItCouldNotStartBeforeTheDeadline() throws {
@@ -243,7 +316,7 @@ import Testing
     @Test func theDeadlineFailsTheTaskOnlyOnceItHasPassed() throws {
         var m = machine(task(timeout: .milliseconds(1500)))
         _ = m.start(candidates: [node(2)], now: t0)
-        _ = m.ackReceived(from: node(2), accepted: true, reason: "", now: t0)
+        _ = m.ackReceived(from: node(2), refusal: nil, now: t0)
         #expect(m.timerFired(.deadline, now: t0 + .milliseconds(1499)).isEmpty)
         let expired = m.timerFired(.deadline, now: t0 + .milliseconds(1500))
         #expect(Array(expired.prefix(2)) == [
@@ -267,7 +340,7 @@ import Testing
     @Test func cancellingInFlightTellsThePeerAndEndsTheTask() throws {
         var m = machine()
         _ = m.start(candidates: [node(2)], now: t0)
-        _ = m.ackReceived(from: node(2), accepted: true, reason: "", now: t0)
+        _ = m.ackReceived(from: node(2), refusal: nil, now: t0)
         let directives = m.cancel(now: t0 + .seconds(1))
         #expect(directives.first == .cancelRemote(node(2), reason: "the application cancelled the task"))
         guard case .complete(.failure(let failure), nil) = try #require(directives.last) else {
@@ -281,7 +354,7 @@ import Testing
     @Test func eventsFromOtherPeersAndStaleTimersAreIgnored() {
         var m = machine()
         _ = m.start(candidates: [node(2)], now: t0)
-        #expect(m.ackReceived(from: node(3), accepted: true, reason: "", now: t0).isEmpty)
+        #expect(m.ackReceived(from: node(3), refusal: nil, now: t0).isEmpty)
         #expect(m.resultReceived(from: node(3), .success(output: []), now: t0).isEmpty)
         #expect(m.peerLost(node(3), now: t0).isEmpty)
         #expect(m.timerFired(.ackTimeout(attempt: 5), now: t0 + .seconds(3)).isEmpty)

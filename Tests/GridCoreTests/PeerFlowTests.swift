@@ -21,15 +21,33 @@ import Testing
 
     @Test func inFlightTasksFillTheWindow() {
         var flow = PeerFlow(settings: .init(initialWindow: 2, minWindow: 1, maxWindow: 8))
+        let now = ContinuousClock.now
         flow.sent(to: peer)
-        #expect(flow.full.isEmpty && flow.inFlight == [peer: 1])
+        #expect(flow.full(now: now).isEmpty && flow.inFlight == [peer: 1])
         flow.sent(to: peer)
-        #expect(flow.full == [peer])
+        #expect(flow.full(now: now) == [peer])
         flow.ended(on: peer)
-        #expect(flow.full.isEmpty && flow.inFlight(on: peer) == 1)
+        #expect(flow.full(now: now).isEmpty && flow.inFlight(on: peer) == 1)
         flow.ended(on: peer)
         flow.ended(on: peer)
         #expect(flow.inFlight(on: peer) == 0 && flow.inFlight.isEmpty)
+    }
+
+    @Test func aBusyPeerIsHeldBackUntilOneOfOurTasksEndsOrTheBackOffPasses() {
+        var flow = PeerFlow(settings: .init(initialWindow: 8, maxWindow: 8, busyBackoff: .milliseconds(500)))
+        let t0 = ContinuousClock.now
+        flow.sent(to: peer)
+        flow.sent(to: peer)
+        flow.refusedBusy(by: peer, now: t0)
+        #expect(flow.window(of: peer) == 8, "a busy refusal is not a failure")
+        #expect(flow.full(now: t0 + .milliseconds(100)) == [peer], "it holds as many of ours as when it said busy")
+        flow.ended(on: peer)
+        #expect(flow.full(now: t0 + .milliseconds(100)).isEmpty, "one of ours ended: it has room again")
+        // Busy with others' work (none of ours there): held back for the back-off only.
+        let other = node(3)
+        flow.refusedBusy(by: other, now: t0)
+        #expect(flow.full(now: t0 + .milliseconds(499)).contains(other))
+        #expect(!flow.full(now: t0 + .milliseconds(500)).contains(other))
     }
 
     @Test func theAckTimeoutIsTheP95TimesTheFactorClamped() {

@@ -13,6 +13,8 @@ import Testing
         var skills = ["echo"]
         var capacity = 4
         var load = 0
+        var queued = 0
+        var maxQueued = 0
         var age: Duration = .zero
     }
 
@@ -20,7 +22,8 @@ import Testing
         var registry = SkillRegistry(settings: .init(expiry: expiry))
         for peer in peers {
             registry.update(
-                peer.id, .init(skills: Set(peer.skills.map(skill)), capacity: peer.capacity, load: peer.load, lastSeen: t0 - peer.age))
+                peer.id, .init(skills: Set(peer.skills.map(skill)), capacity: peer.capacity, load: peer.load, queued: peer.queued, maxQueued: peer.maxQueued,
+                    lastSeen: t0 - peer.age))
         }
         return registry
     }
@@ -66,7 +69,9 @@ import Testing
         .init(name: "circuit open", peer: Peer(id: node(2)), state: .init(circuitOpen: [node(2)]), expected: .circuitOpen),
         .init(name: "in-flight window full", peer: Peer(id: node(2)), state: .init(windowFull: [node(2)]), expected: .windowFull),
         .init(name: "announced full", peer: Peer(id: node(2), capacity: 2, load: 2), expected: .atCapacity),
-        .init(name: "full with our in-flight tasks", peer: Peer(id: node(2), capacity: 2, load: 1), state: .init(inFlight: [node(2): 1]), expected: .atCapacity),
+        // Its announced load includes ours: the larger of the two counts, not the sum.
+        .init(name: "full with our in-flight tasks", peer: Peer(id: node(2), capacity: 2, load: 1), state: .init(inFlight: [node(2): 2]), expected: .atCapacity),
+        .init(name: "its announced queue full", peer: Peer(id: node(2), capacity: 2, load: 2, queued: 4, maxQueued: 4), expected: .atCapacity),
         .init(name: "no capacity at all", peer: Peer(id: node(2), capacity: 0), expected: .atCapacity),
         .init(
             name: "trust below the task's minimum", peer: Peer(id: node(2)), request: .init(skill: try! SkillID("echo"), minimumTrust: 0.5),

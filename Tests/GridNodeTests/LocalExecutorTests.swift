@@ -16,15 +16,23 @@ import Testing
             requester: NodeID(unchecked: [UInt8](repeating: 9, count: 32)), deadlineMs: .max)
     }
 
-    @Test func admissionCountsTasksAdmittedButNotStarted() {
-        let executor = LocalExecutor(skills: BuiltinSkills.all, capacity: 1, maxQueued: 1)
-        #expect(executor.admit(skill: echo) == .accepted(queuePosition: 0))
-        #expect(executor.admit(skill: echo) == .accepted(queuePosition: 0))
-        guard case .busy(let why) = executor.admit(skill: echo) else {
-            Issue.record("a third task must be refused: one slot and one place in the queue are taken")
-            return
+    @Test func aPlaceIsTakenAtOnceAndTheQueueBoundHoldsAtReservation() {
+        let executor = LocalExecutor(skills: BuiltinSkills.all, capacity: 1, maxQueued: 2)
+        let first = executor.reserve(skill: echo, priority: 96)
+        guard case .slot = first else { Issue.record("the first task takes the slot"); return }
+        let normal = executor.reserve(skill: echo, priority: 96)
+        let high = executor.reserve(skill: echo, priority: 160)
+        // The ack's position honours priority: the high task is ahead of the normal one queued before it.
+        #expect(executor.queuePosition(high, skill: echo) == 0)
+        #expect(executor.queuePosition(normal, skill: echo) == 1)
+        guard case .refused(let failure) = executor.reserve(skill: echo, priority: 96) else {
+            Issue.record("a fourth task must be refused: one slot and two places in the queue are taken"); return
         }
-        #expect(why.contains("retry later"))
+        #expect(failure.code == .queueFull && failure.message.contains("maxQueuedTasks"))
+        // A reservation given back frees its place.
+        executor.abandon(normal, skill: echo)
+        #expect(executor.waiting == 1)
+        guard case .waiting = executor.reserve(skill: echo, priority: 96) else { Issue.record("room again"); return }
     }
 
     @Test func aTaskCancelledWhileWaitingLeavesTheQueue() async throws {

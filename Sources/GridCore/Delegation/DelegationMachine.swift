@@ -8,6 +8,15 @@
 /// (``Directive/route``): the best candidate that has not failed the task yet, or, when every one
 /// has, the one that failed longest ago. An application error is final unless the task asks. One
 /// deadline covers the task and all its retries.
+///
+/// **Waiting for capacity.** A node that has no room (a busy refusal, or a result saying its queue
+/// was full) has not failed: the machine waits for capacity (``State/waitingForCapacity``,
+/// ``Directive/awaitCapacity``) without spending a retry or recording experience against it, and
+/// so does a task whose ranking offers no node with room while some provider exists
+/// (`providersBusy`). The shell parks it (``PlacementQueue``) and calls ``routed(_:providersBusy:ackTimeouts:resultTimeouts:now:)``
+/// when a node has room. Only its deadline ends the wait, as `timed_out` saying it waited for
+/// capacity. A refusal that cannot change for this task (``Refusal/permanent(_:)``: unknown skill,
+/// too large, untrusted, malformed) rules that node out for the task.
 public struct DelegationMachine: Sendable {
     public enum Directive: Sendable, Equatable {
         /// Rank the candidates afresh and pass them to ``DelegationMachine/routed(_:now:)``.
@@ -24,6 +33,23 @@ public struct DelegationMachine: Sendable {
         case recordExperience(node: NodeID, ExperienceOutcome, latency: Duration?)
         /// The task is over: record and deliver `outcome`. Given exactly once.
         case complete(TaskOutcome, executor: NodeID?)
+        /// No node has room now: park the task until one may, then call ``DelegationMachine/routed(_:providersBusy:ackTimeouts:resultTimeouts:now:)``.
+        case awaitCapacity
+        /// `node` said it has no room (a busy refusal or a full queue): not a failure; hold back
+        /// from it for a while.
+        case peerBusy(NodeID)
+    }
+
+    /// Why a node refused a TaskRequest, as far as the machine cares.
+    public enum Refusal: Sendable, Equatable {
+        /// No room now (busy, queue full, shutting down): the task waits for capacity.
+        case busy(String)
+        /// Will not change for this task (unknown skill, too large, untrusted, malformed): that node
+        /// is never asked again for it.
+        case permanent(String)
+        /// Anything else (the deadline had passed on arrival, an unknown reason): an ordinary
+        /// failed attempt.
+        case transient(String)
     }
 
     /// The machine's timers. Each carries the attempt it was set for, so a timer that fires after
@@ -57,6 +83,8 @@ public struct DelegationMachine: Sendable {
         case awaitingResult(NodeID)
         /// Waiting for the retry timer, or for a fresh ranking.
         case retrying
+        /// Parked until a node has room (``Directive/awaitCapacity``).
+        case waitingForCapacity
         case finished
     }
 
@@ -70,8 +98,13 @@ public struct DelegationMachine: Sendable {
     private var attemptStartedAt: ContinuousClock.Instant?
     /// Nodes that failed this task, in the order they failed.
     private var failedNodes: [NodeID] = []
-    /// Whether every attempt so far failed because the node's queue for this priority was full.
-    private var onlyQueueFull = true
+    /// Nodes whose refusal cannot change for this task (``Refusal/permanent(_:)``).
+    private var ruledOut: Set<NodeID> = []
+    /// Busy refusals met while placing the task, and the last one, for the message if time runs out.
+    public private(set) var busyRefusals = 0
+    private var lastBusy: String?
+    /// When the task first had to wait for capacity.
+    private var waitingSince: ContinuousClock.Instant?
     /// Per-peer ack timeouts given with the latest ranking.
     private var ackTimeouts: [NodeID: Duration] = [:]
     /// Per-peer result timeouts (from send to result) given with the latest ranking; a peer with
@@ -87,38 +120,49 @@ public struct DelegationMachine: Sendable {
         rng = SplitMix64(seed: seed)
     }
 
-    /// Starts the task on the best of `candidates` (ranked by the router).
+    /// Starts the task on the best of `candidates` (ranked by the router: nodes with room now). With
+    /// none, it waits for capacity when `providersBusy` (some node serves the skill but has no room),
+    /// else fails as `no_provider`.
+    ///
+    /// - Parameter deadline: when the task's time is up; default `now` + its timeout (a task
+    ///   recovered after a restart, or one that waited before it started, passes its own).
     public mutating func start(
-        candidates: [NodeID], ackTimeouts: [NodeID: Duration] = [:], resultTimeouts: [NodeID: Duration] = [:],
-        now: ContinuousClock.Instant
+        candidates: [NodeID], providersBusy: Bool = false, deadline: ContinuousClock.Instant? = nil,
+        ackTimeouts: [NodeID: Duration] = [:], resultTimeouts: [NodeID: Duration] = [:], now: ContinuousClock.Instant
     ) -> [Directive] {
         guard state == .idle else { return [] }
         self.resultTimeouts = resultTimeouts
-        guard !candidates.isEmpty else {
+        guard !candidates.isEmpty || providersBusy else {
             state = .finished
             let failure = TaskFailure(
                 .noProvider,
                 "no node serves skill '\(task.skill)': serve it (gridnode serve \(task.skill) -- COMMAND, an application, or --skills for a built-in), or connect to a node that has it")
             return [.complete(.failure(failure), executor: nil)]
         }
-        let deadline = now.advanced(by: task.timeout)
+        let deadline = deadline ?? now.advanced(by: task.timeout)
         self.deadline = deadline
         self.ackTimeouts = ackTimeouts
-        return [.scheduleTimer(.deadline, at: deadline)] + attempt(on: candidates[0], now: now)
+        let first = candidates.first.map { attempt(on: $0, now: now) } ?? waitForCapacity(now: now)
+        return [.scheduleTimer(.deadline, at: deadline)] + first
     }
 
-    /// A fresh ranking, asked for by ``Directive/route`` before a retry.
+    /// A fresh ranking: asked for by ``Directive/route`` before a retry, or given by the shell to a
+    /// task waiting for capacity. `candidates` are the nodes with room now; `providersBusy` says
+    /// whether others serve the skill but have no room (then, with no usable candidate, the task
+    /// waits instead of failing).
     public mutating func routed(
-        _ candidates: [NodeID], ackTimeouts: [NodeID: Duration] = [:], resultTimeouts: [NodeID: Duration] = [:],
-        now: ContinuousClock.Instant
+        _ candidates: [NodeID], providersBusy: Bool = false, ackTimeouts: [NodeID: Duration] = [:],
+        resultTimeouts: [NodeID: Duration] = [:], now: ContinuousClock.Instant
     ) -> [Directive] {
-        guard state == .retrying, retryPending == false else { return [] }
+        guard (state == .retrying && !retryPending) || state == .waitingForCapacity else { return [] }
         self.ackTimeouts = ackTimeouts
         self.resultTimeouts = resultTimeouts
         // The best candidate that has not failed the task; else the one that failed longest ago
-        // (it may have recovered) among those still offered.
-        let next = candidates.first { !failedNodes.contains($0) } ?? failedNodes.first { candidates.contains($0) }
+        // (it may have recovered) among those still offered. Never one that ruled itself out.
+        let usable = candidates.filter { !ruledOut.contains($0) }
+        let next = usable.first { !failedNodes.contains($0) } ?? failedNodes.first { usable.contains($0) }
         guard let next else {
+            if providersBusy { return waitForCapacity(now: now) }
             return finish(.failure(allFailed("no node that serves '\(task.skill)' is left to try")), executor: nil)
         }
         return attempt(on: next, now: now)
@@ -130,12 +174,10 @@ public struct DelegationMachine: Sendable {
         return settle(localNode, outcome, now: now)
     }
 
-    /// `peer` answered our TaskRequest.
-    public mutating func ackReceived(
-        from peer: NodeID, accepted: Bool, reason: String, now: ContinuousClock.Instant
-    ) -> [Directive] {
+    /// `peer` answered our TaskRequest: accepted (`refusal` nil), or refused.
+    public mutating func ackReceived(from peer: NodeID, refusal: Refusal?, now: ContinuousClock.Instant) -> [Directive] {
         guard state == .awaitingAck(peer) else { return [] }
-        if accepted {
+        if refusal == nil {
             state = .awaitingResult(peer)
             // A result overdue by the peer's own record is retried elsewhere while time is left.
             if let timeout = resultTimeouts[peer], let started = attemptStartedAt, let deadline,
@@ -145,8 +187,17 @@ public struct DelegationMachine: Sendable {
             }
             return []
         }
-        onlyQueueFull = false
-        return [.recordExperience(node: peer, .refusal, latency: nil)] + failed(peer, "refused: \(reason)", now: now)
+        switch refusal {
+        case .busy(let why)?:
+            return busy(peer, why, now: now)
+        case .permanent(let why)?:
+            ruledOut.insert(peer)
+            return [.recordExperience(node: peer, .refusal, latency: nil)] + failed(peer, "refused: \(why)", now: now)
+        case .transient(let why)?:
+            return [.recordExperience(node: peer, .refusal, latency: nil)] + failed(peer, "refused: \(why)", now: now)
+        case nil:
+            return []
+        }
     }
 
     /// `peer` sent the task's result. A result that arrives before its ack counts as both.
@@ -158,7 +209,6 @@ public struct DelegationMachine: Sendable {
     /// The connection to `peer` closed (or a request to it could not be sent).
     public mutating func peerLost(_ peer: NodeID, now: ContinuousClock.Instant) -> [Directive] {
         guard state == .awaitingAck(peer) || state == .awaitingResult(peer) else { return [] }
-        onlyQueueFull = false
         return [.recordExperience(node: peer, .failure, latency: nil)] + failed(peer, "connection lost", now: now)
     }
 
@@ -181,13 +231,11 @@ public struct DelegationMachine: Sendable {
         case .ackTimeout(let number):
             guard number == attempts.count, case .awaitingAck(let peer) = state else { return [] }
             let waited = attemptStartedAt.map { Self.format($0.duration(to: now)) } ?? "the ack timeout"
-            onlyQueueFull = false
             return [.recordExperience(node: peer, .timeout, latency: nil), .cancelRemote(peer, reason: "no ack within \(waited)")]
                 + failed(peer, "no ack within \(waited)", now: now)
         case .resultTimeout(let number):
             guard number == attempts.count, case .awaitingResult(let peer) = state else { return [] }
             let waited = attemptStartedAt.map { Self.format($0.duration(to: now)) } ?? "its result timeout"
-            onlyQueueFull = false
             return [.recordExperience(node: peer, .timeout, latency: nil), .cancelRemote(peer, reason: "no result within \(waited)")]
                 + failed(peer, "no result within \(waited)", now: now)
         case .retry(let number):
@@ -201,9 +249,18 @@ public struct DelegationMachine: Sendable {
     public mutating func deadlineExpired(now: ContinuousClock.Instant) -> [Directive] {
         guard state != .finished, state != .idle, let deadline, now >= deadline else { return [] }
         let tried = attempts.isEmpty ? "" : " (tried: \(attempts.map { "\($0.node.short): \($0.result)" }.joined(separator: "; ")))"
-        let failure = TaskFailure(
-            .timedOut,
-            "task \(task.id) got no result within \(Self.format(task.timeout))\(tried); retry with a longer timeout")
+        let failure: TaskFailure
+        if state == .waitingForCapacity {
+            let waited = waitingSince.map { Self.format($0.duration(to: now)) } ?? "its whole timeout"
+            let busy = lastBusy.map { "; \(busyRefusals) busy refusals, the last from \($0)" } ?? ""
+            failure = TaskFailure(
+                .timedOut,
+                "task \(task.id) waited \(waited) for a node with room to run '\(task.skill)' and its deadline passed\(busy)\(tried); "
+                    + "retry with a longer timeout, or add capacity for '\(task.skill)' to the grid")
+        } else {
+            failure = TaskFailure(
+                .timedOut, "task \(task.id) got no result within \(Self.format(task.timeout))\(tried); retry with a longer timeout")
+        }
         let stop: [Directive] = switch state {
         case .awaitingAck(let peer), .awaitingResult(let peer):
             [.recordExperience(node: peer, .timeout, latency: nil), .cancelRemote(peer, reason: "the requester's deadline passed")]
@@ -243,6 +300,9 @@ public struct DelegationMachine: Sendable {
 
     /// The attempt on `node` produced `outcome`: finish, or retry a failure worth retrying.
     private mutating func settle(_ node: NodeID, _ outcome: TaskOutcome, now: ContinuousClock.Instant) -> [Directive] {
+        if case .failure(let failure) = outcome, failure.code == .queueFull {
+            return busy(node, failure.message, now: now)  // it had no room after all: not its failure
+        }
         let record = experience(node, outcome, now: now)
         guard case .failure(let failure) = outcome, isRetried(failure.code) else {
             attempts.append(Attempt(
@@ -250,7 +310,6 @@ public struct DelegationMachine: Sendable {
                 latency: attemptStartedAt.map { $0.duration(to: now) }))
             return [record] + finish(outcome, executor: node)
         }
-        if failure.code != .queueFull { onlyQueueFull = false }
         return [record] + failed(node, "failed: \(failure.message)", now: now)
     }
 
@@ -280,13 +339,24 @@ public struct DelegationMachine: Sendable {
         return [.scheduleTimer(.retry(attempt: attempts.count), at: now.advanced(by: delay))]
     }
 
-    /// The final failure. When every attempt met a full queue it is `queueFull`: backpressure the
-    /// application can act on.
+    /// `node` had no room: wait for capacity, holding back from it for a while.
+    private mutating func busy(_ node: NodeID, _ why: String, now: ContinuousClock.Instant) -> [Directive] {
+        busyRefusals += 1
+        lastBusy = "\(node.short): \(why)"
+        return [.peerBusy(node)] + waitForCapacity(now: now)
+    }
+
+    private mutating func waitForCapacity(now: ContinuousClock.Instant) -> [Directive] {
+        state = .waitingForCapacity
+        retryPending = false
+        attemptStartedAt = nil
+        if waitingSince == nil { waitingSince = now }
+        return [.awaitCapacity]
+    }
+
+    /// The final failure, listing every attempt.
     private func allFailed(_ why: String) -> TaskFailure {
         let tried = attempts.map { "\($0.node.short): \($0.result)" }.joined(separator: "; ")
-        if onlyQueueFull, !attempts.isEmpty {
-            return TaskFailure(.queueFull, "every node tried has a full queue for this priority (\(tried)); retry later, or at another priority")
-        }
         return TaskFailure(.allCandidatesFailed, "'\(task.skill)' failed on every node tried, \(why) (\(tried)); retry later")
     }
 

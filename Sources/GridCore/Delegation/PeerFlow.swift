@@ -13,6 +13,11 @@
 /// never below ``Settings/minResultTimeout``; a task whose result is that late is tried elsewhere
 /// while its deadline allows. Until ``Settings/minSamples`` results are known, only the deadline
 /// applies; a factor of 0 turns result timeouts off.
+///
+/// A peer that refuses a task as busy (or says its queue was full) is not failing: its window is
+/// left as it is, and it counts as full while it holds at least as many of this node's tasks as it
+/// did then, for at most ``Settings/busyBackoff`` — so the next task goes to it once one of ours
+/// there ends, or after the back-off when it was busy with others' work.
 public struct PeerFlow: Sendable {
     public struct Settings: Sendable, Equatable {
         /// Default 4, 1 and 64.
@@ -30,11 +35,14 @@ public struct PeerFlow: Sendable {
         /// Defaults 4 × the p99 result time, and at least 10 s.
         public var resultTimeoutFactor: Double
         public var minResultTimeout: Duration
+        /// How long a peer that refused as busy is held back at most. Default 500 ms.
+        public var busyBackoff: Duration
 
         public init(
             initialWindow: Int = 4, minWindow: Int = 1, maxWindow: Int = 64, ackTimeoutFactor: Double = 3,
             minAckTimeout: Duration = .milliseconds(250), maxAckTimeout: Duration = .seconds(10), samples: Int = 64,
-            minSamples: Int = 8, resultTimeoutFactor: Double = 4, minResultTimeout: Duration = .seconds(10)
+            minSamples: Int = 8, resultTimeoutFactor: Double = 4, minResultTimeout: Duration = .seconds(10),
+            busyBackoff: Duration = .milliseconds(500)
         ) {
             precondition(1 <= minWindow && minWindow <= initialWindow && initialWindow <= maxWindow, "window bounds in order")
             precondition(ackTimeoutFactor > 0 && minAckTimeout > .zero && minAckTimeout <= maxAckTimeout, "timeout bounds in order")
@@ -49,6 +57,7 @@ public struct PeerFlow: Sendable {
             self.minSamples = minSamples
             self.resultTimeoutFactor = max(0, resultTimeoutFactor)
             self.minResultTimeout = minResultTimeout
+            self.busyBackoff = busyBackoff
         }
 
         public static let `default` = Settings()
@@ -59,6 +68,14 @@ public struct PeerFlow: Sendable {
         var inFlight = 0
         var ackTimes: [Duration] = []
         var nextSample = 0
+        /// After a busy refusal: full while it holds `limit` or more of our tasks, until `until`.
+        var busy: (limit: Int, until: ContinuousClock.Instant)?
+
+        func isFull(now: ContinuousClock.Instant) -> Bool {
+            if inFlight >= window { return true }
+            guard let busy, now < busy.until else { return false }
+            return inFlight >= busy.limit
+        }
     }
 
     public let settings: Settings
@@ -78,8 +95,16 @@ public struct PeerFlow: Sendable {
     public func inFlight(on peer: NodeID) -> Int { peers[peer]?.inFlight ?? 0 }
     /// Tasks in flight per peer, for the router.
     public var inFlight: [NodeID: Int] { peers.compactMapValues { $0.inFlight > 0 ? $0.inFlight : nil } }
-    /// Peers whose window is full.
-    public var full: Set<NodeID> { Set(peers.filter { $0.value.inFlight >= $0.value.window }.keys) }
+    /// Peers whose window is full, or that refused as busy lately and hold as many of our tasks still.
+    public func full(now: ContinuousClock.Instant) -> Set<NodeID> { Set(peers.filter { $0.value.isFull(now: now) }.keys) }
+
+    /// `peer` had no room for a task (a busy refusal, or a full queue): hold back from it until one
+    /// of our tasks there ends, or ``Settings/busyBackoff`` passes. Its window is unchanged.
+    public mutating func refusedBusy(by peer: NodeID, now: ContinuousClock.Instant) {
+        var state = peers[peer] ?? Peer(window: settings.initialWindow)
+        state.busy = (state.inFlight, now.advanced(by: settings.busyBackoff))
+        peers[peer] = state
+    }
 
     /// A task was sent to `peer`.
     public mutating func sent(to peer: NodeID) {

@@ -29,13 +29,21 @@ public struct SkillRegistry: Sendable {
         public var capacity: Int
         /// Tasks it was running when it last announced.
         public var load: Int
+        /// Tasks waiting in its queues then, and the most it queues beyond its capacity (0 for a
+        /// node that does not say).
+        public var queued: Int
+        public var maxQueued: Int
         /// When this node last heard from the peer.
         public var lastSeen: ContinuousClock.Instant
 
-        public init(skills: Set<SkillID>, capacity: Int, load: Int, lastSeen: ContinuousClock.Instant) {
+        public init(
+            skills: Set<SkillID>, capacity: Int, load: Int, queued: Int = 0, maxQueued: Int = 0, lastSeen: ContinuousClock.Instant
+        ) {
             self.skills = skills
             self.capacity = capacity
             self.load = load
+            self.queued = queued
+            self.maxQueued = maxQueued
             self.lastSeen = lastSeen
         }
     }

@@ -197,7 +197,9 @@ public struct SkillRouter: Sendable {
         if experience.isConvicted(peer, now: now) { return .convicted }
         if peers.circuitOpen.contains(peer) { return .circuitOpen }
         if peers.windowFull.contains(peer) { return .windowFull }
-        if entry.load + peers.inFlight[peer, default: 0] >= entry.capacity { return .atCapacity }
+        // Its announced work includes ours there, so the larger of the two is the best estimate of
+        // what it holds (the sum would count our tasks twice and stall once it reported them).
+        if max(entry.load + entry.queued, peers.inFlight[peer, default: 0]) >= entry.capacity + entry.maxQueued { return .atCapacity }
         let trust = peers.trust[peer] ?? 0
         if trust < request.minimumTrust { return .belowMinimumTrust(trust: trust, minimum: request.minimumTrust) }
         return nil

@@ -76,10 +76,32 @@ public struct TaskQueue<Element: Sendable>: Sendable {
     /// Takes the entry with the highest effective priority at `now`, the earliest enqueued among
     /// equals; nil when the queue is empty. `waited` is the time since its enqueue (never negative).
     public mutating func dequeue(now: ContinuousClock.Instant) -> Dequeued? {
+        guard let priority = bestLane(now: now), let taken = lanes[priority.rawValue].removeFirst() else {
+            return nil
+        }
+        locations[taken.slot.id] = nil
+        return (taken.slot.id, taken.element, priority, max(.zero, taken.slot.enqueuedAt.duration(to: now)))
+    }
+
+    /// The entry ``dequeue(now:)`` would take at `now`, left in the queue; nil when it is empty.
+    public func peek(now: ContinuousClock.Instant) -> (id: TaskID, element: Element, priority: TaskPriority)? {
+        var reads = 0
+        guard let priority = bestLane(now: now, reads: &reads), let head = lanes[priority.rawValue].first,
+            let element = head.element
+        else { return nil }
+        return (head.id, element, priority)
+    }
+
+    /// The class whose head is next: the highest effective priority, the earliest enqueued among equals.
+    private mutating func bestLane(now: ContinuousClock.Instant) -> TaskPriority? {
+        bestLane(now: now, reads: &headReads)
+    }
+
+    private func bestLane(now: ContinuousClock.Instant, reads: inout Int) -> TaskPriority? {
         var best: (priority: TaskPriority, effective: TaskPriority, sequence: UInt64)?
         for priority in TaskPriority.allCases {
             guard let head = lanes[priority.rawValue].first else { continue }
-            headReads += 1
+            reads += 1
             let effective = effectivePriority(priority, enqueuedAt: head.enqueuedAt, now: now)
             if let current = best,
                 effective < current.effective || (effective == current.effective && head.sequence > current.sequence)
@@ -88,11 +110,7 @@ public struct TaskQueue<Element: Sendable>: Sendable {
             }
             best = (priority, effective, head.sequence)
         }
-        guard let priority = best?.priority, let taken = lanes[priority.rawValue].removeFirst() else {
-            return nil
-        }
-        locations[taken.slot.id] = nil
-        return (taken.slot.id, taken.element, priority, max(.zero, taken.slot.enqueuedAt.duration(to: now)))
+        return best?.priority
     }
 
     /// Removes the entry queued under `id` and returns it; nil when there is none (never queued,

@@ -91,7 +91,7 @@ extension DelegationCoordinator {
             switch machine.state {
             case .awaitingAck(let peer), .awaitingResult(let peer): cancel(entry.task, on: peer, reason: reason)
             case .runningLocally: entry.localRun?.cancel()
-            case .idle, .retrying, .finished: break
+            case .idle, .retrying, .waitingForCapacity, .finished: break
             }
         }
     }

@@ -8,7 +8,8 @@ import Logging
 /// Runs each submitted task's ``DelegationMachine``s — one per replica — feeds them acks, results,
 /// lost peers and deadlines, and carries out what they decide: run here, send to a peer, record
 /// experience, reply. A replicated task is settled by a ``ResultVote``; a single remote result may
-/// be spot-checked by running it again here (``SpotCheck``).
+/// be spot-checked by running it again here (``SpotCheck``). A task that no node has room for waits
+/// in the ``PlacementQueue`` until one has (DelegationCoordinator+Placement.swift).
 actor DelegationCoordinator {
     /// How a task ended, and who produced the outcome.
     struct Completion: Sendable {
@@ -70,11 +71,18 @@ actor DelegationCoordinator {
     /// callers of ``completion(of:)`` waiting for that.
     var admitting: [TaskID: [CheckedContinuation<Void, Never>]] = [:]
     var nextWaiter = 0
+    /// This node's own tasks waiting for a node with room, and whether a placement pass is due or
+    /// running (one at a time; events during one ask for another).
+    var placement: PlacementQueue
+    var placementScheduled = false
+    var placing = false
+    var placeAgain = false
 
     init(node: NodeContext) {
         self.node = node
         breakers = CircuitBreakers(settings: node.settings.circuitBreakerSettings)
         flow = PeerFlow()
+        placement = PlacementQueue(settings: .init(queue: node.settings.queueSettings))
         cache = ResultCache(window: .milliseconds(node.settings.resultCacheWindowMs))
     }
 
@@ -89,15 +97,17 @@ actor DelegationCoordinator {
 
     /// Open circuits, tasks in flight and full windows, for the router.
     func flowState() -> FlowState {
-        FlowState(circuitOpen: breakers.openPeers(now: .now), inFlight: flow.inFlight, windowFull: flow.full)
+        FlowState(circuitOpen: breakers.openPeers(now: .now), inFlight: flow.inFlight, windowFull: flow.full(now: .now))
     }
 
     /// Accepts `spec`: recorded in the store before any work starts, then routed and started.
-    /// Throws only when the task could not be recorded (it is then not accepted). With
+    /// Throws when the task could not be recorded, or when this node already holds as many tasks
+    /// of its priority waiting for capacity as its bound allows (it is then not accepted). With
     /// `idempotency` whose key is on record already, nothing starts: the task holding the key is
     /// returned instead.
     @discardableResult
     func submit(_ spec: TaskSpec, idempotency: IdempotencyClaim? = nil) async throws(GridError) -> TaskRecord? {
+        if let full = placement.refusal(for: TaskPriority(level: spec.priority)) { throw GridError(.queueFull, full) }
         if case .existing(let task) = try node.database.recordSubmitted(spec, idempotency: idempotency, atMs: WallClock.nowMs()) {
             return task
         }
@@ -126,13 +136,14 @@ actor DelegationCoordinator {
         }
         let route = await node.route(spec.skill, minimumTrust: spec.minimumTrust, flow: flowState())
         let ranked = route.nodes
-        if ranked.isEmpty, let failure = Self.busyFailure(spec, route) {
+        let waitable = Self.busyProviders(route)
+        if ranked.isEmpty, waitable.isEmpty, let failure = Self.heldBackFailure(spec, route) {
             inflight[spec.id] = Inflight(task: spec, replicas: [])
             complete(spec.id, .failure(failure), executor: nil)
             return
         }
         let k = spec.replicas
-        if k > 1, ranked.count < k {
+        if k > 1, ranked.count + waitable.count < k {
             let failure = TaskFailure(
                 .noProvider,
                 "\(k) replicas of '\(spec.skill)' need \(k) distinct nodes that can run it now; only \(ranked.count) can: ask for fewer replicas or retry later")
@@ -141,15 +152,18 @@ actor DelegationCoordinator {
             return
         }
         // Replica i starts on the i-th best node; its fallbacks are every k-th node after the top
-        // k, so no two replicas ever run on the same node.
+        // k, so no two replicas ever run on the same node. Replicas with no node that has room now
+        // wait for capacity, like a single task with none.
         var machines: [DelegationMachine] = []
         var starts: [[DelegationMachine.Directive]] = []
+        let deadline = ContinuousClock.now.advanced(by: spec.timeout)
         for replica in 0..<k {
             let fallbacks = ranked.count > k ? stride(from: k + replica, to: ranked.count, by: k).map { ranked[$0] } : []
-            let candidates = k == 1 ? ranked : [ranked[replica]] + fallbacks
+            let candidates = k == 1 ? ranked : replica < ranked.count ? [ranked[replica]] + fallbacks : []
             var machine = DelegationMachine(task: spec, localNode: node.nodeID, policy: node.settings.retryPolicy, seed: rng.next())
             starts.append(machine.start(
-                candidates: candidates, ackTimeouts: flow.ackTimeouts, resultTimeouts: flow.resultTimeouts(skill: spec.skill), now: .now))
+                candidates: candidates, providersBusy: !waitable.isEmpty, deadline: deadline, ackTimeouts: flow.ackTimeouts,
+                resultTimeouts: flow.resultTimeouts(skill: spec.skill), now: .now))
             machines.append(machine)
         }
         inflight[spec.id] = Inflight(task: spec, replicas: machines, vote: k > 1 ? ResultVote(replicas: k) : nil)
@@ -162,17 +176,13 @@ actor DelegationCoordinator {
         ResultCache.Key(skill: spec.skill, inputDigest: SHA256.digest(spec.input))
     }
 
-    /// When no node can take the task now but some serve its skill, says why instead of "no node
-    /// serves it": every provider is full, or held back (open circuit, full window, too little trust).
-    static func busyFailure(_ spec: TaskSpec, _ route: Route) -> TaskFailure? {
+    /// When no node may ever take the task although some serve its skill (too little trust, a
+    /// conviction), says why instead of "no node serves it".
+    static func heldBackFailure(_ spec: TaskSpec, _ route: Route) -> TaskFailure? {
         let providers = route.excluded.filter { $0.reason != .lacksSkill }
         guard !providers.isEmpty else { return nil }
         let reasons = providers.map { "\($0.isLocal ? "this node" : $0.node.short): \($0.reason)" }.joined(separator: "; ")
-        let allFull = providers.allSatisfy { $0.reason == .atCapacity || $0.reason == .windowFull }
-        return TaskFailure(
-            allFull ? .queueFull : .allCandidatesFailed,
-            "no node can take a '\(spec.skill)' task now (\(reasons)); retry later"
-                + (allFull ? ", or add capacity (maxConcurrentTasks, maxQueuedTasks)" : ""))
+        return TaskFailure(.allCandidatesFailed, "no node may take a '\(spec.skill)' task (\(reasons)); lower the task's minimum trust, or add providers")
     }
 
     func ackReceived(_ ack: Grid_V1_TaskAck, from peer: NodeID) {
@@ -182,11 +192,11 @@ actor DelegationCoordinator {
         {
             flow.acked(by: peer, after: sent.sentAt.duration(to: .now))
         }
-        let reason = ack.accepted ? "" : "\(ack.reason.name): \(ack.message)"
         if ack.accepted, let replica = inflight[id]?.replicas.firstIndex(where: { $0.state == .awaitingAck(peer) }) {
             emit(id, .accepted, node: peer, attempt: currentAttempt(id, replica: replica), queuePosition: Int(ack.queuePosition))
         }
-        update(id, awaiting: peer) { $0.ackReceived(from: peer, accepted: ack.accepted, reason: reason, now: .now) }
+        let refusal = ack.refusal
+        update(id, awaiting: peer) { $0.ackReceived(from: peer, refusal: refusal, now: .now) }
     }
 
     func resultReceived(_ result: Grid_V1_TaskResult, signed envelope: Grid_V1_SignedEnvelope, from peer: NodeID) {
@@ -214,6 +224,7 @@ actor DelegationCoordinator {
             inflight[id]?.signedResults[node.nodeID] = try? node.sealer.envelope(TaskResultEvidence.ownResult(task, output: output))
         }
         update(id, replica: replica) { $0.localCompleted(outcome, now: .now) }
+        schedulePlacement()  // a local slot is free
     }
 
     func timerFired(_ id: TaskID, replica: Int, _ timer: DelegationMachine.Timer) {
@@ -224,11 +235,16 @@ actor DelegationCoordinator {
         }
     }
 
-    func routed(_ id: TaskID, replica: Int, _ candidates: [NodeID]) {
+    /// A fresh ranking for a replica that is retrying or waiting for capacity. A replicated task's
+    /// replica never goes to a node another of its replicas is on or was on.
+    func routed(_ id: TaskID, replica: Int, _ route: Route) {
         guard let skill = inflight[id]?.task.skill else { return }
         let acks = flow.ackTimeouts
         let results = flow.resultTimeouts(skill: skill)
-        update(id, replica: replica) { $0.routed(candidates, ackTimeouts: acks, resultTimeouts: results, now: .now) }
+        let siblings = siblingNodes(id, replica: replica)
+        let candidates = route.nodes.filter { !siblings.contains($0) }
+        let busy = !Self.busyProviders(route).subtracting(siblings).isEmpty
+        update(id, replica: replica) { $0.routed(candidates, providersBusy: busy, ackTimeouts: acks, resultTimeouts: results, now: .now) }
     }
 
     /// The application cancelled the task: its machines stop, a peer holding it is told, and the
@@ -280,6 +296,7 @@ actor DelegationCoordinator {
         {
             holding[key] = nil
             flow.ended(on: held.peer)
+            schedulePlacement()  // a place in its window is free
         }
         perform(directives, for: id, replica: replica)
     }
@@ -334,7 +351,7 @@ actor DelegationCoordinator {
                 let state = flowState()
                 Task { [weak self] in
                     let route = await node.route(task.skill, minimumTrust: task.minimumTrust, flow: state)
-                    await self?.routed(id, replica: replica, route.nodes)
+                    await self?.routed(id, replica: replica, route)
                 }
             case .recordExperience(let peer, let outcome, let latency):
                 if outcome == .refusal, peer != node.nodeID { metrics.refused(skill: task.skill, peer: peer) }
@@ -346,6 +363,10 @@ actor DelegationCoordinator {
                 Task { await reputation.record(outcome, node: peer, skill: task.skill, latency: latency) }
             case .complete(let outcome, let executor):
                 replicaCompleted(id, outcome, executor: executor)
+            case .peerBusy(let peer):
+                if peer != node.nodeID { flow.refusedBusy(by: peer, now: .now) }
+            case .awaitCapacity:
+                park(id, replica: replica)
             }
         }
     }
@@ -405,11 +426,15 @@ actor DelegationCoordinator {
     /// Forgets the task: its timer and any local run stop.
     func retire(_ id: TaskID) {
         guard let entry = inflight.removeValue(forKey: id) else { return }
+        placement.removeAll(task: id)
         entry.deadlineTimer?.cancel()
         entry.localRun?.cancel()
         for timer in entry.timers { timer.cancel() }
         for replica in entry.replicas.indices {
-            if let held = holding.removeValue(forKey: ReplicaKey(id: id, replica: replica)) { flow.ended(on: held.peer) }
+            if let held = holding.removeValue(forKey: ReplicaKey(id: id, replica: replica)) {
+                flow.ended(on: held.peer)
+                schedulePlacement()
+            }
             progressSeen[ReplicaKey(id: id, replica: replica)] = nil
         }
     }

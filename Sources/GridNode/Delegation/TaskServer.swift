@@ -77,17 +77,18 @@ actor TaskServer {
         case nil:
             break
         }
-        let executorAdmission = node.executor.admit(skill: skill)
-        guard case .accepted(let position) = executorAdmission else {
+        // The place is taken now, before the ack: an accepted task never meets a full queue later.
+        let reservation = node.executor.reserve(skill: skill, priority: UInt8(clamping: request.priority))
+        if case .refused(let failure) = reservation {
             running[key] = nil
             cancelledEarly.remove(key)
             admission.finished(session.peer)
-            if case .busy(let why) = executorAdmission { await reply(session, ack: .rejected(request.taskID, .busy, why)) }
-            return
+            let reason: Grid_V1_RejectReason = failure.code == .noProvider ? .unknownSkill : .busy
+            return await reply(session, ack: .rejected(request.taskID, reason, failure.message))
         }
-        await reply(session, ack: .accepted(request.taskID, queuePosition: position))
+        await reply(session, ack: .accepted(request.taskID, queuePosition: node.executor.queuePosition(reservation, skill: skill)))
         if cancelledEarly.remove(key) != nil {
-            node.executor.release(admittedFor: skill)
+            node.executor.abandon(reservation, skill: skill)
             return await finished(
                 key, taskID: request.taskID, digest: Data(SHA256.digest(payload)),
                 outcome: .failure(TaskFailure(.cancelled, "the requester cancelled the task")), took: .zero, via: session)
@@ -103,7 +104,7 @@ actor TaskServer {
             onProgress: { [node] report in node.tasks.spawn { await self.report(report, for: key) } })
         running[key] = Task {
             let started = ContinuousClock.now
-            let outcome = await Self.run(job, within: deadline, on: node.executor)
+            let outcome = await Self.run(job, reservation, within: deadline, on: node.executor)
             let took = started.duration(to: .now)
             // Sent from a task of its own: a cancelled task cannot write to the channel, and the
             // requester is owed its (cancelled) result all the same.
@@ -160,10 +161,10 @@ actor TaskServer {
 
     /// Runs the skill, giving up (and cancelling it) when `deadline` passes or the task is cancelled.
     private static func run(
-        _ job: SkillJob, within deadline: Duration, on executor: LocalExecutor
+        _ job: SkillJob, _ reservation: LocalExecutor.Reservation, within deadline: Duration, on executor: LocalExecutor
     ) async -> TaskOutcome {
         let outcome = await withTaskGroup(of: TaskOutcome?.self) { group in
-            group.addTask { await executor.execute(job, admitted: true) }
+            group.addTask { await executor.run(job, reservation) }
             group.addTask {
                 try? await Task.sleep(for: deadline)
                 return Task.isCancelled ? nil : .failure(TaskFailure(.timedOut, "the task ran past its deadline and was abandoned"))

@@ -38,7 +38,7 @@ extension LocalExecutor {
             if places.pool?.isServed != true {
                 while let next = places.queue.dequeue(now: .now) { failed.append(next.element) }
             }
-            if places.pool?.isEmpty == true, places.running == 0, places.reserved == 0 {
+            if places.pool?.isEmpty == true, places.running == 0, places.queue.isEmpty {
                 state.places[domain] = nil
             } else {
                 state.places[domain] = places

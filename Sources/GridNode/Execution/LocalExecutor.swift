@@ -6,9 +6,10 @@ import NIOConcurrencyHelpers
 /// many places as its providers' capacities add up to, and each task goes to the provider with the
 /// most free capacity (``ProviderPool``). Tasks beyond the places wait in a ``TaskQueue`` per pool
 /// of places: by priority class, first in first out within a class, with aging so that low-priority
-/// work is never starved, and a bound per class (``TaskQueueSettings``). Tasks from peers are
-/// admitted only while fewer than `maxQueued` would wait, counting those admitted but not started
-/// yet, so the bound holds however many requests arrive at once.
+/// work is never starved, and two bounds: at most `maxQueued` tasks wait per pool, and each class
+/// has its own bound (``TaskQueueSettings``). A task from a peer takes its place when it is
+/// admitted (``reserve(skill:priority:)`` before the TaskAck), so an accepted task never finds the
+/// queue full later, and the ack's queue position is its place by priority.
 ///
 /// A place is taken synchronously (``reserve(skill:priority:)``, under a lock), so tasks queue in
 /// the order their callers reserved them, not in the order their tasks happen to be scheduled; the
@@ -27,8 +28,6 @@ final class LocalExecutor: Sendable {
 
     struct Places {
         var running = 0
-        /// Admitted by ``admit(skill:)`` and not yet passed to ``execute(_:admitted:)``.
-        var reserved = 0
         var queue: TaskQueue<SlotGrant>
         /// For a served skill: its providers. Nil for the node's own places.
         var pool: ProviderPool<ObjectIdentifier>?
@@ -49,6 +48,10 @@ final class LocalExecutor: Sendable {
     /// serving one), so peers are told at once.
     let skillChanges: AsyncStream<Void>
     let skillChangesContinuation: AsyncStream<Void>.Continuation
+    /// Yields when a slot became free with no task waiting for it, so the node's own waiting work
+    /// may take it.
+    let slotsFreed: AsyncStream<Void>
+    let slotsFreedContinuation: AsyncStream<Void>.Continuation
 
     init(skills: [SkillID: any Skill], capacity: Int, maxQueued: Int, queue: TaskQueueSettings = .default) {
         self.skills = skills
@@ -57,6 +60,7 @@ final class LocalExecutor: Sendable {
         queueSettings = queue
         state = NIOLockedValueBox(State(places: [.node: Places(queue: TaskQueue(settings: queue))]))
         (skillChanges, skillChangesContinuation) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
+        (slotsFreed, slotsFreedContinuation) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
 
     func domain(of skill: SkillID) -> Domain { skills[skill] != nil ? .node : .served(skill) }
@@ -74,36 +78,6 @@ final class LocalExecutor: Sendable {
 
     func serves(_ skill: SkillID) -> Bool {
         skills[skill] != nil || state.withLockedValue { $0.places[.served(skill)]?.pool?.isServed == true }
-    }
-
-    enum Admission: Equatable {
-        /// `queuePosition`: tasks waiting ahead of this one (0: it starts now or next).
-        case accepted(queuePosition: Int)
-        case busy(String)
-    }
-
-    /// Whether a task of `skill` from a peer may run here (the TaskAck's answer). An accepted task
-    /// holds its place until it is passed to ``execute(_:admitted:)`` with `admitted: true`.
-    func admit(skill: SkillID) -> Admission {
-        let domain = domain(of: skill)
-        return state.withLockedValue { state in
-            guard var places = state.places[domain] else { return .busy("this node no longer serves skill '\(skill)'") }
-            let capacity = places.capacity(node: capacity)
-            let ahead = places.running + places.queue.count + places.reserved
-            guard ahead < capacity + maxQueued else {
-                return .busy(
-                    "\(places.running) '\(skill)' tasks running and \(places.queue.count + places.reserved) waiting (the limit); retry later or on another node")
-            }
-            places.reserved += 1
-            state.places[domain] = places
-            return .accepted(queuePosition: max(0, ahead - capacity))
-        }
-    }
-
-    /// Gives back a place reserved by ``admit(skill:)`` for a task that will not run after all.
-    func release(admittedFor skill: SkillID) {
-        let domain = domain(of: skill)
-        state.withLockedValue { $0.places[domain]?.reserved -= 1 }
     }
 
     /// Tasks running now, on every pool of places.
@@ -152,6 +126,11 @@ final class LocalExecutor: Sendable {
                 places.running += 1
                 return .slot
             }
+            guard places.queue.count < maxQueued else {
+                return .refused(TaskFailure(
+                    .queueFull,
+                    "\(places.running) '\(skill)' tasks running and \(places.queue.count) waiting here, the limit (maxQueuedTasks); retry later or on another node"))
+            }
             state.lastWaiterID += 1
             let id = Self.waiterID(state.lastWaiterID)
             let grant = SlotGrant()
@@ -164,12 +143,28 @@ final class LocalExecutor: Sendable {
         }
     }
 
-    /// Runs `job` once a slot is free (``execute(_:admitted:)`` reserves one first). Cancelled while
-    /// it waits, it gives up its place and fails as timed out; cancelled while it runs, the skill
-    /// is asked to stop. A full queue for its priority fails it at once as `queue_full`.
-    func execute(_ job: SkillJob, admitted: Bool = false) async -> TaskOutcome {
-        if admitted { release(admittedFor: job.skill) }
-        return await run(job, reserve(skill: job.skill, priority: job.priority))
+    /// Runs `job` once a slot is free (it reserves one first). Cancelled while it waits, it gives up
+    /// its place and fails as timed out; cancelled while it runs, the skill is asked to stop. A full
+    /// queue fails it at once as `queue_full`.
+    func execute(_ job: SkillJob) async -> TaskOutcome {
+        await run(job, reserve(skill: job.skill, priority: job.priority))
+    }
+
+    /// How many tasks would start before the one holding `reservation` (0: it runs now or next),
+    /// by priority and aging as the queue stands.
+    func queuePosition(_ reservation: Reservation, skill: SkillID) -> Int {
+        guard case .waiting(_, let id) = reservation else { return 0 }
+        let domain = domain(of: skill)
+        return state.withLockedValue { $0.places[domain]?.queue.position(of: id, now: .now) } ?? 0
+    }
+
+    /// Gives back a reservation that will not run after all (its task was cancelled before it started).
+    func abandon(_ reservation: Reservation, skill: SkillID) {
+        switch reservation {
+        case .slot: releaseSlot(domain(of: skill))
+        case .waiting(_, let id): giveUp(id, skill: skill)
+        case .refused: break
+        }
     }
 
     /// Waits for the reserved place to become a slot, runs the task, and frees the slot. A task
@@ -250,13 +245,13 @@ final class LocalExecutor: Sendable {
                 return next.element  // the slot passes to it: `running` stays the same
             }
             places.running -= 1
-            if case .served = domain, places.pool?.isEmpty == true, places.running == 0, places.reserved == 0, places.queue.isEmpty {
+            if case .served = domain, places.pool?.isEmpty == true, places.running == 0, places.queue.isEmpty {
                 state.places[domain] = nil
                 return nil
             }
             return nil
         }
-        next?.resolve(.granted)
+        if let next { next.resolve(.granted) } else { slotsFreedContinuation.yield() }
     }
 
     static func waiterID(_ n: UInt64) -> TaskID {

@@ -18,7 +18,9 @@ extension LocalAPIHandler {
         do {
             existing = try await coordinator.submit(spec, idempotency: claim)
         } catch {
-            throw RPCError(code: RPCError.unavailable, message: error.message, data: .init(taskId: spec.id.hex))
+            // Not accepted: the store could not record it, or too many tasks wait for capacity.
+            let reason = error.code == .queueFull ? TaskFailure.Code.queueFull.rawValue : nil
+            throw RPCError(code: RPCError.unavailable, message: error.message, data: .init(taskId: spec.id.hex, reason: reason))
         }
         guard let existing, let claim else { return spec.id }
         guard existing.requestDigest == claim.requestDigest, let id = try? TaskID(hex: existing.id) else {

@@ -84,8 +84,10 @@ struct FrameDispatcher {
                 await node.peers.announced(
                     by: session.peer,
                     SkillRegistry.Entry(
-                        skills: Set(skills), capacity: Int(announcement.capacity), load: Int(announcement.load), lastSeen: .now))
+                        skills: Set(skills), capacity: Int(announcement.capacity), load: Int(announcement.load),
+                        queued: Int(announcement.queued), maxQueued: Int(announcement.maxQueued), lastSeen: .now))
                 logger.debug("peer serves \(skills.map(\.name).sorted())")
+                await coordinator.capacityMayHaveFreed()
             case Grid_V1_PeerRecord.protoMessageName:
                 let record = try claim.decode(Grid_V1_PeerRecord.self)
                 guard record.networkID == node.settings.networkID, record.addresses.count <= Self.maxRecordAddresses else {

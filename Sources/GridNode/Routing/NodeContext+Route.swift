@@ -12,11 +12,12 @@ extension NodeContext {
     /// needs gathered from the peer layer, the executor, the reputation and the coordinator's flow.
     func route(_ skill: SkillID, minimumTrust: Double = 0, failed: Set<NodeID> = [], flow: FlowState = FlowState()) async -> Route {
         let (registry, unreachable) = await peers.routingView()
-        // This node's places for this skill: its own, or those of the applications serving it.
+        // This node's places for this skill: its own, or those of the applications serving it. Its
+        // own work takes a free slot here or waits in the coordinator's PlacementQueue (where it can
+        // still go to whichever node frees first), so the executor's queue is not offered to it.
         let here = executor.occupancy(of: skill)
         let local = SkillRouter.LocalNode(
-            id: nodeID, skills: localSkills, capacity: here.capacity, running: here.running, maxQueued: executor.maxQueued,
-            queued: here.queued)
+            id: nodeID, skills: localSkills, capacity: here.capacity, running: here.running, maxQueued: 0, queued: here.queued)
         let state = SkillRouter.PeerState(
             trust: await reputation.trustScores(), unreachable: unreachable, circuitOpen: flow.circuitOpen, inFlight: flow.inFlight,
             windowFull: flow.windowFull)

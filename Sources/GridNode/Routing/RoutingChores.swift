@@ -48,13 +48,15 @@ extension RoutingChores {
 }
 
 extension NodeContext {
-    /// This node's SkillAnnouncement: what it serves, how many tasks it runs at once, and how many
-    /// it is running now.
+    /// This node's SkillAnnouncement: what it serves, how many tasks it runs at once, how many it is
+    /// running and queueing now, and how many it queues at most.
     func announcement() -> Grid_V1_SkillAnnouncement {
         var message = Grid_V1_SkillAnnouncement()
         message.skills = localSkills.map(\.name).sorted()
         message.capacity = UInt32(executor.totalCapacity)
         message.load = UInt32(executor.load)
+        message.queued = UInt32(executor.waiting)
+        message.maxQueued = UInt32(executor.maxQueued)
         return message
     }
 }

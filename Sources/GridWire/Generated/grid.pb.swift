@@ -186,7 +186,7 @@ public nonisolated enum Grid_V1_RejectReason: SwiftProtobuf.Enum, Swift.CaseIter
   /// the executor does not serve this skill
   case unknownSkill // = 1
 
-  /// no capacity now; try another node or later
+  /// no room now (queue full, fair share, rate, shutting down): not a failure; wait and try again
   case busy // = 2
 
   /// the requester is below the executor's admission trust
@@ -263,6 +263,9 @@ public nonisolated enum Grid_V1_TaskErrorCode: SwiftProtobuf.Enum, Swift.CaseIte
 
   /// the requester cancelled the task
   case cancelled // = 5
+
+  /// the executor had no room after all, or is shutting down: retry elsewhere; not a failure of the executor
+  case busy // = 6
   case UNRECOGNIZED(Int)
 
   public init() {
@@ -277,6 +280,7 @@ public nonisolated enum Grid_V1_TaskErrorCode: SwiftProtobuf.Enum, Swift.CaseIte
     case 3: self = .timedOut
     case 4: self = .internal
     case 5: self = .cancelled
+    case 6: self = .busy
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -289,6 +293,7 @@ public nonisolated enum Grid_V1_TaskErrorCode: SwiftProtobuf.Enum, Swift.CaseIte
     case .timedOut: return 3
     case .internal: return 4
     case .cancelled: return 5
+    case .busy: return 6
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -301,6 +306,7 @@ public nonisolated enum Grid_V1_TaskErrorCode: SwiftProtobuf.Enum, Swift.CaseIte
     .timedOut,
     .internal,
     .cancelled,
+    .busy,
   ]
 
 }
@@ -592,6 +598,12 @@ public nonisolated struct Grid_V1_SkillAnnouncement: Sendable {
   /// tasks it is running now
   public var load: UInt32 = 0
 
+  /// tasks waiting in its queues for a place
+  public var queued: UInt32 = 0
+
+  /// most tasks it queues beyond capacity (0: none, or an older node)
+  public var maxQueued: UInt32 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -843,7 +855,7 @@ nonisolated extension Grid_V1_RejectReason: SwiftProtobuf._ProtoNameProviding {
 }
 
 nonisolated extension Grid_V1_TaskErrorCode: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0TASK_ERROR_CODE_UNSPECIFIED\0\u{1}TASK_ERROR_CODE_SKILL_FAILED\0\u{1}TASK_ERROR_CODE_INVALID_INPUT\0\u{1}TASK_ERROR_CODE_TIMED_OUT\0\u{1}TASK_ERROR_CODE_INTERNAL\0\u{1}TASK_ERROR_CODE_CANCELLED\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0TASK_ERROR_CODE_UNSPECIFIED\0\u{1}TASK_ERROR_CODE_SKILL_FAILED\0\u{1}TASK_ERROR_CODE_INVALID_INPUT\0\u{1}TASK_ERROR_CODE_TIMED_OUT\0\u{1}TASK_ERROR_CODE_INTERNAL\0\u{1}TASK_ERROR_CODE_CANCELLED\0\u{1}TASK_ERROR_CODE_BUSY\0")
 }
 
 nonisolated extension Grid_V1_Frame: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
@@ -1394,7 +1406,7 @@ nonisolated extension Grid_V1_PeerRecord: SwiftProtobuf.Message, SwiftProtobuf._
 
 nonisolated extension Grid_V1_SkillAnnouncement: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".SkillAnnouncement"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}skills\0\u{1}capacity\0\u{1}load\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}skills\0\u{1}capacity\0\u{1}load\0\u{1}queued\0\u{3}max_queued\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1405,6 +1417,8 @@ nonisolated extension Grid_V1_SkillAnnouncement: SwiftProtobuf.Message, SwiftPro
       case 1: try { try decoder.decodeRepeatedStringField(value: &self.skills) }()
       case 2: try { try decoder.decodeSingularUInt32Field(value: &self.capacity) }()
       case 3: try { try decoder.decodeSingularUInt32Field(value: &self.load) }()
+      case 4: try { try decoder.decodeSingularUInt32Field(value: &self.queued) }()
+      case 5: try { try decoder.decodeSingularUInt32Field(value: &self.maxQueued) }()
       default: break
       }
     }
@@ -1420,6 +1434,12 @@ nonisolated extension Grid_V1_SkillAnnouncement: SwiftProtobuf.Message, SwiftPro
     if self.load != 0 {
       try visitor.visitSingularUInt32Field(value: self.load, fieldNumber: 3)
     }
+    if self.queued != 0 {
+      try visitor.visitSingularUInt32Field(value: self.queued, fieldNumber: 4)
+    }
+    if self.maxQueued != 0 {
+      try visitor.visitSingularUInt32Field(value: self.maxQueued, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1427,6 +1447,8 @@ nonisolated extension Grid_V1_SkillAnnouncement: SwiftProtobuf.Message, SwiftPro
     if lhs.skills != rhs.skills {return false}
     if lhs.capacity != rhs.capacity {return false}
     if lhs.load != rhs.load {return false}
+    if lhs.queued != rhs.queued {return false}
+    if lhs.maxQueued != rhs.maxQueued {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
