@@ -175,9 +175,13 @@ public final class GridNode: Service, Sendable {
         if bootstrap.isEmpty, (try? database.knownPeers().isEmpty) ?? true {
             logger.notice("no bootstrap peers and an empty address book: running alone until a peer connects")
         }
+        // Tasks accepted before the last stop are claimed before any client can ask about them,
+        // and resumed once the node runs (their peers may still have to reconnect).
+        let recovery = await coordinator.beginRecovery()
         ready.succeed(listening)
 
         try await withThrowingDiscardingTaskGroup { group in
+            group.addTask { await coordinator.resume(recovery) }
             group.addTask {
                 // A signal: tell every peer goodbye, then end the group (and with it every task).
                 try await gracefulShutdown()

@@ -69,6 +69,15 @@ extension GridDatabase {
             try db.create(index: "task_on_idempotencyKey", on: TaskRecord.databaseTableName, columns: ["idempotencyKey"], unique: true)
             try db.create(index: "task_on_submittedAtMs", on: TaskRecord.databaseTableName, columns: ["submittedAtMs"])
         }
+        migrator.registerMigration("v6: task parameters") { db in
+            // Everything a task was submitted with, so a restarted node resumes it faithfully.
+            try db.alter(table: TaskRecord.databaseTableName) { t in
+                t.add(column: "replicas", .integer).notNull().defaults(to: 1)
+                t.add(column: "minimumTrust", .double).notNull().defaults(to: 0)
+                t.add(column: "retryApplicationErrors", .boolean).notNull().defaults(to: false)
+                t.add(column: "cacheable", .boolean).notNull().defaults(to: false)
+            }
+        }
         return migrator
     }
 }

@@ -36,7 +36,7 @@ extension GridDatabase {
         let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         let sql = """
             SELECT id, skill, X'' AS input, priority, timeoutMs, status, submittedAtMs, finishedAtMs, executor, output,
-                   errorCode, errorMessage, idempotencyKey, requestDigest
+                   errorCode, errorMessage, idempotencyKey, requestDigest, replicas, minimumTrust, retryApplicationErrors, cacheable
             FROM task \(filter) ORDER BY submittedAtMs DESC, rowid DESC LIMIT ?
             """
         do {

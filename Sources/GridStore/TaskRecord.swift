@@ -30,6 +30,24 @@ public struct TaskRecord: Codable, Sendable, Equatable, FetchableRecord, Persist
     /// With a key: SHA-256 (hex) of the request's canonical encoding, to tell a retry of the same
     /// request from a different one reusing the key.
     public var requestDigest: String? = nil
+    /// The rest of what the task was submitted with (``TaskSpec``), so it can be resumed after a restart.
+    public var replicas: Int = 1
+    public var minimumTrust: Double = 0
+    public var retryApplicationErrors: Bool = false
+    public var cacheable: Bool = false
+
+    /// The task as it was submitted. Throws when the row does not hold a valid task (a damaged or
+    /// hand-edited store).
+    public func spec() throws(GridError) -> TaskSpec {
+        guard let id = try? TaskID(hex: id) else { throw GridError(.storeBadRow, "task row \(id.prefix(64)) has an invalid task ID") }
+        guard let skill = try? SkillID(skill) else { throw GridError(.storeBadRow, "task \(id) has an invalid skill name") }
+        guard (0...255).contains(priority), timeoutMs > 0, (1...TaskSpec.maxReplicas).contains(replicas), (0...1).contains(minimumTrust) else {
+            throw GridError(.storeBadRow, "task \(id) has parameters out of range (priority \(priority), timeout \(timeoutMs) ms, replicas \(replicas), minimum trust \(minimumTrust))")
+        }
+        return TaskSpec(
+            id: id, skill: skill, input: Array(input), priority: UInt8(priority), timeout: .milliseconds(timeoutMs), replicas: replicas,
+            minimumTrust: minimumTrust, retryApplicationErrors: retryApplicationErrors, cacheable: cacheable)
+    }
 }
 
 extension GridDatabase {
@@ -43,7 +61,8 @@ extension GridDatabase {
         let record = TaskRecord(
             id: spec.id.hex, skill: spec.skill.name, input: Data(spec.input), priority: Int(spec.priority),
             timeoutMs: spec.timeout.milliseconds, status: .running, submittedAtMs: now, idempotencyKey: idempotency?.key,
-            requestDigest: idempotency?.requestDigest)
+            requestDigest: idempotency?.requestDigest, replicas: spec.replicas, minimumTrust: spec.minimumTrust,
+            retryApplicationErrors: spec.retryApplicationErrors, cacheable: spec.cacheable)
         var existing: TaskRecord?
         try write("record task \(spec.id)") { db in
             if let key = idempotency?.key {
@@ -84,6 +103,18 @@ extension GridDatabase {
         }
     }
 
+    /// Tasks not yet ended (`running`): what a restarted node resumes. Highest priority first, then
+    /// oldest first.
+    public func unfinishedTasks() throws(GridError) -> [TaskRecord] {
+        do {
+            return try writer.read { db in
+                try TaskRecord.fetchAll(db, sql: "SELECT * FROM task WHERE status = 'running' ORDER BY priority DESC, submittedAtMs")
+            }
+        } catch {
+            throw GridError(.storeUnavailable, "cannot read the unfinished tasks: \(error)")
+        }
+    }
+
     public func task(_ id: TaskID) throws(GridError) -> TaskRecord? {
         do {
             return try writer.read { db in
@@ -101,4 +132,9 @@ extension GridDatabase {
             throw GridError(.storeWrite, "cannot \(what): \(error); check free space in the data directory")
         }
     }
+}
+
+extension GridError.Code {
+    /// A row that does not hold what it should (a hand-edited or damaged store).
+    public static let storeBadRow = Self("store.bad_row")
 }

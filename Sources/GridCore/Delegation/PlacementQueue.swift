@@ -4,8 +4,10 @@
 ///
 /// Entries wait by priority (a ``TaskQueue`` per skill: priority classes, aging, first in first out
 /// within a class), so a task for a busy skill never holds up one for an idle skill. The bound is
-/// per priority class across all skills (``Settings/queue``): an application is refused at
-/// submission, with a message naming the bound, when its class is full.
+/// per priority class across all skills (``Settings/queue``) and holds at admission: an
+/// application is refused at submission, with a message naming the bound, when its class is full
+/// (``refusal(for:)``). A task already accepted is never dropped for it: a retry, or a task resumed
+/// after a restart, always gets in line, so the count may pass the bound for a while.
 ///
 /// The shell places entries when capacity may have freed (a window slot, a local slot, a skill
 /// announcement) by asking ``next(of:now:)``, routing it, and taking it with ``take(of:now:)`` once a
@@ -47,6 +49,8 @@ public struct PlacementQueue: Sendable {
     }
 
     public let settings: Settings
+    /// Each skill's line: the classes and aging of ``Settings/queue``, with the bound checked here.
+    private let unbounded: TaskQueueSettings
     private var bySkill: [SkillID: TaskQueue<Entry>] = [:]
     /// Each entry's skill, its key in that skill's queue, and its class.
     private var keys: [Entry: (skill: SkillID, key: TaskID, priority: TaskPriority)] = [:]
@@ -56,6 +60,8 @@ public struct PlacementQueue: Sendable {
 
     public init(settings: Settings = .default) {
         self.settings = settings
+        unbounded = TaskQueueSettings(
+            bounds: Dictionary(uniqueKeysWithValues: TaskPriority.allCases.map { ($0, Int.max) }), agingInterval: settings.queue.agingInterval)
     }
 
     /// Entries waiting, over every skill.
@@ -76,18 +82,17 @@ public struct PlacementQueue: Sendable {
             + "priority, or add capacity to the grid"
     }
 
-    /// Puts `entry` (a replica of a task of `skill`) in line. Throws `queue.full` when its class is
-    /// at its bound, `queue.duplicate` when it waits already.
+    /// Puts `entry` (a replica of an accepted task of `skill`) in line, whatever the bound (see the
+    /// type's notes). Throws `queue.duplicate` when it waits already.
     public mutating func park(
         _ entry: Entry, skill: SkillID, priority: TaskPriority, now: ContinuousClock.Instant
     ) throws(GridError) -> [Directive] {
         if keys[entry] != nil {
             throw GridError(.queueDuplicate, "replica \(entry.replica) of task \(entry.task) is waiting for capacity already")
         }
-        if let why = refusal(for: priority) { throw GridError(.queueFull, why) }
         lastKey += 1
         let key = Self.key(lastKey)
-        var queue = bySkill[skill] ?? TaskQueue(settings: settings.queue)
+        var queue = bySkill[skill] ?? TaskQueue(settings: unbounded)
         try queue.enqueue(entry, id: key, priority: priority, now: now)
         bySkill[skill] = queue
         keys[entry] = (skill, key, priority)

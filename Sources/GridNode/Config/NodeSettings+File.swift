@@ -80,6 +80,7 @@ extension NodeSettings {
         try load(.resultCacheWindowMs, into: &resultCacheWindowMs)
         metricsListen = try c.decodeIfPresent(HostPort.self, forKey: .metricsListen)
         try load(.metricsSnapshotIntervalMs, into: &metricsSnapshotIntervalMs)
+        try load(.recoveryWaitMs, into: &recoveryWaitMs)
     }
 
     /// Reads and validates `path`. A missing file means every default.

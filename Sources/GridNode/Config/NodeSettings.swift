@@ -106,8 +106,10 @@ public struct NodeSettings: Sendable, Equatable, Codable {
     /// task. Defaults 5 and 30000.
     public var circuitFailureThreshold = 5
     public var circuitCooldownMs = 30_000
-    /// Tasks waiting for a slot at most, per priority class (critical, high, normal, low); a task
-    /// beyond its class's bound fails as `queue_full`. Defaults 256, 1024, 4096, 4096.
+    /// Tasks waiting at most, per priority class (critical, high, normal, low): this node's own
+    /// tasks waiting for a node with room (a submission beyond its class's bound is refused as
+    /// `queue_full`), and, separately, the tasks waiting for a local slot. Defaults 256, 1024,
+    /// 4096, 4096.
     public var queueBoundCritical = 256
     public var queueBoundHigh = 1_024
     public var queueBoundNormal = 4_096
@@ -132,6 +134,10 @@ public struct NodeSettings: Sendable, Equatable, Codable {
     /// Fraction of remote results re-run here to check them, when this node has the skill and a
     /// free slot, 0-1. Default 0.05.
     public var spotCheckFraction = 0.05
+    /// After a restart, how long a resumed task waits for a node that serves its skill to
+    /// (re)appear before it fails as having no provider, in ms (within the task's own deadline).
+    /// Default 15000: time for the peers to reconnect and announce their skills.
+    public var recoveryWaitMs = 15_000
 
     public static let `default` = NodeSettings()
 
@@ -151,6 +157,7 @@ public struct NodeSettings: Sendable, Equatable, Codable {
         case maxRetries, retryBackoffBaseMs, retryBackoffMaxMs, ackTimeoutMs, circuitFailureThreshold, circuitCooldownMs
         case queueBoundCritical, queueBoundHigh, queueBoundNormal, queueBoundLow, queueAgingIntervalMs
         case admissionMinTrust, requesterRatePerSecond, resultCacheWindowMs, metricsListen, metricsSnapshotIntervalMs
+        case recoveryWaitMs
     }
 
     public init() {}
@@ -230,6 +237,7 @@ public struct NodeSettings: Sendable, Equatable, Codable {
                 ["127.0.0.1", "::1", "localhost"].contains(metricsListen.host),
                 "metricsListen is \(metricsListen); serve metrics on a loopback address (127.0.0.1 or [::1]), and scrape through a proxy if needed")
         }
+        try check((0...3_600_000).contains(recoveryWaitMs), "recoveryWaitMs is \(recoveryWaitMs); use 0 (fail at once) to 3600000")
         try check((0...86_400_000).contains(resultCacheWindowMs), "resultCacheWindowMs is \(resultCacheWindowMs); use 0 (no reuse) to 86400000")
         try check((0...1).contains(admissionMinTrust), "admissionMinTrust is \(admissionMinTrust); use 0-1")
         try check((1...1_000_000).contains(requesterRatePerSecond), "requesterRatePerSecond is \(requesterRatePerSecond); use 1-1000000")

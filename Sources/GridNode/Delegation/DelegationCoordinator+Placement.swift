@@ -39,9 +39,8 @@ extension DelegationCoordinator {
             perform(directives)
             emit(id, .queued, message: "waiting for a node with room to run '\(task.skill)'")
         } catch {
-            // Only retries of tasks already accepted can meet a full class: end the task, saying why.
-            update(id, replica: replica) { $0.cancel(now: .now) }
-            node.logger.warning("task \(id) could not wait for capacity: \(error.message)")
+            // Waiting already (a second park of one replica): it stays in line once.
+            node.logger.debug("task \(id) replica \(replica): \(error.message)")
         }
     }
 
@@ -97,7 +96,16 @@ extension DelegationCoordinator {
                     }
                     let route = await node.route(skill, minimumTrust: task.minimumTrust, flow: flowState())
                     let siblings = siblingNodes(entry.task, replica: entry.replica)
-                    guard route.nodes.contains(where: { !siblings.contains($0) }) else { break }
+                    guard route.nodes.contains(where: { !siblings.contains($0) }) else {
+                        // No node has room. When no node serves the skill any more either (and the
+                        // task no longer waits for providers to come back), its machine ends it.
+                        if Self.busyProviders(route).subtracting(siblings).isEmpty, inflight[entry.task]?.waitsForProviders(now: .now) == false {
+                            placement.remove(entry)
+                            routed(entry.task, replica: entry.replica, route)
+                            continue
+                        }
+                        break
+                    }
                     guard placement.next(of: skill, now: .now) == entry else { continue }  // it changed while routing
                     _ = placement.take(of: skill, now: .now)
                     routed(entry.task, replica: entry.replica, route)

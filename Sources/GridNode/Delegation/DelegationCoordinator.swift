@@ -38,6 +38,14 @@ actor DelegationCoordinator {
         var timers: [Task<Void, Never>] = []
         /// The local run, cancelled if the task ends another way (its deadline passes).
         var localRun: Task<Void, Never>?
+        /// A task resumed after a restart waits until then for a node that serves its skill to
+        /// come back (peers reconnecting), instead of failing at once as having no provider.
+        var waitForProvidersUntil: ContinuousClock.Instant?
+
+        /// Whether the task still waits for providers that have not (re)appeared.
+        func waitsForProviders(now: ContinuousClock.Instant) -> Bool {
+            waitForProvidersUntil.map { now < $0 } ?? false
+        }
     }
 
     let node: NodeContext
@@ -117,8 +125,9 @@ actor DelegationCoordinator {
         return nil
     }
 
-    /// Routes and starts a recorded task.
-    private func start(_ spec: TaskSpec) async {
+    /// Routes and starts a recorded task. A task resumed after a restart passes its own `deadline`
+    /// (from its submission) and how long it may wait for providers to reappear.
+    func start(_ spec: TaskSpec, deadline: ContinuousClock.Instant? = nil, waitForProvidersUntil: ContinuousClock.Instant? = nil) async {
         metrics.submitted(skill: spec.skill)
         emit(spec.id, .submitted, node: node.nodeID)
         if spec.cacheable {
@@ -137,13 +146,14 @@ actor DelegationCoordinator {
         let route = await node.route(spec.skill, minimumTrust: spec.minimumTrust, flow: flowState())
         let ranked = route.nodes
         let waitable = Self.busyProviders(route)
-        if ranked.isEmpty, waitable.isEmpty, let failure = Self.heldBackFailure(spec, route) {
+        let waitsForProviders = waitForProvidersUntil.map { ContinuousClock.now < $0 } ?? false
+        if ranked.isEmpty, waitable.isEmpty, !waitsForProviders, let failure = Self.heldBackFailure(spec, route) {
             inflight[spec.id] = Inflight(task: spec, replicas: [])
             complete(spec.id, .failure(failure), executor: nil)
             return
         }
         let k = spec.replicas
-        if k > 1, ranked.count + waitable.count < k {
+        if k > 1, !waitsForProviders, ranked.count + waitable.count < k {
             let failure = TaskFailure(
                 .noProvider,
                 "\(k) replicas of '\(spec.skill)' need \(k) distinct nodes that can run it now; only \(ranked.count) can: ask for fewer replicas or retry later")
@@ -156,17 +166,18 @@ actor DelegationCoordinator {
         // wait for capacity, like a single task with none.
         var machines: [DelegationMachine] = []
         var starts: [[DelegationMachine.Directive]] = []
-        let deadline = ContinuousClock.now.advanced(by: spec.timeout)
+        let deadline = deadline ?? ContinuousClock.now.advanced(by: spec.timeout)
         for replica in 0..<k {
             let fallbacks = ranked.count > k ? stride(from: k + replica, to: ranked.count, by: k).map { ranked[$0] } : []
             let candidates = k == 1 ? ranked : replica < ranked.count ? [ranked[replica]] + fallbacks : []
             var machine = DelegationMachine(task: spec, localNode: node.nodeID, policy: node.settings.retryPolicy, seed: rng.next())
             starts.append(machine.start(
-                candidates: candidates, providersBusy: !waitable.isEmpty, deadline: deadline, ackTimeouts: flow.ackTimeouts,
+                candidates: candidates, providersBusy: !waitable.isEmpty || waitsForProviders, deadline: deadline, ackTimeouts: flow.ackTimeouts,
                 resultTimeouts: flow.resultTimeouts(skill: spec.skill), now: .now))
             machines.append(machine)
         }
-        inflight[spec.id] = Inflight(task: spec, replicas: machines, vote: k > 1 ? ResultVote(replicas: k) : nil)
+        inflight[spec.id] = Inflight(
+            task: spec, replicas: machines, vote: k > 1 ? ResultVote(replicas: k) : nil, waitForProvidersUntil: waitForProvidersUntil)
         for (replica, directives) in starts.enumerated() {
             perform(directives, for: spec.id, replica: replica)
         }
@@ -243,7 +254,7 @@ actor DelegationCoordinator {
         let results = flow.resultTimeouts(skill: skill)
         let siblings = siblingNodes(id, replica: replica)
         let candidates = route.nodes.filter { !siblings.contains($0) }
-        let busy = !Self.busyProviders(route).subtracting(siblings).isEmpty
+        let busy = !Self.busyProviders(route).subtracting(siblings).isEmpty || inflight[id]?.waitsForProviders(now: .now) == true
         update(id, replica: replica) { $0.routed(candidates, providersBusy: busy, ackTimeouts: acks, resultTimeouts: results, now: .now) }
     }
 

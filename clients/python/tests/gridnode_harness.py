@@ -95,6 +95,22 @@ class Node:
         except OSError:
             return "(no log)"
 
+    def kill(self) -> None:
+        """``kill -9``: the process ends at once, with no goodbye and no shutdown of its own."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.kill()
+        self.process.wait(timeout=STOP_SECONDS)
+
+    def set_config(self, **settings: Any) -> None:
+        """Sets ``config.json`` settings (read when the node starts)."""
+        path = os.path.join(self.data_dir, "config.json")
+        with open(path) as file:
+            config = json.load(file)
+        config.update(settings)
+        with open(path, "w") as file:
+            json.dump(config, file)
+
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:
             return
