@@ -183,8 +183,9 @@ public final class GridNode: Service, Sendable {
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { await coordinator.resume(recovery) }
             group.addTask {
-                // A signal: tell every peer goodbye, then end the group (and with it every task).
+                // A signal: drain, tell every peer goodbye, then end the group (and with it every task).
                 try await gracefulShutdown()
+                await Self.drain(node, coordinator: coordinator, taskServer: taskServer, logger: self.logger)
                 await self.sayGoodbye(node.peers)
                 throw ShutdownRequested()
             }

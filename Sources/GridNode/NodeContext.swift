@@ -1,5 +1,6 @@
 import Foundation
 import GridCore
+import Synchronization
 import GridCrypto
 import GridStore
 import GridWire
@@ -23,6 +24,11 @@ final class NodeContext: Sendable {
     let events = TaskEventHub()
     /// Owns the short tasks the shell starts from synchronous code.
     let tasks = NodeTasks()
+    /// Set once a signal asked the node to stop: it takes no new work (submissions, peers' task
+    /// requests) while it drains.
+    private let stoppingFlag = Atomic<Bool>(false)
+    var isStopping: Bool { stoppingFlag.load(ordering: .acquiring) }
+    func beginStopping() { stoppingFlag.store(true, ordering: .releasing) }
 
     init(
         identity: SigningIdentity, settings: NodeSettings, database: GridDatabase, logger: Logger, customSkills: [SkillID: any Skill] = [:],

@@ -81,6 +81,7 @@ extension NodeSettings {
         metricsListen = try c.decodeIfPresent(HostPort.self, forKey: .metricsListen)
         try load(.metricsSnapshotIntervalMs, into: &metricsSnapshotIntervalMs)
         try load(.recoveryWaitMs, into: &recoveryWaitMs)
+        try load(.drainTimeoutMs, into: &drainTimeoutMs)
     }
 
     /// Reads and validates `path`. A missing file means every default.

@@ -138,6 +138,10 @@ public struct NodeSettings: Sendable, Equatable, Codable {
     /// (re)appear before it fails as having no provider, in ms (within the task's own deadline).
     /// Default 15000: time for the peers to reconnect and announce their skills.
     public var recoveryWaitMs = 15_000
+    /// At SIGTERM, how long running tasks get to finish before the rest is handed back (the node's
+    /// own tasks stay journaled for the next start; peers' tasks go back to their requesters), in
+    /// ms. Default 10000.
+    public var drainTimeoutMs = 10_000
 
     public static let `default` = NodeSettings()
 
@@ -157,7 +161,7 @@ public struct NodeSettings: Sendable, Equatable, Codable {
         case maxRetries, retryBackoffBaseMs, retryBackoffMaxMs, ackTimeoutMs, circuitFailureThreshold, circuitCooldownMs
         case queueBoundCritical, queueBoundHigh, queueBoundNormal, queueBoundLow, queueAgingIntervalMs
         case admissionMinTrust, requesterRatePerSecond, resultCacheWindowMs, metricsListen, metricsSnapshotIntervalMs
-        case recoveryWaitMs
+        case recoveryWaitMs, drainTimeoutMs
     }
 
     public init() {}
@@ -237,6 +241,7 @@ public struct NodeSettings: Sendable, Equatable, Codable {
                 ["127.0.0.1", "::1", "localhost"].contains(metricsListen.host),
                 "metricsListen is \(metricsListen); serve metrics on a loopback address (127.0.0.1 or [::1]), and scrape through a proxy if needed")
         }
+        try check((0...600_000).contains(drainTimeoutMs), "drainTimeoutMs is \(drainTimeoutMs); use 0 (hand back at once) to 600000")
         try check((0...3_600_000).contains(recoveryWaitMs), "recoveryWaitMs is \(recoveryWaitMs); use 0 (fail at once) to 3600000")
         try check((0...86_400_000).contains(resultCacheWindowMs), "resultCacheWindowMs is \(resultCacheWindowMs); use 0 (no reuse) to 86400000")
         try check((0...1).contains(admissionMinTrust), "admissionMinTrust is \(admissionMinTrust); use 0-1")

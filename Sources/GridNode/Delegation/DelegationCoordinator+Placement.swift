@@ -80,6 +80,7 @@ extension DelegationCoordinator {
     /// find room either, except for a different minimum trust, which is rare).
     func placeWaiting() async {
         placementScheduled = false
+        guard !draining else { return }  // waiting work stays journaled for the next start
         guard !placing else {
             placeAgain = true
             return

@@ -14,6 +14,7 @@ extension DelegationCoordinator {
         }
         guard let entry = inflight[id] else { return nil }
         if let delivered = entry.delivered { return delivered }
+        guard !draining else { return nil }  // stopping: the waiter is told so, the task goes on
         nextWaiter += 1
         let waiter = nextWaiter
         return await withTaskCancellationHandler {

@@ -85,6 +85,11 @@ actor DelegationCoordinator {
     var placementScheduled = false
     var placing = false
     var placeAgain = false
+    /// Set by a graceful stop (DelegationCoordinator+Drain.swift): no new placements or retries
+    /// while the running work finishes, and, once handed back, no outcome is recorded (the tasks
+    /// stay journaled for the next start).
+    var draining = false
+    var handedBack = false
 
     init(node: NodeContext) {
         self.node = node
@@ -358,6 +363,7 @@ actor DelegationCoordinator {
                     await self?.timerFired(id, replica: replica, timer)
                 })
             case .route:
+                guard !draining else { continue }  // retried after the next start
                 let node = node
                 let state = flowState()
                 Task { [weak self] in
@@ -389,7 +395,9 @@ actor DelegationCoordinator {
 
     /// Records the outcome and gives it to everyone waiting; once only.
     func deliver(_ id: TaskID, _ outcome: TaskOutcome, executor: NodeID?) {
-        guard let entry = inflight[id], entry.delivered == nil else { return }
+        // Handed back at a stop: what ends now (a lost connection, a cancelled local run) is not
+        // the task's outcome; it resumes at the next start.
+        guard !handedBack, let entry = inflight[id], entry.delivered == nil else { return }
         var attempts: [TaskAttemptRecord] = []
         for (replica, machine) in entry.replicas.enumerated() {
             for attempt in machine.attempts {

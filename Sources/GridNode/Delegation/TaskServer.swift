@@ -15,6 +15,10 @@ actor TaskServer {
     private var running: [RunningKey: Task<Void, Never>?] = [:]
     /// Tasks cancelled while still being admitted: they are answered as cancelled, never run.
     private var cancelledEarly: Set<RunningKey> = []
+    /// Tasks whose skill has started running (the rest wait for a slot).
+    private var started: Set<RunningKey> = []
+    /// Tasks given back to their requesters at a stop: answered as busy, so they run elsewhere.
+    private var handingBack: Set<RunningKey> = []
     /// The progress of each task running for a peer, bounded in rate (``ProgressThrottle``), and
     /// where to send it.
     var progress: [RunningKey: ProgressStream] = [:]
@@ -51,6 +55,9 @@ actor TaskServer {
             return  // a repeat while the first is being admitted: the first one's ack answers both
         case .none:
             break
+        }
+        guard !node.isStopping else {
+            return await reply(session, ack: .rejected(request.taskID, .busy, "this node is shutting down; send the task to another node"))
         }
         guard let skill = try? SkillID(request.skill), node.localSkills.contains(skill) else {
             return await reply(session, ack: .rejected(request.taskID, .unknownSkill, "this node does not serve skill '\(request.skill.prefix(64))'"))
@@ -100,7 +107,12 @@ actor TaskServer {
         let job = SkillJob(
             taskID: taskID, skill: skill, input: input, priority: UInt8(clamping: request.priority), requester: session.peer,
             deadlineMs: WallClock.nowMs() + Int64(deadline.nanoseconds / 1_000_000),
-            onStart: { [node] in node.tasks.spawn { await self.report(TaskProgress(stage: .started, fraction: nil, message: nil), for: key) } },
+            onStart: { [node] in
+                node.tasks.spawn {
+                    await self.markStarted(key)
+                    await self.report(TaskProgress(stage: .started, fraction: nil, message: nil), for: key)
+                }
+            },
             onProgress: { [node] report in node.tasks.spawn { await self.report(report, for: key) } })
         running[key] = Task {
             let started = ContinuousClock.now
@@ -126,10 +138,19 @@ actor TaskServer {
         }
     }
 
+    private func markStarted(_ key: RunningKey) {
+        if running[key] != nil { started.insert(key) }
+    }
+
     private func finished(
         _ key: RunningKey, taskID: Data, digest: Data, outcome: TaskOutcome, took: Duration, via session: PeerSession
     ) async {
         running[key] = nil
+        started.remove(key)
+        var outcome = outcome
+        if handingBack.remove(key) != nil {
+            outcome = .failure(TaskFailure(.queueFull, "node \(node.nodeID.short) is shutting down and handed the task back; run it on another node"))
+        }
         if var stream = progress.removeValue(forKey: key) {  // nothing about the task after its result
             if let last = stream.throttle.finish(key.task),
                 let message = try? TaskProgressMessage(taskID: key.task, requestDigest: Array(stream.digest), progress: last.progress, sequence: last.sequence)
@@ -157,6 +178,34 @@ actor TaskServer {
             }
         }
         await send(result, to: session)
+    }
+
+    // MARK: A graceful stop
+
+    /// The node is stopping (it refuses new requests as busy, ``NodeContext/isStopping``): the
+    /// tasks still waiting for a slot go back to their requesters at once, as busy, so they run
+    /// elsewhere; running ones get the drain time to finish.
+    func beginDrain() {
+        for (key, task) in running where !started.contains(key) {
+            guard let task else { continue }
+            handingBack.insert(key)
+            task.cancel()
+        }
+    }
+
+    /// Tasks accepted for peers and not yet answered.
+    var runningCount: Int { running.count }
+
+    /// The drain time is over: every task still running goes back to its requester as busy, and
+    /// this returns once each has been answered.
+    func handBack() async -> Int {
+        let left = running.compactMap { key, task in task.map { (key, $0) } }
+        for (key, task) in left {
+            handingBack.insert(key)
+            task.cancel()
+        }
+        for (_, task) in left { await task.value }
+        return left.count
     }
 
     /// Runs the skill, giving up (and cancelling it) when `deadline` passes or the task is cancelled.

@@ -67,6 +67,20 @@ final class TaskEventHub: Sendable {
         for watcher in watchers { watcher.finish() }
     }
 
+    /// Ends every watcher without a final event: the node is stopping, and each watcher's client is
+    /// told so. The histories stay (a task that ends during the drain still records its events).
+    func endWatchers() {
+        let watchers = state.withLockedValue { state -> [AsyncStream<TaskEventView>.Continuation] in
+            var all: [AsyncStream<TaskEventView>.Continuation] = []
+            for (task, watched) in state.tasks {
+                all += watched.watchers.values
+                state.tasks[task]?.watchers = [:]
+            }
+            return all
+        }
+        for watcher in watchers { watcher.finish() }
+    }
+
     /// Tasks with events in flight (bounded by the tasks in flight).
     var count: Int { state.withLockedValue { $0.tasks.count } }
 }

@@ -14,6 +14,11 @@ extension LocalAPIHandler {
             }
             claim = IdempotencyClaim(key: key, requestDigest: SHA256.hex(spec.requestEncoding))
         }
+        guard !node.isStopping else {
+            throw RPCError(
+                code: RPCError.unavailable, message: "the node is shutting down and takes no new tasks; submit it to another node, or again once this one has restarted",
+                data: .init(reason: Self.shuttingDown))
+        }
         let existing: TaskRecord?
         do {
             existing = try await coordinator.submit(spec, idempotency: claim)
@@ -27,6 +32,19 @@ extension LocalAPIHandler {
             throw invalid("idempotencyKey '\(claim.key)' was already used for a different request (task \(existing.id)); use a new key")
         }
         return id
+    }
+
+    /// `data.reason` of the error a client gets when the node stops while it waits, or submits then.
+    static let shuttingDown = "shutting_down"
+
+    /// The answer to an application waiting on tasks the node has not finished when it stops.
+    static func stopping(_ taskIDs: [String]) -> RPCError {
+        let first = taskIDs.first ?? ""
+        let more = taskIDs.count > 1 ? " (and \(taskIDs.count - 1) more)" : ""
+        return RPCError(
+            code: RPCError.unavailable,
+            message: "the node is shutting down; task \(first)\(more) stays accepted and resumes when the node starts again: ask task.wait or task.get then",
+            data: .init(taskId: taskIDs.count == 1 ? first : nil, reason: shuttingDown))
     }
 
     /// `task.list`: the tasks submitted here, newest submission first, without their attempts.
@@ -87,6 +105,10 @@ extension LocalAPIHandler {
             await awaitEnds(of: running, mode: mode, timeoutMs: params.timeoutMs)
         }
 
+        if node.isStopping {
+            let stillRunning = try records(unique).values.filter { $0.status == .running }.map(\.id)
+            if !stillRunning.isEmpty { throw Self.stopping(stillRunning) }
+        }
         let after = try records(unique)
         var done: [TaskView] = []
         var pending: [String] = []

@@ -123,8 +123,12 @@ struct LocalAPIHandler {
                 await connection.notify(.taskEvent, TaskEventNotice(taskId: id.hex, event: event))
             }
         }
-        if let completion = await coordinator.completion(of: id), case .failure(let failure) = completion.outcome {
+        let completion = await coordinator.completion(of: id)
+        if let completion, case .failure(let failure) = completion.outcome {
             throw RPCError(code: RPCError.taskFailed, message: failure.message, data: .init(taskId: id.hex, reason: failure.code.rawValue))
+        }
+        if completion == nil, node.isStopping, (try? node.database.task(id))?.status == .running {
+            throw Self.stopping([id.hex])
         }
         return try finishedView(id)
     }
