@@ -117,4 +117,40 @@ final class RecordingSkill: Skill, Sendable {
             #expect(skill.log == ["hold", "hold", "other"])
         }
     }
+
+    @Test func cancellingTheFirstOfIdenticalCacheableTasksLeavesTheOthersRunning() async throws {
+        let skill = RecordingSkill()
+        try await withTestCluster([TestNodeSpec(skills: ["echo"], customSkills: [Self.record: skill])]) { cluster in
+            let node = cluster[0]
+            let first = try await node.withClient { try await $0.submit(SubmitParams(skill: "record", input: "hold", cacheable: true)) }
+            try await Self.waitForLog(skill, count: 1)
+            let joined = try await node.withClient { try await $0.submit(SubmitParams(skill: "record", input: "hold", cacheable: true)) }
+            let cancelled = try await node.withClient { try await $0.cancel(first.taskId) }
+            #expect(cancelled.error?.code == "cancelled")
+            // The one that joined is not the application's cancel: it runs on its own.
+            try await Self.waitForLog(skill, count: 2)
+            skill.release()
+            try await Self.waitForStatus(node, joined.taskId, .succeeded)
+            #expect(try await node.withClient { try await $0.task(joined.taskId) }.output == "hold")
+        }
+    }
+
+    @Test func aTaskWaitingForAnIdenticalOneEndsAtItsOwnDeadline() async throws {
+        let skill = RecordingSkill()
+        try await withTestCluster([TestNodeSpec(skills: ["echo"], customSkills: [Self.record: skill])]) { cluster in
+            let node = cluster[0]
+            let first = try await node.withClient { try await $0.submit(SubmitParams(skill: "record", input: "hold", cacheable: true)) }
+            try await Self.waitForLog(skill, count: 1)
+            let joined = try await node.withClient {
+                try await $0.submit(SubmitParams(skill: "record", input: "hold", timeoutMs: 200, cacheable: true))
+            }
+            try await Self.waitForStatus(node, joined.taskId, .failed)
+            let view = try await node.withClient { try await $0.task(joined.taskId) }
+            #expect(view.error?.code == "timed_out" && view.error?.message.contains("identical task \(first.taskId)") == true)
+            #expect(try await node.withClient { try await $0.task(first.taskId) }.status == .running, "the first runs on")
+            skill.release()
+            try await Self.waitForStatus(node, first.taskId, .succeeded)
+            #expect(skill.log == ["hold"])
+        }
+    }
 }

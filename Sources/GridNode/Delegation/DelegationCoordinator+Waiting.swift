@@ -38,3 +38,24 @@ extension DelegationCoordinator {
         for waiter in admitting.removeValue(forKey: id) ?? [] { waiter.resume() }
     }
 }
+
+/// Followers of identical cacheable tasks (``CacheJoins``).
+extension DelegationCoordinator {
+    /// A follower's own deadline passed while its leader still runs: it ends, the leader goes on.
+    func followerDeadlinePassed(_ id: TaskID) {
+        guard let leader = joins.leader(of: id), joins.leave(id) else { return }
+        complete(id, .failure(TaskFailure(
+            .timedOut, "no result within the task's timeout; it was waiting for the identical task \(leader), which is still running")),
+            executor: nil)
+    }
+
+    /// The leader ended for a reason of its own: the follower runs by itself, within its own deadline.
+    func startOnItsOwn(_ id: TaskID) {
+        node.tasks.spawn { [weak self] in await self?.restartFollower(id) }
+    }
+
+    private func restartFollower(_ id: TaskID) async {
+        guard let entry = inflight[id], entry.delivered == nil, entry.replicas.isEmpty, !joins.isFollower(id) else { return }
+        await start(entry.task, deadline: entry.deadline, counted: false)
+    }
+}

@@ -41,6 +41,9 @@ actor DelegationCoordinator {
         /// A task resumed after a restart waits until then for a node that serves its skill to
         /// come back (peers reconnecting), instead of failing at once as having no provider.
         var waitForProvidersUntil: ContinuousClock.Instant?
+        /// The task's own deadline: a follower of an identical cacheable task keeps it, to end on
+        /// time or to start with it on its own.
+        var deadline: ContinuousClock.Instant?
 
         /// Whether the task still waits for providers that have not (re)appeared.
         func waitsForProviders(now: ContinuousClock.Instant) -> Bool {
@@ -63,11 +66,9 @@ actor DelegationCoordinator {
         var id: TaskID
         var replica: Int
     }
-    /// Results of cacheable tasks, the task computing each cacheable key now, and the identical
-    /// tasks waiting on it.
+    /// Results of cacheable tasks, and the identical tasks running as one (leaders and followers).
     var cache: ResultCache
-    var leaders: [ResultCache.Key: TaskID] = [:]
-    var followers: [TaskID: [TaskID]] = [:]
+    var joins = CacheJoins()
     /// Task counts and latencies for `node.metrics`, the Prometheus endpoint and the snapshot file.
     var metrics = NodeMetrics()
     let startedAt = ContinuousClock.now
@@ -132,28 +133,38 @@ actor DelegationCoordinator {
 
     /// Routes and starts a recorded task. A task resumed after a restart passes its own `deadline`
     /// (from its submission) and how long it may wait for providers to reappear.
-    func start(_ spec: TaskSpec, deadline: ContinuousClock.Instant? = nil, waitForProvidersUntil: ContinuousClock.Instant? = nil) async {
-        metrics.submitted(skill: spec.skill)
-        emit(spec.id, .submitted, node: node.nodeID)
+    /// `counted` is false for a follower of a cacheable task started on its own after its leader
+    /// ended for a reason of its own (it was counted and announced when it arrived).
+    func start(
+        _ spec: TaskSpec, deadline: ContinuousClock.Instant? = nil, waitForProvidersUntil: ContinuousClock.Instant? = nil,
+        counted: Bool = true
+    ) async {
+        let deadline = deadline ?? ContinuousClock.now.advanced(by: spec.timeout)
+        if counted {
+            metrics.submitted(skill: spec.skill)
+            emit(spec.id, .submitted, node: node.nodeID)
+        }
         if spec.cacheable {
             let key = Self.cacheKey(spec)
             if let hit = cache.lookup(key, now: .now) {
-                inflight[spec.id] = Inflight(task: spec, replicas: [])
+                begin(spec.id, Inflight(task: spec, replicas: []))
                 return complete(spec.id, .success(output: hit.output), executor: hit.executor)
             }
-            if let leader = leaders[key], inflight[leader]?.delivered == nil, inflight[leader] != nil {
-                inflight[spec.id] = Inflight(task: spec, replicas: [])  // joins the identical task under way
-                followers[leader, default: []].append(spec.id)
+            if case .follow = joins.arrive(spec.id, key: key) {
+                begin(spec.id, Inflight(task: spec, replicas: [], deadline: deadline))  // joins the identical task under way
+                inflight[spec.id]?.deadlineTimer = Task { [weak self] in
+                    guard (try? await Task.sleep(until: deadline, clock: .continuous)) != nil else { return }
+                    await self?.followerDeadlinePassed(spec.id)
+                }
                 return
             }
-            leaders[key] = spec.id
         }
         let route = await node.route(spec.skill, minimumTrust: spec.minimumTrust, flow: flowState())
         let ranked = route.nodes
         let waitable = Self.busyProviders(route)
         let waitsForProviders = waitForProvidersUntil.map { ContinuousClock.now < $0 } ?? false
         if ranked.isEmpty, waitable.isEmpty, !waitsForProviders, let failure = Self.heldBackFailure(spec, route) {
-            inflight[spec.id] = Inflight(task: spec, replicas: [])
+            begin(spec.id, Inflight(task: spec, replicas: []))
             complete(spec.id, .failure(failure), executor: nil)
             return
         }
@@ -162,7 +173,7 @@ actor DelegationCoordinator {
             let failure = TaskFailure(
                 .noProvider,
                 "\(k) replicas of '\(spec.skill)' need \(k) distinct nodes that can run it now; only \(ranked.count) can: ask for fewer replicas or retry later")
-            inflight[spec.id] = Inflight(task: spec, replicas: [])
+            begin(spec.id, Inflight(task: spec, replicas: []))
             complete(spec.id, .failure(failure), executor: nil)
             return
         }
@@ -171,7 +182,6 @@ actor DelegationCoordinator {
         // wait for capacity, like a single task with none.
         var machines: [DelegationMachine] = []
         var starts: [[DelegationMachine.Directive]] = []
-        let deadline = deadline ?? ContinuousClock.now.advanced(by: spec.timeout)
         for replica in 0..<k {
             let fallbacks = ranked.count > k ? stride(from: k + replica, to: ranked.count, by: k).map { ranked[$0] } : []
             let candidates = k == 1 ? ranked : replica < ranked.count ? [ranked[replica]] + fallbacks : []
@@ -181,11 +191,24 @@ actor DelegationCoordinator {
                 resultTimeouts: flow.resultTimeouts(skill: spec.skill), now: .now))
             machines.append(machine)
         }
-        inflight[spec.id] = Inflight(
-            task: spec, replicas: machines, vote: k > 1 ? ResultVote(replicas: k) : nil, waitForProvidersUntil: waitForProvidersUntil)
+        begin(spec.id, Inflight(
+            task: spec, replicas: machines, vote: k > 1 ? ResultVote(replicas: k) : nil, waitForProvidersUntil: waitForProvidersUntil,
+            deadline: deadline))
         for (replica, directives) in starts.enumerated() {
             perform(directives, for: spec.id, replica: replica)
         }
+    }
+
+    /// Puts `entry` in flight. A task started again (a follower on its own) keeps its waiters and
+    /// its submission time.
+    private func begin(_ id: TaskID, _ entry: Inflight) {
+        var entry = entry
+        if let earlier = inflight[id] {
+            entry.waiters = earlier.waiters
+            entry.submittedAt = earlier.submittedAt
+            earlier.deadlineTimer?.cancel()
+        }
+        inflight[id] = entry
     }
 
     static func cacheKey(_ spec: TaskSpec) -> ResultCache.Key {
@@ -269,7 +292,7 @@ actor DelegationCoordinator {
         guard let entry = inflight[id], entry.delivered == nil else { return false }
         if entry.replicas.isEmpty {
             // Waiting on an identical cacheable task: leave it, which runs on for the others.
-            for leader in Array(followers.keys) { followers[leader]?.removeAll { $0 == id } }
+            joins.leave(id)
             complete(id, .failure(TaskFailure(.cancelled, "task \(id) was cancelled by the application")), executor: nil)
         } else if entry.vote == nil {
             updateAll(id) { $0.cancel(now: .now) }
@@ -428,17 +451,16 @@ actor DelegationCoordinator {
         inflight[id]?.delivered = completion
         inflight[id]?.waiters = [:]
         for waiter in entry.waiters.values { waiter.resume(returning: completion) }
-        if entry.task.cacheable {
+        if entry.task.cacheable, !entry.replicas.isEmpty {
             let key = Self.cacheKey(entry.task)
             // Only a result that was computed starts a window: one served from the cache, or by
             // joining, does not extend it.
-            if case .success(let output) = outcome, !entry.replicas.isEmpty {
+            if case .success(let output) = outcome {
                 cache.store(key, output: output, executor: executor, now: .now)
             }
-            if leaders[key] == id { leaders[key] = nil }
-        }
-        for follower in followers.removeValue(forKey: id) ?? [] {
-            complete(follower, outcome, executor: executor)
+            let ending = joins.leaderEnded(id, key: key, outcome: outcome)
+            for follower in ending.share { complete(follower, outcome, executor: executor) }
+            for follower in ending.restart { startOnItsOwn(follower) }
         }
     }
 
