@@ -247,6 +247,7 @@ public final class GridNode: Service, Sendable {
             }
             group.addTask { await node.tasks.run() }
             group.addTask { await RoutingChores.shareTrust(node) }
+            group.addTask { await RoutingChores.keepReputation(node, coordinator: coordinator) }
             group.addTask {
                 await MetricsSnapshotWriter.run(
                     path: self.dataDirectory.metricsPath, intervalMs: self.settings.metricsSnapshotIntervalMs,

@@ -39,9 +39,11 @@ final class NodeContext: Sendable {
         self.database = database
         self.logger = logger
         sealer = EnvelopeSealer(identity: identity)
+        let saved = Self.savedExperience(database, logger: logger)
         reputation = Reputation(
             localNode: identity.nodeID, preTrusted: preTrusted.union(settings.trustedPeerIDs), experience: settings.experienceSettings,
-            trust: TrustGraph.Settings(preTrustWeight: settings.trustPreTrustWeight))
+            trust: TrustGraph.Settings(preTrustWeight: settings.trustPreTrustWeight), restoring: saved.experience,
+            convictions: saved.convictions, nowMs: WallClock.nowMs())
         router = SkillRouter(settings: .init(weights: settings.routingWeights))
         peers = PeerManager(
             localNode: identity.nodeID, liveness: settings.liveness, limits: settings.connectionLimits,
@@ -55,6 +57,32 @@ final class NodeContext: Sendable {
     }
 
     var nodeID: NodeID { identity.nodeID }
+
+    /// Names of the snapshots of the node's memory of its peers in the store.
+    static let experienceSnapshot = "experience"
+    static let breakersSnapshot = "breakers"
+
+    /// What the store remembers of the peers' work: the last saved experience, and the
+    /// convictions its evidence proves. What cannot be read is logged and left out.
+    private static func savedExperience(
+        _ database: GridDatabase, logger: Logger
+    ) -> (experience: Experience.Snapshot?, convictions: [(node: NodeID, atMs: Int64)]) {
+        var experience: Experience.Snapshot?
+        do {
+            experience = try database.snapshot(experienceSnapshot, as: Experience.Snapshot.self)
+        } catch {
+            logger.warning("starting with no experience of the peers: \(error.message)")
+        }
+        var convictions: [(node: NodeID, atMs: Int64)] = []
+        do {
+            for record in try database.evidence(limit: 10_000) {
+                if let node = try? NodeID(hex: record.peer) { convictions.append((node, record.atMs)) }
+            }
+        } catch {
+            logger.warning("cannot read the evidence of wrong results: \(error.message)")
+        }
+        return (experience, convictions)
+    }
 
     /// The skills this node serves now: built-ins named in settings, skills given in code, and those
     /// applications connected to the local socket serve.

@@ -78,6 +78,15 @@ extension GridDatabase {
                 t.add(column: "cacheable", .boolean).notNull().defaults(to: false)
             }
         }
+        migrator.registerMigration("v7: reputation") { db in
+            // What the node learnt of its peers (experience, convictions, circuit breakers), as
+            // JSON snapshots by name, saved now and then and at a stop.
+            try db.create(table: StoredSnapshot.databaseTableName) { t in
+                t.primaryKey("name", .text)
+                t.column("data", .blob).notNull()
+                t.column("savedAtMs", .integer).notNull()
+            }
+        }
         return migrator
     }
 }

@@ -88,3 +88,47 @@ public struct CircuitBreakers: Sendable {
         }
     }
 }
+
+// MARK: Restarts, of this node and of a peer
+
+extension CircuitBreakers {
+    /// The circuits that are not plainly closed, in wall-clock milliseconds, for the node's store:
+    /// node ID (hex) → failures in a row (closed), or when an open one may try again.
+    public struct Snapshot: Codable, Sendable, Equatable {
+        public var failures: [String: Int]
+        public var openUntilMs: [String: Int64]
+    }
+
+    public func snapshot(now: ContinuousClock.Instant, nowMs: Int64) -> Snapshot {
+        var snapshot = Snapshot(failures: [:], openUntilMs: [:])
+        for (peer, state) in states {
+            switch state {
+            case .closed(let failures): snapshot.failures[peer.hex] = failures
+            case .open(let until): snapshot.openUntilMs[peer.hex] = nowMs + now.duration(to: until).milliseconds
+            case .halfOpen: snapshot.openUntilMs[peer.hex] = nowMs  // tries again at once
+            }
+        }
+        return snapshot
+    }
+
+    /// Breakers restored from `snapshot`, as of `now` (`nowMs`): an open circuit keeps what was
+    /// left of its cooldown (never more than a cooldown).
+    public init(settings: Settings = .default, restoring snapshot: Snapshot, now: ContinuousClock.Instant, nowMs: Int64) {
+        self.init(settings: settings)
+        for (hex, failures) in snapshot.failures {
+            guard let peer = try? NodeID(hex: hex), failures > 0 else { continue }
+            states[peer] = .closed(failures: min(failures, settings.failureThreshold - 1))
+        }
+        for (hex, untilMs) in snapshot.openUntilMs {
+            guard let peer = try? NodeID(hex: hex) else { continue }
+            let left = Duration.milliseconds(max(0, untilMs - nowMs))
+            states[peer] = .open(until: now.advanced(by: min(left, settings.cooldown)))
+        }
+    }
+
+    /// `peer` connected again (it may have restarted, healthy): an open circuit goes half-open at
+    /// once, so one trial task may show it works instead of it waiting out the whole cooldown.
+    public mutating func peerReconnected(_ peer: NodeID, now: ContinuousClock.Instant) {
+        if case .open = state(of: peer, now: now) { states[peer] = .halfOpen(trialInFlight: false) }
+    }
+}

@@ -182,3 +182,69 @@ public struct Experience: Sendable {
         public var successRate: Double? { samples == 0 ? nil : Double(successes) / Double(samples) }
     }
 }
+
+// MARK: Surviving a restart
+
+extension Experience {
+    /// What ``Experience`` holds, in wall-clock milliseconds (a continuous-clock instant means
+    /// nothing after a restart), for the node's store. Restored, every age is what it was when
+    /// saved plus the time the node was down.
+    public struct Snapshot: Codable, Sendable, Equatable {
+        public struct Entry: Codable, Sendable, Equatable {
+            public var node: String
+            public var skill: String
+            public var recent: [Bool]
+            public var latencyMs: Double?
+            public var positive: Double
+            public var negative: Double
+            public var updatedAtMs: Int64
+            public var counts: [String: Int]
+        }
+
+        public var records: [Entry]
+        /// Node ID (hex) → when it last returned a wrong result, wall-clock ms.
+        public var convictions: [String: Int64]
+    }
+
+    /// The experience as of `now` (`nowMs` on the wall clock).
+    public func snapshot(now: ContinuousClock.Instant, nowMs: Int64) -> Snapshot {
+        func ms(_ instant: ContinuousClock.Instant) -> Int64 { nowMs - instant.duration(to: now).milliseconds }
+        return Snapshot(
+            records: records.map { key, record in
+                Snapshot.Entry(
+                    node: key.node.hex, skill: key.skill.name, recent: record.recent, latencyMs: record.latencyMs,
+                    positive: record.positive, negative: record.negative, updatedAtMs: ms(record.updatedAt),
+                    counts: Dictionary(uniqueKeysWithValues: record.counts.map { ($0.key.rawValue, $0.value) }))
+            }.sorted { ($0.node, $0.skill) < ($1.node, $1.skill) },
+            convictions: Dictionary(uniqueKeysWithValues: convictions.map { ($0.key.hex, ms($0.value)) }))
+    }
+
+    /// Experience restored from `snapshot`, taken at an earlier wall-clock time, as of `now`
+    /// (`nowMs`). Entries that do not parse (a hand-edited store) are skipped; the bounds hold.
+    public init(settings: Settings = .default, restoring snapshot: Snapshot, now: ContinuousClock.Instant, nowMs: Int64) {
+        self.init(settings: settings)
+        func instant(_ ms: Int64) -> ContinuousClock.Instant { now.advanced(by: .milliseconds(min(0, ms - nowMs))) }
+        for entry in snapshot.records.sorted(by: { $0.updatedAtMs > $1.updatedAtMs }).prefix(settings.maxRecords) {
+            guard let node = try? NodeID(hex: entry.node), let skill = try? SkillID(entry.skill) else { continue }
+            var record = Record(updatedAt: instant(entry.updatedAtMs))
+            record.recent = Array(entry.recent.suffix(settings.window))
+            record.latencyMs = entry.latencyMs.map { max(0, $0) }
+            record.positive = max(0, entry.positive)
+            record.negative = max(0, entry.negative)
+            for (name, count) in entry.counts {
+                if let outcome = ExperienceOutcome(rawValue: name) { record.counts[outcome] = max(0, count) }
+            }
+            records[Key(node: node, skill: skill)] = record
+        }
+        for (hex, atMs) in snapshot.convictions.sorted(by: { $0.value > $1.value }).prefix(settings.maxRecords) {
+            guard let node = try? NodeID(hex: hex) else { continue }
+            convictions[node] = instant(atMs)
+        }
+    }
+
+    /// Remembers a conviction proven by stored evidence (`atMs` on the wall clock), as of `now`.
+    public mutating func restoreConviction(of node: NodeID, atMs: Int64, now: ContinuousClock.Instant, nowMs: Int64) {
+        let at = now.advanced(by: .milliseconds(min(0, atMs - nowMs)))
+        convictions[node] = max(convictions[node] ?? at, at)
+    }
+}

@@ -82,6 +82,7 @@ extension NodeSettings {
         try load(.metricsSnapshotIntervalMs, into: &metricsSnapshotIntervalMs)
         try load(.recoveryWaitMs, into: &recoveryWaitMs)
         try load(.drainTimeoutMs, into: &drainTimeoutMs)
+        try load(.reputationSaveIntervalMs, into: &reputationSaveIntervalMs)
     }
 
     /// Reads and validates `path`. A missing file means every default.

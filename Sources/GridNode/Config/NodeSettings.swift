@@ -142,6 +142,9 @@ public struct NodeSettings: Sendable, Equatable, Codable {
     /// own tasks stay journaled for the next start; peers' tasks go back to their requesters), in
     /// ms. Default 10000.
     public var drainTimeoutMs = 10_000
+    /// How often what the node learnt of its peers (experience, convictions, circuit breakers) is
+    /// saved to the store, in ms; a graceful stop saves it too. Default 60000.
+    public var reputationSaveIntervalMs = 60_000
 
     public static let `default` = NodeSettings()
 
@@ -161,7 +164,7 @@ public struct NodeSettings: Sendable, Equatable, Codable {
         case maxRetries, retryBackoffBaseMs, retryBackoffMaxMs, ackTimeoutMs, circuitFailureThreshold, circuitCooldownMs
         case queueBoundCritical, queueBoundHigh, queueBoundNormal, queueBoundLow, queueAgingIntervalMs
         case admissionMinTrust, requesterRatePerSecond, resultCacheWindowMs, metricsListen, metricsSnapshotIntervalMs
-        case recoveryWaitMs, drainTimeoutMs
+        case recoveryWaitMs, drainTimeoutMs, reputationSaveIntervalMs
     }
 
     public init() {}
@@ -241,6 +244,9 @@ public struct NodeSettings: Sendable, Equatable, Codable {
                 ["127.0.0.1", "::1", "localhost"].contains(metricsListen.host),
                 "metricsListen is \(metricsListen); serve metrics on a loopback address (127.0.0.1 or [::1]), and scrape through a proxy if needed")
         }
+        try check(
+            (1_000...86_400_000).contains(reputationSaveIntervalMs),
+            "reputationSaveIntervalMs is \(reputationSaveIntervalMs); use 1000-86400000")
         try check((0...600_000).contains(drainTimeoutMs), "drainTimeoutMs is \(drainTimeoutMs); use 0 (hand back at once) to 600000")
         try check((0...3_600_000).contains(recoveryWaitMs), "recoveryWaitMs is \(recoveryWaitMs); use 0 (fail at once) to 3600000")
         try check((0...86_400_000).contains(resultCacheWindowMs), "resultCacheWindowMs is \(resultCacheWindowMs); use 0 (no reuse) to 86400000")

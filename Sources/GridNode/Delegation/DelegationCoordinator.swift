@@ -94,7 +94,7 @@ actor DelegationCoordinator {
 
     init(node: NodeContext) {
         self.node = node
-        breakers = CircuitBreakers(settings: node.settings.circuitBreakerSettings)
+        breakers = Self.restoredBreakers(node)
         flow = PeerFlow()
         placement = PlacementQueue(settings: .init(queue: node.settings.queueSettings))
         cache = ResultCache(window: .milliseconds(node.settings.resultCacheWindowMs))

@@ -82,6 +82,7 @@ struct PeerConnection {
                 for closed in await node.peers.pruneAboveHighWatermark() {
                     logger.info("closed the connection to \(closed.short): above connectionHighWatermark")
                 }
+                await coordinator.peerConnected(peer.nodeID)
                 try await session.send(node.sealed(node.announcement()))
                 try await session.send(node.sealed(ownRecord()))
                 try await serve(session, &frames, cipher: FrameCipher(key: receiveKey), logger: logger)

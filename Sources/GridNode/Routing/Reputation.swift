@@ -14,12 +14,33 @@ actor Reputation {
     private var lastEpoch: UInt64 = 0
     private(set) var lastComputation: TrustGraph.Computation?
 
-    init(localNode: NodeID, preTrusted: Set<NodeID>, experience: Experience.Settings = .default, trust: TrustGraph.Settings = .default) {
+    /// - Parameters:
+    ///   - restoring: the experience saved before the last stop, if any, with the wall-clock time now.
+    ///   - convictions: wrong results proven by stored evidence (node, wall-clock ms): a liar stays
+    ///     convicted across restarts even when the last save missed it (a kill -9).
+    init(
+        localNode: NodeID, preTrusted: Set<NodeID>, experience: Experience.Settings = .default, trust: TrustGraph.Settings = .default,
+        restoring saved: Experience.Snapshot? = nil, convictions: [(node: NodeID, atMs: Int64)] = [], nowMs: Int64 = 0
+    ) {
         self.localNode = localNode
-        self.experience = Experience(settings: experience)
+        let now = ContinuousClock.now
+        var restored = saved.map { Experience(settings: experience, restoring: $0, now: now, nowMs: nowMs) } ?? Experience(settings: experience)
+        for conviction in convictions {
+            restored.restoreConviction(of: conviction.node, atMs: conviction.atMs, now: now, nowMs: nowMs)
+        }
+        self.experience = restored
         graph = TrustGraph(localNode: localNode, preTrusted: preTrusted, settings: trust)
+        graph.setLocalTrust(restored.localTrust(now: now))
+        for (node, _) in restored.convictions where restored.isConvicted(node, now: now) {
+            graph.removeReport(from: node)
+        }
         lastComputation = graph.recompute()
         scores = Self.scores(of: graph)
+    }
+
+    /// The experience as of now, to save.
+    func snapshot(nowMs: Int64) -> Experience.Snapshot {
+        experience.snapshot(now: .now, nowMs: nowMs)
     }
 
     func record(_ outcome: ExperienceOutcome, node: NodeID, skill: SkillID, latency: Duration?) {

@@ -47,6 +47,29 @@ extension RoutingChores {
     }
 }
 
+extension RoutingChores {
+    /// Saves what the node learnt of its peers — experience, convictions, circuit breakers — every
+    /// `reputationSaveIntervalMs`, so a restart (even a kill -9) keeps all but the last interval.
+    /// A graceful stop saves once more (``saveReputation(_:coordinator:)``).
+    static func keepReputation(_ node: NodeContext, coordinator: DelegationCoordinator) async {
+        while (try? await Task.sleep(for: .milliseconds(node.settings.reputationSaveIntervalMs))) != nil {
+            await saveReputation(node, coordinator: coordinator)
+        }
+    }
+
+    static func saveReputation(_ node: NodeContext, coordinator: DelegationCoordinator) async {
+        let nowMs = WallClock.nowMs()
+        let experience = await node.reputation.snapshot(nowMs: nowMs)
+        let breakers = await coordinator.breakersSnapshot(nowMs: nowMs)
+        do {
+            try node.database.saveSnapshots(
+                [NodeContext.experienceSnapshot: experience, NodeContext.breakersSnapshot: breakers], atMs: nowMs)
+        } catch {
+            node.logger.warning("could not save the experience of the peers: \(error.message)")
+        }
+    }
+}
+
 extension NodeContext {
     /// This node's SkillAnnouncement: what it serves, how many tasks it runs at once, how many it is
     /// running and queueing now, and how many it queues at most.
