@@ -32,7 +32,7 @@ extension GridDatabase {
             }
             let wal = WALCheck([UInt8](bytes))
             if let problem = wal.problem {
-                throw GridError(.storeDamaged, "\(walPath) is damaged (\(problem))")
+                throw damaged(path, ["its write-ahead log \(walPath): \(problem)"])
             }
         }
         var config = Configuration()

@@ -173,7 +173,7 @@ struct WALBuilder {
         try Data(damaged).write(to: URL(fileURLWithPath: directory + "/copy.sqlite-wal"))
         let error = #expect(throws: GridError.self) { try GridDatabase.checkIntegrity(path: directory + "/copy.sqlite") }
         #expect(error?.code == .storeDamaged)
-        #expect(error?.message.contains("copy.sqlite-wal is damaged (frame 1 of") == true, "\(error?.message ?? "")")
+        #expect(error?.message.contains("copy.sqlite is damaged (its write-ahead log \(directory)/copy.sqlite-wal: frame 1 of") == true, "\(error?.message ?? "")")
         #expect(try Data(contentsOf: URL(fileURLWithPath: directory + "/copy.sqlite-wal")) == Data(damaged))
         try pool.close()
     }
