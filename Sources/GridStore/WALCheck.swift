@@ -5,9 +5,19 @@
 /// among them, and silently drops the rest. After a crash that is right: the last frames may be
 /// torn. But when a frame in the middle is damaged, every transaction committed after it is lost
 /// without a word. So the log is damaged when a frame fails (or the header does) and a *later*
-/// commit frame with the header's salts is intact on its own, checked from the checksum its
-/// predecessor carries: committed data sits beyond the break. A frame cut short by a crash, or
-/// frames of an earlier generation of the log (other salts), are not damage.
+/// commit frame with the header's salts stands on its own: its checksum matches when summed on
+/// from the checksum its predecessor carries (the predecessor's page was hit) or from the sum
+/// over every frame before it (the predecessor's checksum field was hit). A frame cut short by a
+/// crash, frames of an earlier generation of the log (other salts), or frames of a transaction
+/// never committed are not damage.
+///
+/// One more case is not taken for damage: a break inside the *last* transaction of the log, whose
+/// commit frame stands. SQLite leaves exactly that when the process dies while it commits a
+/// transaction that rewrote a page it had spilled to the log (it rewrites the page, writes the
+/// commit frame, then recomputes the checksums): that transaction was never committed. So a frame
+/// after the break counts only when a commit frame lies between the break and it (the broken
+/// frame itself included), that is, when a whole transaction after the break was committed and
+/// another began. After a broken header every intact commit frame counts.
 public struct WALCheck: Equatable, Sendable {
     public static let headerSize = 32
     public static let frameHeaderSize = 24
@@ -33,8 +43,6 @@ public struct WALCheck: Equatable, Sendable {
             return
         }
         let frames = (bytes.count - Self.headerSize) / (Self.frameHeaderSize + pageSize)
-        // With a broken magic number the checksums' byte order is unknown: try both.
-        let orders = log.hasMagic ? [log.bigEndianChecksums] : [false, true]
         var headerProblem: String?
         var unknownVersion = false
         if !log.hasMagic {
@@ -45,16 +53,24 @@ public struct WALCheck: Equatable, Sendable {
             headerProblem = "its header names WAL format \(log.be32(4)), not \(Self.version)"
             unknownVersion = true
         }
-        var intact = 0
-        if headerProblem == nil {
-            while intact < frames, log.frameIntact(intact, pageSize: pageSize, bigEndian: log.bigEndianChecksums) { intact += 1 }
-        }
+        let standing = log.framesStanding(frames, pageSize: pageSize, bigEndian: log.bigEndianChecksums)
+        // SQLite reads the frames that stand in a row from the first: each one's predecessors are
+        // all sound, so both ways of checking it agree with SQLite's one.
+        let intact = headerProblem == nil ? standing.firstIndex(of: false) ?? frames : 0
+        // With a broken header the byte order may be what broke: try the other one too.
+        let other = headerProblem == nil ? nil : log.framesStanding(frames, pageSize: pageSize, bigEndian: !log.bigEndianChecksums)
         let lastCommit = (0..<intact).last { log.isCommit($0, pageSize: pageSize) }
         let replayed = lastCommit.map { $0 + 1 } ?? 0
         // The first frame SQLite does not read: the first one that fails, or frame 0 after a bad header.
         let brokenAt = headerProblem == nil ? intact : -1
-        let committedBeyond = (min(brokenAt + 1, frames)..<frames).first { frame in
-            log.isCommit(frame, pageSize: pageSize) && orders.contains { log.frameIntact(frame, pageSize: pageSize, bigEndian: $0) }
+        var committedBeyond: Int?
+        var transactionEnded = brokenAt < 0 || (brokenAt < frames && log.isCommit(brokenAt, pageSize: pageSize))
+        for frame in min(brokenAt + 1, frames)..<frames where log.isCommit(frame, pageSize: pageSize) {
+            if transactionEnded, standing[frame] || other?[frame] == true {
+                committedBeyond = frame
+                break
+            }
+            transactionEnded = true
         }
         var problem: String?
         if unknownVersion, let headerProblem {
@@ -120,17 +136,33 @@ public struct WALCheck: Equatable, Sendable {
             be32(frameOffset(frame, pageSize: pageSize) + 4) != 0
         }
 
-        /// Frame `frame` carries the header's salts, a page number, and the checksum its page and
-        /// header give when summed on from the checksum its predecessor carries (the header's for
-        /// the first frame).
-        func frameIntact(_ frame: Int, pageSize: Int, bigEndian: Bool) -> Bool {
-            let offset = frameOffset(frame, pageSize: pageSize)
-            guard bytes[offset + 8..<offset + 16] == bytes[16..<24], be32(offset) != 0 else { return false }
-            let previous = frame == 0 ? storedHeaderChecksum : storedChecksum(at: frameOffset(frame - 1, pageSize: pageSize))
-            let header = WALCheck.checksum(bytes[offset..<offset + 8], from: previous, bigEndian: bigEndian)
+        /// For each of the first `frames` frames: it carries the header's salts and a page number,
+        /// and the checksum it carries is what its first 8 header bytes and page give when summed
+        /// on from the checksum its predecessor carries, or from the sum over all frames before it
+        /// (both start from the header's stored checksum).
+        func framesStanding(_ frames: Int, pageSize: Int, bigEndian: Bool) -> [Bool] {
+            var standing: [Bool] = []
+            standing.reserveCapacity(frames)
+            var running = storedHeaderChecksum
+            var previousStored = storedHeaderChecksum
+            for frame in 0..<frames {
+                let offset = frameOffset(frame, pageSize: pageSize)
+                let stored = storedChecksum(at: offset)
+                let fromRunning = frameSum(at: offset, pageSize: pageSize, from: running, bigEndian: bigEndian)
+                let fromStored =
+                    previousStored == running ? fromRunning : frameSum(at: offset, pageSize: pageSize, from: previousStored, bigEndian: bigEndian)
+                let marked = bytes[offset + 8..<offset + 16] == bytes[16..<24] && be32(offset) != 0
+                standing.append(marked && (stored == fromRunning || stored == fromStored))
+                running = fromRunning
+                previousStored = stored
+            }
+            return standing
+        }
+
+        func frameSum(at offset: Int, pageSize: Int, from start: (UInt32, UInt32), bigEndian: Bool) -> (UInt32, UInt32) {
+            let header = WALCheck.checksum(bytes[offset..<offset + 8], from: start, bigEndian: bigEndian)
             let page = offset + WALCheck.frameHeaderSize
-            let sum = WALCheck.checksum(bytes[page..<page + pageSize], from: header, bigEndian: bigEndian)
-            return sum == storedChecksum(at: offset)
+            return WALCheck.checksum(bytes[page..<page + pageSize], from: header, bigEndian: bigEndian)
         }
 
         func storedChecksum(at frameOffset: Int) -> (UInt32, UInt32) { (be32(frameOffset + 16), be32(frameOffset + 20)) }

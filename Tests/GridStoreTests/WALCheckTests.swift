@@ -70,6 +70,13 @@ struct WALBuilder {
         return wal
     }
 
+    /// Six frames, three transactions of two pages each (commits at frames 2, 4 and 6).
+    static func threeTransactions() -> WALBuilder {
+        var wal = WALBuilder()
+        for page in UInt32(1)...6 { wal.frame(page: page, commit: page % 2 == 0 ? page : 0, fill: UInt8(0xa0 + page)) }
+        return wal
+    }
+
     static func damaging(_ wal: WALBuilder, frame: Int, at offset: Int = 24 + 100) -> [UInt8] {
         var bytes = wal.bytes
         bytes[wal.offset(ofFrame: frame) + offset] ^= 0xff
@@ -89,6 +96,7 @@ struct WALBuilder {
 
     static let cases: [Case] = {
         let sound = twoTransactions()
+        let three = threeTransactions()
         var uncommittedTail = twoTransactions()
         uncommittedTail.frame(page: 5, fill: 0xa5)
         uncommittedTail.frame(page: 6, fill: 0xa6)
@@ -126,7 +134,15 @@ struct WALBuilder {
             Case(name: "a frame header damaged between two commits", bytes: damaging(sound, frame: 2, at: 5), frames: 4, intact: 2,
                 replayed: 2, problem: ["frame 3 of 4 fails", "commit frame 4", "committed after frame 2"]),
             Case(name: "damage in big-endian log", bytes: damaging(twoTransactions(bigEndian: true), frame: 0), frames: 4, intact: 0,
-                replayed: 0, problem: ["frame 1 of 4", "commit frame 2"]),
+                replayed: 0, problem: ["frame 1 of 4", "commit frame 4"]),
+            Case(name: "damage in the second of three transactions", bytes: damaging(three, frame: 2), frames: 6, intact: 2,
+                replayed: 2, problem: ["frame 3 of 6 fails", "commit frame 6", "committed after frame 2"]),
+            Case(name: "a checksum field damaged before later transactions", bytes: damaging(three, frame: 1, at: 17), frames: 6,
+                intact: 1, replayed: 0, problem: ["frame 2 of 6 fails", "commit frame 4"]),
+            // What SQLite leaves when it dies committing a transaction that rewrote a spilled page:
+            // the page rewritten, the commit frame written, the checksums not yet recomputed.
+            Case(name: "a break inside the last transaction", bytes: damaging(sound, frame: 2), frames: 4, intact: 2, replayed: 2,
+                problem: nil),
             Case(name: "damage before an uncommitted tail", bytes: damaging(uncommittedTail, frame: 4), frames: 6, intact: 4, replayed: 4,
                 problem: nil),
             Case(name: "an earlier generation's frames follow", bytes: generations, frames: 6, intact: 1, replayed: 1, problem: nil),
@@ -148,6 +164,28 @@ struct WALBuilder {
             for word in words { #expect(problem.contains(word), "\(problem)") }
         } else {
             #expect(check.problem == nil)
+        }
+    }
+
+    /// Every byte of a log in turn: damage before the last transaction is found, in the last frame
+    /// it is not, a log cut at any length is not damaged, and nothing crashes.
+    @Test func everyByteFlippedAndEveryLength() {
+        let wal = Self.threeTransactions()
+        let lastTransaction = wal.offset(ofFrame: 4)
+        for index in wal.bytes.indices {
+            var bytes = wal.bytes
+            bytes[index] ^= 0xff
+            let problem = WALCheck(bytes).problem
+            if index >= 32 && index < lastTransaction {
+                #expect(problem != nil, "byte \(index)")
+            } else if index >= wal.offset(ofFrame: 5) {
+                #expect(problem == nil, "byte \(index): \(problem ?? "")")
+            } else if index < 8 || (12..<16).contains(index) || (24..<32).contains(index) {
+                #expect(problem != nil, "header byte \(index)")  // magic, version, sequence, checksum
+            }
+        }
+        for length in 0...wal.bytes.count {
+            #expect(WALCheck(Array(wal.bytes[0..<length])).problem == nil, "length \(length)")
         }
     }
 
