@@ -24,19 +24,26 @@ public final class GridNode: Service, Sendable {
     let logger: Logger
     /// Skills given in code, served besides (or instead of) the built-in ones named in settings.
     public let customSkills: [SkillID: any Skill]
+    /// Whether to begin an empty task store when the one in the data directory is missing, empty
+    /// or damaged (`gridnode run --new-store`); what was there is moved aside, never deleted.
+    public let newStore: Bool
     private let ready = ReadySignal<HostPort>()
     private let metricsBound = NIOLockedValueBox<HostPort?>(nil)
 
     /// Where the Prometheus endpoint listens (with the real port when 0 was asked), once bound.
     public var metricsAddress: HostPort? { metricsBound.withLockedValue { $0 } }
 
-    /// - Parameter skills: skill implementations an embedding application serves, in addition to
-    ///   the built-in skills in `settings.skills`; one with a built-in's name replaces it.
+    /// - Parameters:
+    ///   - skills: skill implementations an embedding application serves, in addition to the
+    ///     built-in skills in `settings.skills`; one with a built-in's name replaces it.
+    ///   - newStore: begin an empty task store if the data directory's is missing, empty or
+    ///     damaged, instead of refusing to start (see ``StoreStartup``).
     public init(
         dataDirectory: DataDirectory, settings: NodeSettings, identity: SigningIdentity, bootstrap: [BootstrapPeer], logger: Logger,
-        skills: [SkillID: any Skill] = [:]
+        skills: [SkillID: any Skill] = [:], newStore: Bool = false
     ) {
         self.customSkills = skills
+        self.newStore = newStore
         self.dataDirectory = dataDirectory
         self.settings = settings
         self.identity = identity
@@ -137,7 +144,8 @@ public final class GridNode: Service, Sendable {
     private func serve() async throws {
         try settings.validate()
         try dataDirectory.create()
-        let database = try GridDatabase(path: dataDirectory.databasePath)
+        // Refuses a missing, emptied or damaged store rather than lose the accepted tasks silently.
+        let database = try StoreStartup.open(dataDirectory, nodeID: identity.nodeID, newStore: newStore, logger: logger)
         // Pre-trusted: the keys the operator pinned (bootstrap entries with a key, `peers add` with
         // a node ID, kept as pinned in the address book) and the `trustedPeers` setting.
         let pinned = ((try? database.knownPeers()) ?? []).filter(\.pinned).compactMap { try? NodeID(hex: $0.nodeId) }

@@ -8,7 +8,13 @@ public final class GridDatabase: Sendable {
     let writer: any DatabaseWriter
 
     /// Opens (creating if needed) the database file at `path` and runs its migrations.
+    ///
+    /// An existing file is judged before anything writes to it (``checkIntegrity(path:)``): a
+    /// write-ahead log that would silently drop committed transactions, a file that is not a
+    /// database, or one that fails `PRAGMA quick_check` throws `store.damaged` and leaves the files
+    /// as they were.
     public convenience init(path: String) throws(GridError) {
+        try Self.checkIntegrity(path: path)
         var config = Configuration()
         config.prepareDatabase { db in
             // WAL with synchronous=NORMAL survives a crash of the process without a disk sync per
@@ -19,6 +25,8 @@ public final class GridDatabase: Sendable {
             try self.init(writer: DatabasePool(path: path, configuration: config))
         } catch let error as GridError {
             throw error
+        } catch let error as DatabaseError where Self.isDamage(error) {
+            throw Self.damaged(path, [error.message ?? "\(error)"])
         } catch {
             throw GridError(.storeUnavailable, "cannot open the database \(path): \(error); check the data directory's permissions and free space")
         }
@@ -39,6 +47,8 @@ public final class GridDatabase: Sendable {
         self.writer = writer
         do {
             try Self.migrator.migrate(writer)
+        } catch let error as DatabaseError where Self.isDamage(error) {
+            throw Self.damaged(writer.path, [error.message ?? "\(error)"])
         } catch {
             throw GridError(.storeMigration, "cannot bring the database schema up to date: \(error)")
         }
@@ -54,4 +64,8 @@ extension GridError.Code {
     public static let storeUnavailable = Self("store.unavailable")
     public static let storeMigration = Self("store.migration")
     public static let storeWrite = Self("store.write")
+    /// The data directory has an identity but no task store (`grid.sqlite` missing or 0 bytes).
+    public static let storeMissing = Self("store.missing")
+    /// `grid.sqlite` (or its write-ahead log) is damaged; the node does not start on it.
+    public static let storeDamaged = Self("store.damaged")
 }

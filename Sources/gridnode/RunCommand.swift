@@ -35,6 +35,11 @@ struct Run: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String?
 
+    @Flag(
+        name: .customLong("new-store"),
+        help: "If grid.sqlite is missing, empty or damaged, begin an empty task store instead of refusing to start; what was there is kept as grid.sqlite.empty-<time> or grid.sqlite.damaged-<time> (with its -wal and -shm). A sound store is kept as it is.")
+    var newStore = false
+
     func run() async throws {
         try await reportingErrors {
             let directory = dataDir.directory
@@ -63,7 +68,8 @@ struct Run: AsyncParsableCommand {
                 return handler
             }
             let logger = Logger(label: "gridnode")
-            let node = GridNode(dataDirectory: directory, settings: settings, identity: identity, bootstrap: peers, logger: logger)
+            let node = GridNode(
+                dataDirectory: directory, settings: settings, identity: identity, bootstrap: peers, logger: logger, newStore: newStore)
             let group = ServiceGroup(
                 configuration: .init(
                     services: [.init(service: node)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

@@ -28,6 +28,11 @@ import Testing
         #expect(try KeyFile.read(from: directory + "/identity.key").nodeID != first)
     }
 
+    @Test func runTakesNewStore() throws {
+        #expect(try #require(try Gridnode.parseAsRoot(["run", "--new-store"]) as? Run).newStore)
+        #expect(try #require(try Gridnode.parseAsRoot(["run"]) as? Run).newStore == false)
+    }
+
     @Test func submitValidatesItsFlags() {
         #expect(throws: (any Error).self) { try Gridnode.parseAsRoot(["submit", "echo", "--input", "a", "--input-file", "b"]) }
         #expect(throws: (any Error).self) { try Gridnode.parseAsRoot(["submit", "echo", "--timeout", "0"]) }

@@ -96,6 +96,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
     """A failed integration test shows the tail of each node's log."""
     outcome = yield
     report = outcome.get_result()
-    cluster = getattr(item, "funcargs", {}).get("cluster")
+    funcargs = getattr(item, "funcargs", {})
+    cluster = funcargs.get("cluster") or funcargs.get("nodes")
     if report.failed and cluster is not None:
         report.sections.append(("gridnode logs", cluster.logs()))

@@ -55,12 +55,19 @@ class Node:
     def socket_path(self) -> str:
         return os.path.join(self.data_dir, "gridnode.sock")
 
-    def start(self, skills: str, bootstrap: Optional[str] = None, extra: Optional[List[str]] = None) -> "Node":
+    @property
+    def store_path(self) -> str:
+        return os.path.join(self.data_dir, "grid.sqlite")
+
+    def _run_args(self, skills: str, bootstrap: Optional[str], extra: Optional[List[str]]) -> List[str]:
         args = [self.binary, "run", "--data-dir", self.data_dir, "--listen", "127.0.0.1:0",
                 "--skills", skills, "--log-level", "info"]
         if bootstrap:
             args += ["--bootstrap", bootstrap]
-        args += extra or []
+        return args + (extra or [])
+
+    def start(self, skills: str, bootstrap: Optional[str] = None, extra: Optional[List[str]] = None) -> "Node":
+        args = self._run_args(skills, bootstrap, extra)
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
         log.close()
@@ -68,6 +75,24 @@ class Node:
         self.node_id = info.node_id
         self.listen_address = info.listen_address
         return self
+
+    def run_refused(self, skills: str = "echo", extra: Optional[List[str]] = None,
+                    timeout: float = READY_SECONDS) -> subprocess.CompletedProcess:
+        """Runs ``gridnode run`` expecting it to refuse to start: it must exit (with whatever
+        status) within ``timeout``; its output is returned, text, and appended to the log."""
+        try:
+            result = subprocess.run(self._run_args(skills, None, extra), stdin=subprocess.DEVNULL,
+                                    capture_output=True, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"{self.name}: gridnode run did not exit within {timeout:.0f} s; it started")
+        with open(self.log_path, "a") as log:
+            log.write(result.stderr)
+        return result
+
+    def command(self, *args: str) -> subprocess.CompletedProcess:
+        """Runs ``gridnode ARGS --data-dir DIR`` to its end; its output is returned, text."""
+        return subprocess.run([self.binary, *args, "--data-dir", self.data_dir], stdin=subprocess.DEVNULL,
+                              capture_output=True, text=True, timeout=READY_SECONDS)
 
     def _try_info(self) -> Optional[gridclient.NodeInfo]:
         assert self.process is not None
@@ -158,6 +183,31 @@ class Cluster:
                 return False
             state = "with" if present else "without"
             poll(ok, f"{at.name} to see {peer.name} connected {state} skill {skill}", timeout)
+
+    def stop(self) -> None:
+        for node in reversed(self.nodes):
+            node.stop()
+
+    def remove(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def logs(self) -> str:
+        return "\n".join(f"--- {n.name} ({n.log_path})\n{n.log_tail()}" for n in self.nodes)
+
+
+class Nodes:
+    """Nodes a test makes, starts, stops and breaks itself, each with its own data directory
+    under one short root (``node(name)`` runs ``gridnode init``)."""
+
+    def __init__(self, binary: str) -> None:
+        self.binary = binary
+        self.root = tempfile.mkdtemp(prefix="gc-nd-", dir="/tmp")  # short: socket paths are limited
+        self.nodes: List[Node] = []
+
+    def node(self, name: str) -> Node:
+        node = Node(self.binary, self.root, name)
+        self.nodes.append(node)
+        return node
 
     def stop(self) -> None:
         for node in reversed(self.nodes):
