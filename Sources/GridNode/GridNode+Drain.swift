@@ -23,6 +23,7 @@ extension GridNode {
         // Cancelled work ends promptly (skills stop on cancellation), so this is short.
         let mine = await coordinator.handBack()
         let theirs = await taskServer.handBack()
+        await node.journal.flush()  // what ended during the drain is in the store before the goodbye
         await RoutingChores.saveReputation(node, coordinator: coordinator)
         logger.notice(
             "stopped with \(mine) of this node's tasks unfinished (journaled: they resume at the next start) and \(theirs) peers' tasks handed back to their requesters")

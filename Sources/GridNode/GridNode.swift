@@ -154,6 +154,8 @@ public final class GridNode: Service, Sendable {
         let node = NodeContext(
             identity: identity, settings: settings, database: database, logger: logger, customSkills: served,
             preTrusted: Set(bootstrap.compactMap(\.publicKey) + pinned))
+        // The journal's last batch is committed when the node ends, however it ends.
+        defer { node.journal.close() }
         let coordinator = DelegationCoordinator(node: node)
         let taskServer = TaskServer(node: node)
 

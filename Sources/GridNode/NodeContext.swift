@@ -11,6 +11,9 @@ final class NodeContext: Sendable {
     let identity: SigningIdentity
     let settings: NodeSettings
     let database: GridDatabase
+    /// The one writer of task state (group commit on a thread of its own), and reads of tasks
+    /// with the outcomes it has not committed yet.
+    let journal: TaskJournal
     let logger: Logger
     let stats = NodeStats()
     let peers: PeerManager
@@ -37,6 +40,7 @@ final class NodeContext: Sendable {
         self.identity = identity
         self.settings = settings
         self.database = database
+        journal = TaskJournal(database: database)
         self.logger = logger
         sealer = EnvelopeSealer(identity: identity)
         let saved = Self.savedExperience(database, logger: logger)

@@ -18,6 +18,29 @@ extension GridDatabase {
     public func listTasks(
         status: TaskRecord.Status? = nil, skill: String? = nil, submittedBeforeMs: Int64? = nil, limit: Int
     ) throws(GridError) -> [TaskRecord] {
+        let (sql, arguments) = Self.listing(status: status, skill: skill, submittedBeforeMs: submittedBeforeMs, limit: limit)
+        do {
+            return try writer.read { db in try TaskRecord.fetchAll(db, sql: sql, arguments: arguments) }
+        } catch {
+            throw GridError(.storeUnavailable, "cannot list tasks: \(error)")
+        }
+    }
+
+    /// The same, read on GRDB's reader queue without blocking the caller (through ``TaskJournal``).
+    func readListing(
+        status: TaskRecord.Status?, skill: String?, submittedBeforeMs: Int64?, limit: Int
+    ) async throws(GridError) -> [TaskRecord] {
+        let (sql, arguments) = Self.listing(status: status, skill: skill, submittedBeforeMs: submittedBeforeMs, limit: limit)
+        do {
+            return try await writer.read { db in try TaskRecord.fetchAll(db, sql: sql, arguments: arguments) }
+        } catch {
+            throw GridError(.storeUnavailable, "cannot list tasks: \(error)")
+        }
+    }
+
+    private static func listing(
+        status: TaskRecord.Status?, skill: String?, submittedBeforeMs: Int64?, limit: Int
+    ) -> (String, StatementArguments) {
         var conditions: [String] = []
         var arguments: StatementArguments = []
         if let status {
@@ -39,11 +62,7 @@ extension GridDatabase {
                    errorCode, errorMessage, idempotencyKey, requestDigest, replicas, minimumTrust, retryApplicationErrors, cacheable
             FROM task \(filter) ORDER BY submittedAtMs DESC, rowid DESC LIMIT ?
             """
-        do {
-            return try writer.read { db in try TaskRecord.fetchAll(db, sql: sql, arguments: arguments) }
-        } catch {
-            throw GridError(.storeUnavailable, "cannot list tasks: \(error)")
-        }
+        return (sql, arguments)
     }
 
     /// The records of `ids` that exist, by ID (hex). At most ``TaskRecord/maxReadAtOnce`` IDs.
@@ -56,6 +75,41 @@ extension GridDatabase {
             return Dictionary(records.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         } catch {
             throw GridError(.storeUnavailable, "cannot read \(ids.count) tasks: \(error)")
+        }
+    }
+
+    /// ``tasks(_:)``, read on GRDB's reader queue.
+    func readTasks(_ ids: [TaskID]) async throws(GridError) -> [String: TaskRecord] {
+        precondition(ids.count <= TaskRecord.maxReadAtOnce, "bounded by callers")
+        guard !ids.isEmpty else { return [:] }
+        let hex = ids.map(\.hex)
+        do {
+            let records = try await writer.read { db in try TaskRecord.filter(keys: hex).fetchAll(db) }
+            return Dictionary(records.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        } catch {
+            throw GridError(.storeUnavailable, "cannot read \(ids.count) tasks: \(error)")
+        }
+    }
+
+    /// ``task(_:)``, read on GRDB's reader queue.
+    func readTask(_ id: TaskID) async throws(GridError) -> TaskRecord? {
+        do {
+            return try await writer.read { db in
+                try TaskRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM task WHERE id = ?"), arguments: [id.hex])
+            }
+        } catch {
+            throw GridError(.storeUnavailable, "cannot read task \(id): \(error)")
+        }
+    }
+
+    /// ``attempts(of:)``, read on GRDB's reader queue.
+    func readAttempts(of id: TaskID) async throws(GridError) -> [TaskAttemptRecord] {
+        do {
+            return try await writer.read { db in
+                try TaskAttemptRecord.filter(Column("taskId") == id.hex).order(Column("seq")).fetchAll(db)
+            }
+        } catch {
+            throw GridError(.storeUnavailable, "cannot read the attempts of task \(id): \(error)")
         }
     }
 }

@@ -53,54 +53,24 @@ public struct TaskRecord: Codable, Sendable, Equatable, FetchableRecord, Persist
 extension GridDatabase {
     /// Records a task the moment it is accepted from an application, before any work starts. With
     /// `idempotency`, a key already on record wins: that task is returned and nothing is inserted
-    /// (the check and the insert are one transaction, and the key's unique index backs it).
+    /// (the check and the insert are one transaction, and the key's unique index backs it). The
+    /// node writes through its ``TaskJournal`` instead, which batches this with other writes.
     @discardableResult
     public func recordSubmitted(
         _ spec: TaskSpec, idempotency: IdempotencyClaim? = nil, atMs now: Int64
     ) throws(GridError) -> SubmitRecording {
-        let record = TaskRecord(
-            id: spec.id.hex, skill: spec.skill.name, input: Data(spec.input), priority: Int(spec.priority),
-            timeoutMs: spec.timeout.milliseconds, status: .running, submittedAtMs: now, idempotencyKey: idempotency?.key,
-            requestDigest: idempotency?.requestDigest, replicas: spec.replicas, minimumTrust: spec.minimumTrust,
-            retryApplicationErrors: spec.retryApplicationErrors, cacheable: spec.cacheable)
-        var existing: TaskRecord?
-        try write("record task \(spec.id)") { db in
-            if let key = idempotency?.key {
-                existing = try TaskRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM task WHERE idempotencyKey = ?"), arguments: [key])
-                if existing != nil { return }
-            }
-            try record.insert(db)
-        }
-        if let existing { return .existing(existing) }
-        return .recorded
+        let record = TaskRecord(submitted: spec, idempotency: idempotency, atMs: now)
+        var recording = SubmitRecording.recorded
+        try write("record task \(spec.id)") { db in recording = try record.insertSubmitted(db, idempotency: idempotency) }
+        return recording
     }
 
     /// Records how a task ended, with its attempts, in one transaction.
     public func recordOutcome(
         _ id: TaskID, _ outcome: TaskOutcome, executor: NodeID?, attempts: [TaskAttemptRecord] = [], atMs now: Int64
     ) throws(GridError) {
-        // One cached UPDATE, without reading the row first: this runs for every task.
-        var status = TaskRecord.Status.succeeded.rawValue
-        var output: Data?
-        var errorCode: String?
-        var errorMessage: String?
-        switch outcome {
-        case .success(let bytes):
-            output = Data(bytes)
-        case .failure(let failure):
-            status = TaskRecord.Status.failed.rawValue
-            errorCode = failure.code.rawValue
-            errorMessage = failure.message
-        }
-        try write("record the outcome of task \(id)") { db in
-            let update = try db.cachedStatement(sql: """
-                UPDATE task SET status = ?, finishedAtMs = ?, executor = ?, output = ?, errorCode = ?, errorMessage = ?
-                WHERE id = ?
-                """)
-            try update.execute(arguments: [status, now, executor?.hex, output, errorCode, errorMessage, id.hex])
-            guard db.changesCount > 0 else { return }  // no such task: nothing to attach attempts to
-            for attempt in attempts { try attempt.insert(db) }
-        }
+        let ending = TaskEnding(id: id, outcome: outcome, executor: executor, attempts: attempts, atMs: now)
+        try write("record the outcome of task \(id)") { db in try ending.apply(db) }
     }
 
     /// Tasks not yet ended (`running`): what a restarted node resumes. Highest priority first, then
@@ -137,4 +107,85 @@ extension GridDatabase {
 extension GridError.Code {
     /// A row that does not hold what it should (a hand-edited or damaged store).
     public static let storeBadRow = Self("store.bad_row")
+}
+
+extension TaskRecord {
+    /// The row of a task just accepted.
+    init(submitted spec: TaskSpec, idempotency: IdempotencyClaim?, atMs now: Int64) {
+        self.init(
+            id: spec.id.hex, skill: spec.skill.name, input: Data(spec.input), priority: Int(spec.priority),
+            timeoutMs: spec.timeout.milliseconds, status: .running, submittedAtMs: now, idempotencyKey: idempotency?.key,
+            requestDigest: idempotency?.requestDigest, replicas: spec.replicas, minimumTrust: spec.minimumTrust,
+            retryApplicationErrors: spec.retryApplicationErrors, cacheable: spec.cacheable)
+    }
+
+    /// Inserts the row, unless its idempotency key is on record already (that task is returned).
+    func insertSubmitted(_ db: Database, idempotency: IdempotencyClaim?) throws -> SubmitRecording {
+        if let key = idempotency?.key,
+            let existing = try TaskRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM task WHERE idempotencyKey = ?"), arguments: [key])
+        {
+            return .existing(existing)
+        }
+        try insert(db)
+        return .recorded
+    }
+}
+
+/// How a task ended, with its attempts: one UPDATE of its row and the attempts' INSERTs.
+public struct TaskEnding: Sendable, Equatable {
+    public var id: TaskID
+    public var outcome: TaskOutcome
+    public var executor: NodeID?
+    public var attempts: [TaskAttemptRecord]
+    public var atMs: Int64
+
+    public init(id: TaskID, outcome: TaskOutcome, executor: NodeID?, attempts: [TaskAttemptRecord], atMs: Int64) {
+        self.id = id
+        self.outcome = outcome
+        self.executor = executor
+        self.attempts = attempts
+        self.atMs = atMs
+    }
+
+    /// `record` as it reads once this is written (an unfinished one only: an ended task stays as it ended).
+    func applied(to record: TaskRecord) -> TaskRecord {
+        guard record.status == .running else { return record }
+        var record = record
+        record.finishedAtMs = atMs
+        record.executor = executor?.hex
+        switch outcome {
+        case .success(let bytes):
+            record.status = .succeeded
+            record.output = Data(bytes)
+        case .failure(let failure):
+            record.status = .failed
+            record.errorCode = failure.code.rawValue
+            record.errorMessage = failure.message
+        }
+        return record
+    }
+
+    func apply(_ db: Database) throws {
+        // One cached UPDATE, without reading the row first: this runs for every task. Only a
+        // running task ends: a task ends once.
+        var status = TaskRecord.Status.succeeded.rawValue
+        var output: Data?
+        var errorCode: String?
+        var errorMessage: String?
+        switch outcome {
+        case .success(let bytes):
+            output = Data(bytes)
+        case .failure(let failure):
+            status = TaskRecord.Status.failed.rawValue
+            errorCode = failure.code.rawValue
+            errorMessage = failure.message
+        }
+        let update = try db.cachedStatement(sql: """
+            UPDATE task SET status = ?, finishedAtMs = ?, executor = ?, output = ?, errorCode = ?, errorMessage = ?
+            WHERE id = ? AND status = 'running'
+            """)
+        try update.execute(arguments: [status, atMs, executor?.hex, output, errorCode, errorMessage, id.hex])
+        guard db.changesCount > 0 else { return }  // no such task, or it ended already: nothing to attach attempts to
+        for attempt in attempts { try attempt.insert(db) }
+    }
 }

@@ -72,11 +72,7 @@ extension DelegationCoordinator {
 
     /// Ends a journaled task that cannot be resumed, recording why.
     private func end(_ id: TaskID, _ failure: TaskFailure) {
-        do {
-            try node.database.recordOutcome(id, .failure(failure), executor: nil, atMs: WallClock.nowMs())
-        } catch {
-            node.logger.error("task \(id) could not be ended in the journal: \(error.message)")
-        }
+        node.journal.finish(TaskEnding(id: id, outcome: .failure(failure), executor: nil, attempts: [], atMs: WallClock.nowMs()))
         emitOutcome(id, .failure(failure), executor: nil)
     }
 }

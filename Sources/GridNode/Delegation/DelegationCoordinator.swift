@@ -122,7 +122,7 @@ actor DelegationCoordinator {
     @discardableResult
     func submit(_ spec: TaskSpec, idempotency: IdempotencyClaim? = nil) async throws(GridError) -> TaskRecord? {
         if let full = placement.refusal(for: TaskPriority(level: spec.priority)) { throw GridError(.queueFull, full) }
-        if case .existing(let task) = try node.database.recordSubmitted(spec, idempotency: idempotency, atMs: WallClock.nowMs()) {
+        if case .existing(let task) = try await node.journal.submit(spec, idempotency: idempotency, atMs: WallClock.nowMs()) {
             return task
         }
         admitting[spec.id] = []
@@ -429,11 +429,7 @@ actor DelegationCoordinator {
                     latencyMs: attempt.latency.map { Double($0.nanoseconds) / 1_000_000 }))
             }
         }
-        do {
-            try node.database.recordOutcome(id, outcome, executor: executor, attempts: attempts, atMs: WallClock.nowMs())
-        } catch {
-            node.logger.error("task \(id) finished but its outcome could not be stored: \(error.message)")
-        }
+        node.journal.finish(TaskEnding(id: id, outcome: outcome, executor: executor, attempts: attempts, atMs: WallClock.nowMs()))
         if case .failure(let failure) = outcome {
             node.logger.info("task \(id) (\(entry.task.skill)) failed: \(failure.message)")
         }

@@ -6,7 +6,7 @@ extension LocalAPIHandler {
     func peerViews() async -> [PeerView] {
         var views = await node.peers.views()
         let reputation = node.reputation
-        let convictions = (try? node.database.evidenceCounts()) ?? [:]
+        let convictions = (try? await node.database.background { try $0.evidenceCounts() }) ?? [:]
         for index in views.indices {
             guard let id = try? NodeID(hex: views[index].nodeId) else { continue }
             let summary = await reputation.summary(of: id)
@@ -20,7 +20,7 @@ extension LocalAPIHandler {
     }
 
     /// `peers.evidence`: the wrong results on record, newest first, with both signed results.
-    func evidence(_ params: EvidenceParams?) throws(RPCError) -> [EvidenceView] {
+    func evidence(_ params: EvidenceParams?) async throws(RPCError) -> [EvidenceView] {
         var peer: NodeID?
         if let hex = params?.nodeId {
             do { peer = try NodeID(hex: hex) } catch { throw RPCError(code: RPCError.invalidParams, message: "nodeId: \(error.message)") }
@@ -28,7 +28,7 @@ extension LocalAPIHandler {
         let limit = params?.limit ?? 100
         guard (1...1000).contains(limit) else { throw RPCError(code: RPCError.invalidParams, message: "limit is \(limit); use 1-1000") }
         do {
-            return try node.database.evidence(against: peer, limit: limit).map {
+            return try await node.database.background { [peer] in try $0.evidence(against: peer, limit: limit) }.map {
                 EvidenceView(
                     nodeId: $0.peer, taskId: $0.taskId, skill: $0.skill, kind: $0.kind.rawValue, theirDigest: $0.theirDigest,
                     theirResult: Hex.encode($0.theirResult), otherNodeId: $0.otherNode, otherDigest: $0.otherDigest,

@@ -48,7 +48,7 @@ extension LocalAPIHandler {
     }
 
     /// `task.list`: the tasks submitted here, newest submission first, without their attempts.
-    func listTasks(_ params: TaskListParams?) throws(RPCError) -> [TaskView] {
+    func listTasks(_ params: TaskListParams?) async throws(RPCError) -> [TaskView] {
         let params = params ?? TaskListParams()
         var status: TaskRecord.Status?
         if let name = params.status {
@@ -61,7 +61,7 @@ extension LocalAPIHandler {
         let limit = params.limit ?? TaskListParams.defaultLimit
         guard (1...TaskListParams.maxLimit).contains(limit) else { throw invalid("limit is \(limit); use 1-\(TaskListParams.maxLimit)") }
         do {
-            return try node.database.listTasks(status: status, skill: params.skill, submittedBeforeMs: params.beforeMs, limit: limit)
+            return try await node.journal.listTasks(status: status, skill: params.skill, submittedBeforeMs: params.beforeMs, limit: limit)
                 .map { TaskView($0) }
         } catch {
             throw RPCError(code: RPCError.unavailable, message: error.message)
@@ -91,7 +91,7 @@ extension LocalAPIHandler {
         var seen: Set<TaskID> = []
         for id in ids where seen.insert(id).inserted { unique.append(id) }
 
-        let before = try records(unique)
+        let before = try await records(unique)
         if let unknown = unique.first(where: { before[$0.hex] == nil }) {
             let others = unique.count(where: { before[$0.hex] == nil }) - 1
             throw RPCError(
@@ -106,10 +106,10 @@ extension LocalAPIHandler {
         }
 
         if node.isStopping {
-            let stillRunning = try records(unique).values.filter { $0.status == .running }.map(\.id)
+            let stillRunning = try await records(unique).values.filter { $0.status == .running }.map(\.id)
             if !stillRunning.isEmpty { throw Self.stopping(stillRunning) }
         }
-        let after = try records(unique)
+        let after = try await records(unique)
         var done: [TaskView] = []
         var pending: [String] = []
         for id in ids {
@@ -117,13 +117,13 @@ extension LocalAPIHandler {
                 pending.append(id.hex)
                 continue
             }
-            done.append(TaskView(record, attempts: try? node.database.attempts(of: id)))
+            done.append(TaskView(record, attempts: try? await node.journal.attempts(of: id)))
         }
         return TaskWaitResult(done: done, pending: pending)
     }
 
-    private func records(_ ids: [TaskID]) throws(RPCError) -> [String: TaskRecord] {
-        do { return try node.database.tasks(ids) } catch { throw RPCError(code: RPCError.unavailable, message: error.message) }
+    private func records(_ ids: [TaskID]) async throws(RPCError) -> [String: TaskRecord] {
+        do { return try await node.journal.tasks(ids) } catch { throw RPCError(code: RPCError.unavailable, message: error.message) }
     }
 
     private enum WaitEvent: Sendable {
@@ -138,13 +138,13 @@ extension LocalAPIHandler {
     /// passed; the waits still open are cancelled then, so nothing stays behind.
     private func awaitEnds(of ids: [TaskID], mode: TaskWaitParams.Mode, timeoutMs: Int?) async {
         let coordinator = coordinator
-        let database = node.database
+        let journal = node.journal
         await withTaskGroup(of: WaitEvent.self) { group in
             for id in ids {
                 group.addTask {
                     if await coordinator.completion(of: id) != nil { return .ended }
                     // Not in flight: it ended before we asked, or it never will (or we were cancelled).
-                    let status = (try? database.task(id))?.status
+                    let status = (try? await journal.task(id))?.status
                     return status == .running || status == nil ? .cannotEnd : .ended
                 }
             }

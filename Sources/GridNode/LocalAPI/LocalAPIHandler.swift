@@ -98,7 +98,7 @@ struct LocalAPIHandler {
             watcher = node.events.watch(id)
         }
         guard params.wait == true else {
-            return try storedTask(id)  // usually still running; a task nobody can run has failed already
+            return try await storedTask(id)  // usually still running; a task nobody can run has failed already
         }
         if let requestID {
             await connection.notify(.taskSubmitted, TaskSubmittedNotice(requestId: requestID, taskId: id.hex))
@@ -111,7 +111,7 @@ struct LocalAPIHandler {
         guard let params else { throw invalid("task.watch needs params: {\"taskId\": ...}") }
         let id: TaskID
         do { id = try TaskID(hex: params.taskId) } catch { throw invalid("taskId: \(error.message)") }
-        _ = try storedTask(id)  // an unknown task is an error
+        _ = try await storedTask(id)  // an unknown task is an error
         return try await finished(id, events: node.events.watch(id), on: connection)
     }
 
@@ -127,14 +127,14 @@ struct LocalAPIHandler {
         if let completion, case .failure(let failure) = completion.outcome {
             throw RPCError(code: RPCError.taskFailed, message: failure.message, data: .init(taskId: id.hex, reason: failure.code.rawValue))
         }
-        if completion == nil, node.isStopping, (try? node.database.task(id))?.status == .running {
+        if completion == nil, node.isStopping, (try? await node.journal.task(id))?.status == .running {
             throw Self.stopping([id.hex])
         }
-        return try finishedView(id)
+        return try await finishedView(id)
     }
 
-    private func finishedView(_ id: TaskID) throws(RPCError) -> TaskView {
-        let view = try storedTask(id)
+    private func finishedView(_ id: TaskID) async throws(RPCError) -> TaskView {
+        let view = try await storedTask(id)
         if let error = view.error {
             throw RPCError(code: RPCError.taskFailed, message: error.message, data: .init(taskId: id.hex, reason: error.code))
         }
@@ -184,27 +184,27 @@ struct LocalAPIHandler {
         guard let params else { throw invalid("task.cancel needs params: {\"taskId\": ...}") }
         let id: TaskID
         do { id = try TaskID(hex: params.taskId) } catch { throw invalid("taskId: \(error.message)") }
-        _ = try storedTask(id)  // an unknown task is an error
+        _ = try await storedTask(id)  // an unknown task is an error
         if await coordinator.cancel(id) {
             _ = await coordinator.completion(of: id)  // the cancellation is recorded before answering
         }
-        return try storedTask(id)
+        return try await storedTask(id)
     }
 
     private func getTask(_ params: TaskGetParams?) async throws(RPCError) -> TaskView {
         guard let params else { throw invalid("task.get needs params: {\"taskId\": ...}") }
         let id: TaskID
         do { id = try TaskID(hex: params.taskId) } catch { throw invalid("taskId: \(error.message)") }
-        return try storedTask(id)
+        return try await storedTask(id)
     }
 
-    func storedTask(_ id: TaskID) throws(RPCError) -> TaskView {
+    func storedTask(_ id: TaskID) async throws(RPCError) -> TaskView {
         let record: TaskRecord?
-        do { record = try node.database.task(id) } catch { throw RPCError(code: RPCError.unavailable, message: error.message) }
+        do { record = try await node.journal.task(id) } catch { throw RPCError(code: RPCError.unavailable, message: error.message) }
         guard let record else {
             throw RPCError(code: RPCError.taskNotFound, message: "no task \(id) on this node; task IDs are per node", data: .init(taskId: id.hex))
         }
-        let attempts = record.status == .running ? nil : (try? node.database.attempts(of: id))
+        let attempts = record.status == .running ? nil : (try? await node.journal.attempts(of: id))
         return TaskView(record, attempts: attempts)
     }
 
@@ -221,7 +221,7 @@ struct LocalAPIHandler {
         }
         if let key {
             guard key != node.nodeID else { throw invalid("that is this node's own ID") }
-            do { try node.database.pinPeer(key, addresses: [address.description], atMs: WallClock.nowMs()) } catch {
+            do { try await node.database.background { try $0.pinPeer(key, addresses: [address.description], atMs: WallClock.nowMs()) } } catch {
                 throw RPCError(code: RPCError.unavailable, message: error.message)
             }
             await node.reputation.preTrust([key])  // an operator-pinned key is pre-trusted
@@ -239,7 +239,7 @@ struct LocalAPIHandler {
         do { peer = try NodeID(hex: params.nodeId) } catch { throw invalid("nodeId: \(error.message)") }
         guard peer != node.nodeID else { throw invalid("a node cannot ban itself") }
         let reason = params.reason ?? "banned by the operator"
-        do { try node.database.banPeer(peer, reason: reason, atMs: WallClock.nowMs()) } catch {
+        do { try await node.database.background { try $0.banPeer(peer, reason: reason, atMs: WallClock.nowMs()) } } catch {
             throw RPCError(code: RPCError.unavailable, message: error.message)
         }
         let wasConnected = await node.peers.disconnect(peer, code: .banned, message: "the operator of node \(node.nodeID.short) has banned your node")

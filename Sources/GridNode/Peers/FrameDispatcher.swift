@@ -147,7 +147,7 @@ struct FrameDispatcher {
                 await drop(error.code == .badSignature ? .badSignature : .malformed, "exchanged record: \(error.message)")
             }
         }
-        let banned = Set(((try? node.database.knownPeers()) ?? []).filter(\.isBanned).compactMap { try? NodeID(hex: $0.nodeId) })
+        let banned = Set(((try? await node.database.background { try $0.knownPeers() }) ?? []).filter(\.isBanned).compactMap { try? NodeID(hex: $0.nodeId) })
         await node.discovery.learn(
             valid, nowMs: UInt64(WallClock.nowMs()), connected: await node.peers.connectedPeers,
             outbound: await node.peers.outboundCount, banned: banned)

@@ -50,13 +50,14 @@ struct PeerConnection {
                     return
                 }
 
-                if let known = try? node.database.knownPeer(peer.nodeID), known.isBanned {
+                let known = try? await node.database.background { [id = peer.nodeID] in try $0.knownPeer(id) }
+                if let known, known.isBanned {
                     logger.warning("refused banned peer \(peer.nodeID.short): \(known.banReason ?? "")")
                     outcome = .handshakeFailed(.banned)
                     try await outbound.write(.frame(.error(.banned, "the operator of node \(node.nodeID.short) has banned your node")))
                     return
                 }
-                let pinned = (try? node.database.knownPeer(peer.nodeID))?.pinned ?? false
+                let pinned = known?.pinned ?? false
                 let session = PeerSession(
                     id: await node.peers.nextSessionID(), peer: peer.nodeID, direction: direction, remoteAddress: remote,
                     listenAddress: Self.dialable(peer.listenAddress, remote: channel.channel.remoteAddress),
@@ -73,7 +74,9 @@ struct PeerConnection {
                     replaced?.channel.close(promise: nil)
                 }
                 do {
-                    try node.database.peerSeen(peer.nodeID, addresses: [session.listenAddress], atMs: session.connectedAtMs)
+                    try await node.database.background { [id = peer.nodeID, address = session.listenAddress, at = session.connectedAtMs] in
+                        try $0.peerSeen(id, addresses: [address], atMs: at)
+                    }
                 } catch {
                     logger.warning("could not record peer \(peer.nodeID.short) in the address book: \(error)")
                 }

@@ -24,7 +24,7 @@ struct PeerDialer {
             _ = await connection.run(channel, direction: .outbound, expectedPeer: entry.publicKey)
         } catch {
             node.logger.debug("learned peer \(entry.address) unreachable: \(error)")
-            if let key = entry.publicKey { _ = try? node.database.peerDialFailed(key) }
+            if let key = entry.publicKey { _ = try? await node.database.background { try $0.peerDialFailed(key) } }
         }
     }
 
@@ -68,7 +68,7 @@ struct PeerDialer {
                 }
             case .handshakeFailed:
                 failures += 1
-                if let key = entry.publicKey { _ = try? node.database.peerDialFailed(key) }
+                if let key = entry.publicKey { _ = try? await node.database.background { try $0.peerDialFailed(key) } }
             }
             guard (try? await Task.sleep(for: backoff.delay(attempt: failures, using: &rng))) != nil else { return }
         }

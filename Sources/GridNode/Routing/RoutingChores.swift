@@ -62,8 +62,9 @@ extension RoutingChores {
         let experience = await node.reputation.snapshot(nowMs: nowMs)
         let breakers = await coordinator.breakersSnapshot(nowMs: nowMs)
         do {
-            try node.database.saveSnapshots(
-                [NodeContext.experienceSnapshot: experience, NodeContext.breakersSnapshot: breakers], atMs: nowMs)
+            try await node.database.background {
+                try $0.saveSnapshots([NodeContext.experienceSnapshot: experience, NodeContext.breakersSnapshot: breakers], atMs: nowMs)
+            }
         } catch {
             node.logger.warning("could not save the experience of the peers: \(error.message)")
         }

@@ -14,7 +14,7 @@ enum TaskResultEvidence {
         return result
     }
 
-    /// Stores the two results (logging, not failing, when the store cannot take them).
+    /// Stores the two results in the background (logging, not failing, when the store cannot take them).
     static func store(
         node: NodeContext, against peer: NodeID, task: TaskSpec, kind: EvidenceRecord.Kind, theirs: Grid_V1_SignedEnvelope,
         otherNode: NodeID, other: Grid_V1_SignedEnvelope
@@ -23,7 +23,13 @@ enum TaskResultEvidence {
             let record = EvidenceRecord(
                 peer: peer, taskID: task.id, skill: task.skill, kind: kind, theirDigest: digest(of: theirs), theirResult: try theirs.serializedBytes(),
                 otherNode: otherNode, otherDigest: digest(of: other), otherResult: try other.serializedBytes(), atMs: WallClock.nowMs())
-            try node.database.recordEvidence(record)
+            node.tasks.spawn {
+                do {
+                    try await node.database.background { try $0.recordEvidence(record) }
+                } catch {
+                    node.logger.error("could not keep the evidence against \(peer.short) for task \(task.id): \(error)")
+                }
+            }
         } catch {
             node.logger.error("could not keep the evidence against \(peer.short) for task \(task.id): \(error)")
         }
