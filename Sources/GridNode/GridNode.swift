@@ -170,7 +170,7 @@ public final class GridNode: Service, Sendable {
         let metricsChannel: Channel?
         if let address = settings.metricsListen {
             do {
-                let channel = try await MetricsServer.bind(address) { await coordinator.metricsSnapshot() }
+                let channel = try await MetricsServer.bind(address, tasks: node.tasks) { await coordinator.metricsSnapshot() }
                 metricsChannel = channel
                 metricsBound.withLockedValue { $0 = HostPort(host: address.host, port: channel.localAddress?.port ?? address.port) }
             } catch {

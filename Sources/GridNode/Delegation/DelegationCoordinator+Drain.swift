@@ -51,7 +51,7 @@ extension DelegationCoordinator {
             }
             inflight[id]?.localRun?.cancel()
         }
-        for chain in sendChains.values { await chain.value }
+        for chain in sendChains.values { await chain.wait() }
         return unfinished
     }
 }

@@ -14,7 +14,7 @@ extension DelegationCoordinator {
             {
                 let check = spotCheck
                 let task = entry.task
-                Task { await check.offer(task, output: output, executor: executor, signed: envelope) }
+                node.tasks.spawn { await check.offer(task, output: output, executor: executor, signed: envelope) }
             }
             return complete(id, outcome, executor: executor)
         }
@@ -77,7 +77,7 @@ extension DelegationCoordinator {
         for peer in dissenting where peer != node.nodeID {
             node.logger.warning("\(peer.short) returned a result for task \(task.id) that the replicas' majority contradicts")
             let reputation = node.reputation
-            Task { await reputation.record(.wrongResult, node: peer, skill: task.skill, latency: nil) }
+            node.tasks.spawn { await reputation.record(.wrongResult, node: peer, skill: task.skill, latency: nil) }
             guard let theirs = signed[peer], let other = signed[majority] else { continue }
             TaskResultEvidence.store(
                 node: node, against: peer, task: task, kind: .replicaVote, theirs: theirs, otherNode: majority, other: other)

@@ -25,8 +25,8 @@ extension DelegationCoordinator {
     ) {
         let node = node
         let previous = sendChains[peer]
-        sendChains[peer] = Task {
-            await previous?.value
+        sendChains[peer] = node.tasks.spawnHandle {
+            await previous?.wait()
             do {
                 guard let session = await node.peers.session(for: peer) else {
                     throw GridError(.invalidArgument, "not connected")

@@ -33,11 +33,11 @@ actor DelegationCoordinator {
         var delivered: Completion?
         /// The digest the replicas' majority agreed on.
         var settledDigest: [UInt8]?
-        var deadlineTimer: Task<Void, Never>?
+        var deadlineTimer: NodeTasks.Handle?
         /// Every replica's ack and retry timers (a stale one is ignored by its machine).
-        var timers: [Task<Void, Never>] = []
+        var timers: [NodeTasks.Handle] = []
         /// The local run, cancelled if the task ends another way (its deadline passes).
-        var localRun: Task<Void, Never>?
+        var localRun: NodeTasks.Handle?
         /// A task resumed after a restart waits until then for a node that serves its skill to
         /// come back (peers reconnecting), instead of failing at once as having no provider.
         var waitForProvidersUntil: ContinuousClock.Instant?
@@ -55,7 +55,7 @@ actor DelegationCoordinator {
     var inflight: [TaskID: Inflight] = [:]
     /// The last send to each peer: each new send waits for it, so a TaskCancel can never overtake
     /// the TaskRequest it cancels.
-    var sendChains: [NodeID: Task<Void, Never>] = [:]
+    var sendChains: [NodeID: NodeTasks.Handle] = [:]
     lazy var spotCheck = SpotCheck(node: node)
     /// Seeds each machine's backoff jitter.
     var rng = SystemRandomNumberGenerator()
@@ -152,7 +152,7 @@ actor DelegationCoordinator {
             }
             if case .follow = joins.arrive(spec.id, key: key) {
                 begin(spec.id, Inflight(task: spec, replicas: [], deadline: deadline))  // joins the identical task under way
-                inflight[spec.id]?.deadlineTimer = Task { [weak self] in
+                inflight[spec.id]?.deadlineTimer = node.tasks.spawnHandle { [weak self] in
                     guard (try? await Task.sleep(until: deadline, clock: .continuous)) != nil else { return }
                     await self?.followerDeadlinePassed(spec.id)
                 }
@@ -353,7 +353,7 @@ actor DelegationCoordinator {
                 let reservation = executor.reserve(skill: task.skill, priority: task.priority)
                 let job = localJob(task, replica: replica)
                 if case .waiting = reservation { emit(id, .queued, node: node.nodeID, attempt: currentAttempt(id, replica: replica)) }
-                inflight[id]?.localRun = Task { [weak self] in
+                inflight[id]?.localRun = node.tasks.spawnHandle { [weak self] in
                     let outcome = await executor.run(job, reservation)
                     await self?.localCompleted(id, outcome)
                     await check.drain()  // a slot is free: checks waiting for one may run
@@ -370,7 +370,7 @@ actor DelegationCoordinator {
                 cancel(task, on: peer, reason: reason)
             case .scheduleTimer(.deadline, let instant):
                 guard inflight[id]?.deadlineTimer == nil else { continue }  // the replicas share one deadline
-                inflight[id]?.deadlineTimer = Task { [weak self] in
+                inflight[id]?.deadlineTimer = node.tasks.spawnHandle { [weak self] in
                     guard (try? await Task.sleep(until: instant, clock: .continuous)) != nil else { return }
                     await self?.timerFired(id, replica: replica, .deadline)
                 }
@@ -381,7 +381,7 @@ actor DelegationCoordinator {
                     metrics.retried(skill: task.skill, peer: failedOn == node.nodeID ? nil : failedOn)
                     emit(id, .retrying, node: failedOn, attempt: inflight[id]?.replicas[replica].attempts.count, message: last?.result)
                 }
-                inflight[id]?.timers.append(Task { [weak self] in
+                inflight[id]?.timers.append(node.tasks.spawnHandle { [weak self] in
                     guard (try? await Task.sleep(until: instant, clock: .continuous)) != nil else { return }
                     await self?.timerFired(id, replica: replica, timer)
                 })
@@ -389,7 +389,7 @@ actor DelegationCoordinator {
                 guard !draining else { continue }  // retried after the next start
                 let node = node
                 let state = flowState()
-                Task { [weak self] in
+                node.tasks.spawn { [weak self] in
                     let route = await node.route(task.skill, minimumTrust: task.minimumTrust, flow: state)
                     await self?.routed(id, replica: replica, route)
                 }
@@ -400,7 +400,7 @@ actor DelegationCoordinator {
                     flow.record(outcome, peer: peer)
                 }
                 let reputation = node.reputation
-                Task { await reputation.record(outcome, node: peer, skill: task.skill, latency: latency) }
+                node.tasks.spawn { await reputation.record(outcome, node: peer, skill: task.skill, latency: latency) }
             case .complete(let outcome, let executor):
                 replicaCompleted(id, outcome, executor: executor)
             case .peerBusy(let peer):

@@ -12,7 +12,7 @@ actor TaskServer {
     private var admission: AdmissionControl
     /// Tasks accepted for peers, so a repeated request is not run twice and a cancel finds its task.
     /// The value is nil while the task is being admitted.
-    private var running: [RunningKey: Task<Void, Never>?] = [:]
+    private var running: [RunningKey: NodeTasks.Handle?] = [:]
     /// Tasks cancelled while still being admitted: they are answered as cancelled, never run.
     private var cancelledEarly: Set<RunningKey> = []
     /// Tasks whose skill has started running (the rest wait for a slot).
@@ -114,13 +114,15 @@ actor TaskServer {
                 }
             },
             onProgress: { [node] report in node.tasks.spawn { await self.report(report, for: key) } })
-        running[key] = Task {
+        running[key] = node.tasks.spawnHandle { [node] in
             let started = ContinuousClock.now
             let outcome = await Self.run(job, reservation, within: deadline, on: node.executor)
             let took = started.duration(to: .now)
             // Sent from a task of its own: a cancelled task cannot write to the channel, and the
             // requester is owed its (cancelled) result all the same.
-            await Task { await self.finished(key, taskID: request.taskID, digest: digest, outcome: outcome, took: took, via: session) }.value
+            await node.tasks.spawnHandle {
+                await self.finished(key, taskID: request.taskID, digest: digest, outcome: outcome, took: took, via: session)
+            }.wait()
         }
     }
 
@@ -204,7 +206,7 @@ actor TaskServer {
             handingBack.insert(key)
             task.cancel()
         }
-        for (_, task) in left { await task.value }
+        for (_, task) in left { await task.wait() }
         return left.count
     }
 

@@ -7,13 +7,13 @@ import NIOPosix
 /// metrics in the text exposition format 0.0.4; anything else gets 404 or 405.
 enum MetricsServer {
     /// Binds `address`; the returned channel serves until closed.
-    static func bind(_ address: HostPort, snapshot: @escaping @Sendable () async -> MetricsSnapshot) async throws -> Channel {
+    static func bind(_ address: HostPort, tasks: NodeTasks, snapshot: @escaping @Sendable () async -> MetricsSnapshot) async throws -> Channel {
         try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 16)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.pipeline.configureHTTPServerPipeline().flatMap {
-                    channel.pipeline.addHandler(Handler(snapshot: snapshot))
+                    channel.pipeline.addHandler(Handler(tasks: tasks, snapshot: snapshot))
                 }
             }
             .bind(host: address.host, port: address.port)
@@ -25,8 +25,11 @@ enum MetricsServer {
         typealias OutboundOut = HTTPServerResponsePart
 
         let snapshot: @Sendable () async -> MetricsSnapshot
+        /// Where each scrape's snapshot is taken: a task of the node's, ended at its stop.
+        let tasks: NodeTasks
 
-        init(snapshot: @escaping @Sendable () async -> MetricsSnapshot) {
+        init(tasks: NodeTasks, snapshot: @escaping @Sendable () async -> MetricsSnapshot) {
+            self.tasks = tasks
             self.snapshot = snapshot
         }
 
@@ -42,7 +45,7 @@ enum MetricsServer {
                 return Self.respond(on: channel, loop: loop, status: .notFound, body: "the metrics are at /metrics\n", keepAlive: keepAlive)
             }
             let snapshot = snapshot
-            Task {
+            tasks.spawn {
                 let text = PrometheusText.render(await snapshot())
                 Self.respond(on: channel, loop: loop, status: .ok, body: text, contentType: PrometheusText.contentType, keepAlive: keepAlive)
             }

@@ -17,7 +17,7 @@ struct PeerDialer {
     func dialOnce() async {
         guard await node.peers.connectedPeer(matching: entry) == nil else { return }
         await node.peers.dialStarted(entry.address.description, expecting: entry.publicKey)
-        defer { Task { [node, entry] in await node.peers.dialEnded(entry.address.description) } }
+        defer { node.tasks.spawn { [node, entry] in await node.peers.dialEnded(entry.address.description) } }
         do {
             let channel = try await PeerTransport.dial(
                 entry.address, connectTimeout: .milliseconds(node.settings.connectTimeoutMs), maxFrameBytes: node.settings.maxFrameBytes)
