@@ -169,22 +169,14 @@ actor DelegationCoordinator {
             return
         }
         let k = spec.replicas
-        if k > 1, !waitsForProviders, ranked.count + waitable.count < k {
-            let failure = TaskFailure(
-                .noProvider,
-                "\(k) replicas of '\(spec.skill)' need \(k) distinct nodes that can run it now; only \(ranked.count) can: ask for fewer replicas or retry later")
+        if !waitsForProviders, let failure = ReplicaPlan.shortfall(replicas: k, skill: spec.skill, ranked: ranked.count, waiting: waitable.count) {
             begin(spec.id, Inflight(task: spec, replicas: []))
             complete(spec.id, .failure(failure), executor: nil)
             return
         }
-        // Replica i starts on the i-th best node; its fallbacks are every k-th node after the top
-        // k, so no two replicas ever run on the same node. Replicas with no node that has room now
-        // wait for capacity, like a single task with none.
         var machines: [DelegationMachine] = []
         var starts: [[DelegationMachine.Directive]] = []
-        for replica in 0..<k {
-            let fallbacks = ranked.count > k ? stride(from: k + replica, to: ranked.count, by: k).map { ranked[$0] } : []
-            let candidates = k == 1 ? ranked : replica < ranked.count ? [ranked[replica]] + fallbacks : []
+        for candidates in ReplicaPlan.candidates(ranked: ranked, replicas: k) {
             var machine = DelegationMachine(task: spec, localNode: node.nodeID, policy: node.settings.retryPolicy, seed: rng.next())
             starts.append(machine.start(
                 candidates: candidates, providersBusy: !waitable.isEmpty || waitsForProviders, deadline: deadline, ackTimeouts: flow.ackTimeouts,
