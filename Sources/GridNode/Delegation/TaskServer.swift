@@ -10,15 +10,10 @@ import Logging
 actor TaskServer {
     let node: NodeContext
     private var admission: AdmissionControl
-    /// Tasks accepted for peers, so a repeated request is not run twice and a cancel finds its task.
-    /// The value is nil while the task is being admitted.
-    private var running: [RunningKey: NodeTasks.Handle?] = [:]
-    /// Tasks cancelled while still being admitted: they are answered as cancelled, never run.
-    private var cancelledEarly: Set<RunningKey> = []
-    /// Tasks whose skill has started running (the rest wait for a slot).
-    private var started: Set<RunningKey> = []
-    /// Tasks given back to their requesters at a stop: answered as busy, so they run elsewhere.
-    private var handingBack: Set<RunningKey> = []
+    /// What each peer's request means now (repeats, cancels, starts, a stop): the policy.
+    private var ledger = RequestLedger()
+    /// The run of each accepted task, to cancel it or wait for it.
+    private var runs: [RunningKey: NodeTasks.Handle] = [:]
     /// The progress of each task running for a peer, bounded in rate (``ProgressThrottle``), and
     /// where to send it.
     var progress: [RunningKey: ProgressStream] = [:]
@@ -30,10 +25,7 @@ actor TaskServer {
         var timerSet = false
     }
 
-    struct RunningKey: Hashable {
-        var requester: NodeID
-        var task: TaskID
-    }
+    typealias RunningKey = RequestLedger.Key
 
     init(node: NodeContext) {
         self.node = node
@@ -47,54 +39,42 @@ actor TaskServer {
         }
         let key = RunningKey(requester: session.peer, task: taskID)
         node.logger.debug("task \(taskID) (\(request.skill.prefix(64))) requested by \(session.peer.short), deadline \(request.deadlineMs) ms")
-        switch running[key] {
-        case .some(.some):
+        switch ledger.arrived(key) {
+        case .ackAgain:
             // A repeat of a task already accepted here: confirm it again, run it once.
             return await reply(session, ack: .accepted(request.taskID, queuePosition: 0))
-        case .some(.none):
+        case .ignore:
             return  // a repeat while the first is being admitted: the first one's ack answers both
-        case .none:
-            break
+        case .admit:
+            break  // claimed before the first suspension, so a repeat is not admitted twice
         }
-        guard !node.isStopping else {
-            return await reply(session, ack: .rejected(request.taskID, .busy, "this node is shutting down; send the task to another node"))
+        func refuse(_ reason: Grid_V1_RejectReason, _ why: String) async {
+            ledger.refused(key)
+            await reply(session, ack: .rejected(request.taskID, reason, why))
         }
+        guard !node.isStopping else { return await refuse(.busy, "this node is shutting down; send the task to another node") }
         guard let skill = try? SkillID(request.skill), node.localSkills.contains(skill) else {
-            return await reply(session, ack: .rejected(request.taskID, .unknownSkill, "this node does not serve skill '\(request.skill.prefix(64))'"))
+            return await refuse(.unknownSkill, "this node does not serve skill '\(request.skill.prefix(64))'")
         }
         guard request.input.count <= node.settings.maxTaskBytes else {
-            return await reply(session, ack: .rejected(
-                request.taskID, .tooLarge, "input is \(request.input.count) bytes; this node accepts at most \(node.settings.maxTaskBytes)"))
+            return await refuse(.tooLarge, "input is \(request.input.count) bytes; this node accepts at most \(node.settings.maxTaskBytes)")
         }
-        guard request.deadlineMs > 0 else {
-            return await reply(session, ack: .rejected(request.taskID, .expired, "the task's deadline had passed when it arrived"))
-        }
-        running[key] = .some(nil)  // claimed before the first suspension, so a repeat is not admitted twice
+        guard request.deadlineMs > 0 else { return await refuse(.expired, "the task's deadline had passed when it arrived") }
         let trust = await node.reputation.trustScore(of: session.peer)
         let places = node.executor.capacity + node.executor.maxQueued
         switch admission.admit(session.peer, trust: trust, places: places, now: .now) {
-        case .untrusted(let why)?:
-            running[key] = nil
-            cancelledEarly.remove(key)
-            return await reply(session, ack: .rejected(request.taskID, .untrusted, why))
-        case .busy(let why)?:
-            running[key] = nil
-            cancelledEarly.remove(key)
-            return await reply(session, ack: .rejected(request.taskID, .busy, why))
-        case nil:
-            break
+        case .untrusted(let why)?: return await refuse(.untrusted, why)
+        case .busy(let why)?: return await refuse(.busy, why)
+        case nil: break
         }
         // The place is taken now, before the ack: an accepted task never meets a full queue later.
         let reservation = node.executor.reserve(skill: skill, priority: UInt8(clamping: request.priority))
         if case .refused(let failure) = reservation {
-            running[key] = nil
-            cancelledEarly.remove(key)
             admission.finished(session.peer)
-            let reason: Grid_V1_RejectReason = failure.code == .noProvider ? .unknownSkill : .busy
-            return await reply(session, ack: .rejected(request.taskID, reason, failure.message))
+            return await refuse(failure.code == .noProvider ? .unknownSkill : .busy, failure.message)
         }
         await reply(session, ack: .accepted(request.taskID, queuePosition: node.executor.queuePosition(reservation, skill: skill)))
-        if cancelledEarly.remove(key) != nil {
+        if ledger.admitted(key) == .answerCancelled {
             node.executor.abandon(reservation, skill: skill)
             return await finished(
                 key, taskID: request.taskID, digest: Data(SHA256.digest(payload)),
@@ -114,7 +94,7 @@ actor TaskServer {
                 }
             },
             onProgress: { [node] report in node.tasks.spawn { await self.report(report, for: key) } })
-        running[key] = node.tasks.spawnHandle { [node] in
+        runs[key] = node.tasks.spawnHandle { [node] in
             let started = ContinuousClock.now
             let outcome = await Self.run(job, reservation, within: deadline, on: node.executor)
             let took = started.duration(to: .now)
@@ -130,27 +110,27 @@ actor TaskServer {
     func cancelled(_ cancel: Grid_V1_TaskCancel, by requester: NodeID) {
         guard let taskID = try? TaskID(bytes: Array(cancel.taskID)) else { return }
         let key = RunningKey(requester: requester, task: taskID)
-        node.logger.debug("cancel of task \(taskID) from \(requester.short) (\(running[key] == nil ? "not running here" : "running"))")
-        guard let entry = running[key] else { return }  // unknown or finished: nothing to stop
-        node.logger.info("task \(taskID) cancelled by \(requester.short): \(cancel.reason.prefix(200))")
-        if let task = entry {
-            task.cancel()
-        } else {
-            cancelledEarly.insert(key)  // still being admitted: stopped before it starts
+        switch ledger.cancelled(key) {
+        case .nothing:
+            node.logger.debug("cancel of task \(taskID) from \(requester.short): not running here")
+        case .stopRun:
+            node.logger.info("task \(taskID) cancelled by \(requester.short): \(cancel.reason.prefix(200))")
+            runs[key]?.cancel()
+        case .stopBeforeItStarts:
+            node.logger.info("task \(taskID) cancelled by \(requester.short) before it started: \(cancel.reason.prefix(200))")
         }
     }
 
     private func markStarted(_ key: RunningKey) {
-        if running[key] != nil { started.insert(key) }
+        ledger.started(key)
     }
 
     private func finished(
         _ key: RunningKey, taskID: Data, digest: Data, outcome: TaskOutcome, took: Duration, via session: PeerSession
     ) async {
-        running[key] = nil
-        started.remove(key)
+        runs[key] = nil
         var outcome = outcome
-        if handingBack.remove(key) != nil {
+        if ledger.finished(key) == .handedBack {
             outcome = .failure(TaskFailure(.queueFull, "node \(node.nodeID.short) is shutting down and handed the task back; run it on another node"))
         }
         if var stream = progress.removeValue(forKey: key) {  // nothing about the task after its result
@@ -188,25 +168,18 @@ actor TaskServer {
     /// tasks still waiting for a slot go back to their requesters at once, as busy, so they run
     /// elsewhere; running ones get the drain time to finish.
     func beginDrain() {
-        for (key, task) in running where !started.contains(key) {
-            guard let task else { continue }
-            handingBack.insert(key)
-            task.cancel()
-        }
+        for key in ledger.beginDrain() { runs[key]?.cancel() }
     }
 
     /// Tasks accepted for peers and not yet answered.
-    var runningCount: Int { running.count }
+    var runningCount: Int { ledger.count }
 
     /// The drain time is over: every task still running goes back to its requester as busy, and
     /// this returns once each has been answered.
     func handBack() async -> Int {
-        let left = running.compactMap { key, task in task.map { (key, $0) } }
-        for (key, task) in left {
-            handingBack.insert(key)
-            task.cancel()
-        }
-        for (_, task) in left { await task.wait() }
+        let left = ledger.handBackAll().compactMap { runs[$0] }
+        for run in left { run.cancel() }
+        for run in left { await run.wait() }
         return left.count
     }
 
