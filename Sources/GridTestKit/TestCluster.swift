@@ -110,6 +110,17 @@ public final class TestCluster: Sendable {
             configure: { $0 = settings })
     }
 
+    /// Starts one more node, as `spec` says, dialling `bootstrap` (addresses given by the test: a
+    /// ``FaultProxy`` in front of a node, say) besides the nodes `spec.bootstrapFrom` names.
+    @discardableResult
+    public func add(_ spec: TestNodeSpec, dialling bootstrap: [HostPort] = []) async throws -> TestNode {
+        let index = nodes.count
+        let peers = (spec.bootstrapFrom ?? []).map { BootstrapPeer(name: "node\($0)", address: nodes[$0].address) }
+            + bootstrap.enumerated().map { BootstrapPeer(name: "given\($0.offset)", address: $0.element) }
+        return try await start(
+            index, skills: spec.skills, identity: SigningIdentity(), bootstrap: peers, customSkills: spec.customSkills, configure: spec.configure)
+    }
+
     /// Stops node `index` abruptly (no goodbye), as a crash or kill would.
     public func stop(_ index: Int) async {
         let run = state.withLockedValue { $0.runs[index] }
