@@ -294,8 +294,11 @@ public struct DelegationMachine: Sendable {
         }
         state = .awaitingAck(node)
         let left = deadline.map { now.duration(to: $0) } ?? task.timeout
-        let ackBy = now.advanced(by: min(ackTimeouts[node] ?? policy.ackTimeout, max(left, .zero)))
-        return [.sendRequest(to: node, deadline: max(left, .zero)), .scheduleTimer(.ackTimeout(attempt: attempts.count), at: ackBy)]
+        let ackTimeout = ackTimeouts[node] ?? policy.ackTimeout
+        let send = Directive.sendRequest(to: node, deadline: max(left, .zero))
+        // An ack timeout at or past the deadline could not lead to a retry: the deadline covers it.
+        guard ackTimeout < left else { return [send] }
+        return [send, .scheduleTimer(.ackTimeout(attempt: attempts.count), at: now.advanced(by: ackTimeout))]
     }
 
     /// The attempt on `node` produced `outcome`: finish, or retry a failure worth retrying.
