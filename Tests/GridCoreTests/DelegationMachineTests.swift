@@ -351,6 +351,20 @@ import Testing
         #expect(m.cancel(now: t0 + .seconds(2)).isEmpty, "only once")
     }
 
+    @Test func handedBackAtAStopTheTaskTellsItsPeerAndEndsWithNoOutcome() {
+        var remote = machine()
+        _ = remote.start(candidates: [node(2)], now: t0)
+        _ = remote.ackReceived(from: node(2), refusal: nil, now: t0)
+        #expect(remote.handBack(now: t0) == [
+            .cancelRemote(node(2), reason: "the requester is shutting down; it sends the task again when it restarts"),
+        ])
+        #expect(remote.resultReceived(from: node(2), .success(output: []), now: t0).isEmpty, "nothing after it")
+        var waiting = machine()
+        _ = waiting.start(candidates: [], providersBusy: true, now: t0)
+        #expect(waiting.handBack(now: t0).isEmpty, "no one to tell; no complete: it stays journaled")
+        #expect(waiting.state == .finished)
+    }
+
     @Test func eventsFromOtherPeersAndStaleTimersAreIgnored() {
         var m = machine()
         _ = m.start(candidates: [node(2)], now: t0)

@@ -223,6 +223,21 @@ public struct DelegationMachine: Sendable {
         return stop + finish(.failure(TaskFailure(.cancelled, "task \(task.id) was cancelled by the application")), executor: nil)
     }
 
+    /// The node is stopping with the task unfinished: it is handed back, not ended. A peer holding
+    /// it is told to stop; nothing is completed (the task stays journaled and resumes at the next
+    /// start), and the machine takes no further input.
+    public mutating func handBack(now: ContinuousClock.Instant) -> [Directive] {
+        guard state != .finished, state != .idle else { return [] }
+        let stop: [Directive] = switch state {
+        case .awaitingAck(let peer), .awaitingResult(let peer):
+            [.cancelRemote(peer, reason: "the requester is shutting down; it sends the task again when it restarts")]
+        default: []
+        }
+        state = .finished
+        retryPending = false
+        return stop
+    }
+
     /// A timer set by ``Directive/scheduleTimer(_:at:)`` fired.
     public mutating func timerFired(_ timer: Timer, now: ContinuousClock.Instant) -> [Directive] {
         switch timer {

@@ -41,15 +41,8 @@ extension DelegationCoordinator {
         var unfinished = 0
         for (id, entry) in inflight where entry.delivered == nil {
             unfinished += 1
-            for machine in entry.replicas {
-                switch machine.state {
-                case .awaitingAck(let peer), .awaitingResult(let peer):
-                    cancel(entry.task, on: peer, reason: "the requester is shutting down; it sends the task again when it restarts")
-                default:
-                    break
-                }
-            }
             inflight[id]?.localRun?.cancel()
+            updateAll(id) { $0.handBack(now: .now) }  // TaskCancel to a peer holding it
         }
         for chain in sendChains.values { await chain.wait() }
         return unfinished
