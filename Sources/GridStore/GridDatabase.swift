@@ -16,6 +16,10 @@ public final class GridDatabase: Sendable {
     public convenience init(path: String) throws(GridError) {
         try Self.checkIntegrity(path: path)
         var config = Configuration()
+        // A connection that finds the database locked (a checkpoint, another connection's write
+        // starting) waits up to this long instead of failing at once with SQLITE_BUSY, which
+        // failed a submission under load ("database is locked").
+        config.busyMode = .timeout(5)
         config.prepareDatabase { db in
             // WAL with synchronous=NORMAL survives a crash of the process without a disk sync per
             // commit; only a power loss can take the last commits.

@@ -100,3 +100,15 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
     cluster = funcargs.get("cluster") or funcargs.get("nodes")
     if report.failed and cluster is not None:
         report.sections.append(("gridnode logs", cluster.logs()))
+
+
+@pytest.fixture
+def nodes(gridnode_bin: str) -> Iterator["Nodes"]:
+    """Nodes a test makes and starts itself; all stopped and removed afterwards."""
+    from gridnode_harness import Nodes
+    made = Nodes(gridnode_bin)
+    try:
+        yield made
+    finally:
+        made.stop()
+        made.remove()

@@ -209,6 +209,13 @@ class Nodes:
         self.nodes.append(node)
         return node
 
+    def bootstrap_file(self, *peers: Node) -> str:
+        """A bootstrap-peers file (under the root) naming ``peers``, which must be running."""
+        path = os.path.join(self.root, "bootstrap-" + "-".join(peer.name for peer in peers) + ".json")
+        with open(path, "w") as file:
+            json.dump({"peers": [peer.bootstrap_entry() for peer in peers]}, file)
+        return path
+
     def stop(self) -> None:
         for node in reversed(self.nodes):
             node.stop()

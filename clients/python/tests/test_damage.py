@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import glob
 import os
-from typing import Iterator
+
 
 import pytest
 
@@ -20,16 +20,6 @@ from gridnode_harness import Node, Nodes
 pytestmark = pytest.mark.integration
 
 PAGE = 4096
-
-
-@pytest.fixture
-def nodes(gridnode_bin: str) -> Iterator[Nodes]:
-    made = Nodes(gridnode_bin)
-    try:
-        yield made
-    finally:
-        made.stop()
-        made.remove()
 
 
 def node_with_a_task(nodes: Nodes, name: str) -> Node:

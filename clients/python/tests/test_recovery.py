@@ -8,17 +8,13 @@ out when its deadline passed while the node was down. Results stay retrievable a
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import tempfile
 import time
-from typing import Iterator, List, Tuple
+from typing import List, Tuple
 
 import pytest
 
 import gridclient
-from gridnode_harness import Cluster, Node, poll
+from gridnode_harness import Cluster, Node, Nodes, poll
 
 pytestmark = pytest.mark.integration
 
@@ -26,27 +22,16 @@ WAIT = 60.0
 
 
 @pytest.fixture
-def pair(gridnode_bin: str) -> Iterator[Tuple[Node, Node, str]]:
-    root = tempfile.mkdtemp(prefix="gc-rc-", dir="/tmp")
-    nodes: List[Node] = []
-    try:
-        node2 = Node(gridnode_bin, root, "node2")
-        nodes.append(node2)
-        node2.set_config(maxConcurrentTasks=2)
-        node2.start("sleep")
-        bootstrap = os.path.join(root, "bootstrap-peers.json")
-        with open(bootstrap, "w") as file:
-            json.dump({"peers": [node2.bootstrap_entry()]}, file)
-        node1 = Node(gridnode_bin, root, "node1")
-        nodes.append(node1)
-        node1.set_config(maxConcurrentTasks=2)
-        node1.start("sleep", bootstrap=bootstrap)
-        Cluster.wait_for_peer(node1, node2, "sleep")
-        yield node1, node2, bootstrap
-    finally:
-        for node in reversed(nodes):
-            node.stop()
-        shutil.rmtree(root, ignore_errors=True)
+def pair(nodes: Nodes) -> Tuple[Node, Node, str]:
+    node2 = nodes.node("node2")
+    node2.set_config(maxConcurrentTasks=2)
+    node2.start("sleep")
+    bootstrap = nodes.bootstrap_file(node2)
+    node1 = nodes.node("node1")
+    node1.set_config(maxConcurrentTasks=2)
+    node1.start("sleep", bootstrap=bootstrap)
+    Cluster.wait_for_peer(node1, node2, "sleep")
+    return node1, node2, bootstrap
 
 
 def wait_all(node: Node, ids: List[str]) -> List[gridclient.Task]:
