@@ -132,21 +132,37 @@ func syncLatency(_ label: String, socket: String, count: Int) async throws {
 func asyncThroughput(_ label: String, socket: String, tasks: Int, connections: Int) async throws {
     let perConnection = tasks / connections
     let start = nanoseconds()
-    let lastIDs = try await withThrowingTaskGroup(of: String.self) { group in
+    let ends = try await withThrowingTaskGroup(of: (last: String, refused: Int).self) { group in
         for _ in 0..<connections {
             group.addTask {
                 try await GridClient.withConnection(socketPath: socket) { node in
                     var last = ""
+                    var refused = 0
                     for n in 0..<perConnection {
-                        last = try await node.submit(SubmitParams(skill: "echo", input: "t\(n)")).taskId
+                        // A node whose own queue of waiting work is at its bound refuses the
+                        // submission (-32003 queue_full): back off a little and submit again.
+                        while true {
+                            do {
+                                last = try await node.submit(SubmitParams(skill: "echo", input: "t\(n)")).taskId
+                                break
+                            } catch let error as RPCError where error.data?.reason == "queue_full" {
+                                refused += 1
+                                try await Task.sleep(for: .milliseconds(5))
+                            }
+                        }
                     }
-                    return last
+                    return (last, refused)
                 }
             }
         }
-        return try await group.reduce(into: [String]()) { $0.append($1) }
+        return try await group.reduce(into: [(last: String, refused: Int)]()) { $0.append($1) }
     }
+    let lastIDs = ends.map(\.last)
     let submitted = nanoseconds()
+    let refusals = ends.reduce(0) { $0 + $1.refused }
+    if refusals > 0 {
+        print("\(label): \(refusals) submissions refused as queue_full (the waiting bound) and submitted again after 5 ms")
+    }
     try await GridClient.withConnection(socketPath: socket) { node in
         for id in lastIDs {
             try await waitFor("task \(id)", seconds: 300) { try await node.task(id).status != .running }
