@@ -62,14 +62,9 @@ public final class GridNode: Service, Sendable {
 
     /// The bootstrap entries, then the most recently seen peers of the address book (pinned to the
     /// keys they proved), up to `targetOutboundConnections`; banned peers never.
-    private func dialTargets(_ database: GridDatabase) -> [BootstrapPeer] {
-        for entry in bootstrap {
-            if let key = entry.publicKey {
-                try? database.pinPeer(key, addresses: [entry.address.description], atMs: WallClock.nowMs())
-            }
-        }
+    private func dialTargets(_ book: [KnownPeer]) -> [BootstrapPeer] {
         // Peers that answered recently and have not been failing first.
-        let known = ((try? database.knownPeers()) ?? []).sorted {
+        let known = book.sorted {
             ($0.consecutiveFailures, -$0.lastSeenMs) < ($1.consecutiveFailures, -$1.lastSeenMs)
         }
         let banned = Set(known.filter(\.isBanned).map(\.nodeId))
@@ -145,15 +140,20 @@ public final class GridNode: Service, Sendable {
         try settings.validate()
         try dataDirectory.create()
         // Refuses a missing, emptied or damaged store rather than lose the accepted tasks silently.
-        let database = try StoreStartup.open(dataDirectory, nodeID: identity.nodeID, newStore: newStore, logger: logger)
+        // The store's work at start — opening (refusing a missing, emptied or damaged store rather
+        // than lose the accepted tasks silently), pinning the bootstrap keys, and reading the address
+        // book, what the node learnt of its peers and the unfinished tasks — runs off the
+        // cooperative pool, like every store call after it.
+        let start = try await GridDatabase.offPool { [self] in try self.readStoreAtStart() }
+        let database = start.database
         // Pre-trusted: the keys the operator pinned (bootstrap entries with a key, `peers add` with
         // a node ID, kept as pinned in the address book) and the `trustedPeers` setting.
-        let pinned = ((try? database.knownPeers()) ?? []).filter(\.pinned).compactMap { try? NodeID(hex: $0.nodeId) }
+        let pinned = start.book.filter(\.pinned).compactMap { try? NodeID(hex: $0.nodeId) }
         // Command skills (skillCommands) are served like skills given in code; code's win a clash.
         let served = settings.commandSkills(workBase: dataDirectory.workPath).merging(customSkills) { _, custom in custom }
         let node = NodeContext(
             identity: identity, settings: settings, database: database, logger: logger, customSkills: served,
-            preTrusted: Set(bootstrap.compactMap(\.publicKey) + pinned))
+            preTrusted: Set(bootstrap.compactMap(\.publicKey) + pinned), saved: start.reputation)
         // The journal's last batch is committed when the node ends, however it ends.
         defer { node.journal.close() }
         let coordinator = DelegationCoordinator(node: node)
@@ -182,12 +182,12 @@ public final class GridNode: Service, Sendable {
         }
         defer { metricsChannel?.close(promise: nil) }
         logger.info("node \(identity.nodeID) listening on \(listening), local API at \(dataDirectory.socketPath), skills \(node.localSkills.map(\.name).sorted())")
-        if bootstrap.isEmpty, (try? database.knownPeers().isEmpty) ?? true {
+        if bootstrap.isEmpty, start.book.isEmpty {
             logger.notice("no bootstrap peers and an empty address book: running alone until a peer connects")
         }
         // Tasks accepted before the last stop are claimed before any client can ask about them,
         // and resumed once the node runs (their peers may still have to reconnect).
-        let recovery = await coordinator.beginRecovery()
+        let recovery = await coordinator.beginRecovery(start.unfinished)
         ready.succeed(listening)
 
         try await withThrowingDiscardingTaskGroup { group in
@@ -263,7 +263,7 @@ public final class GridNode: Service, Sendable {
                     path: self.dataDirectory.metricsPath, intervalMs: self.settings.metricsSnapshotIntervalMs,
                     snapshot: { await coordinator.metricsSnapshot() }, logger: self.logger)
             }
-            for entry in dialTargets(database) {
+            for entry in dialTargets(start.book) {
                 group.addTask { await PeerDialer(entry: entry, node: node, connection: connection).run() }
             }
         }
@@ -272,3 +272,32 @@ public final class GridNode: Service, Sendable {
 
 /// Thrown inside the node when a signal asked it to stop; ``GridNode/run()`` returns normally.
 struct ShutdownRequested: Error {}
+
+/// What a starting node reads from its store, before it serves.
+struct StoreAtStart: Sendable {
+    var database: GridDatabase
+    var book: [KnownPeer]
+    var reputation: NodeContext.SavedReputation
+    var unfinished: [TaskRecord]
+}
+
+extension GridNode {
+    /// Opens the store and reads what a start needs; synchronous: run it with `GridDatabase.offPool`.
+    func readStoreAtStart() throws -> StoreAtStart {
+        let database = try StoreStartup.open(dataDirectory, nodeID: identity.nodeID, newStore: newStore, logger: logger)
+        for entry in bootstrap {
+            if let key = entry.publicKey {
+                try? database.pinPeer(key, addresses: [entry.address.description], atMs: WallClock.nowMs())
+            }
+        }
+        let book = (try? database.knownPeers()) ?? []
+        let reputation = NodeContext.savedReputation(database, logger: logger)
+        var unfinished: [TaskRecord] = []
+        do {
+            unfinished = try database.unfinishedTasks()
+        } catch {
+            logger.error("cannot read the unfinished tasks to resume them: \(error.message)")
+        }
+        return StoreAtStart(database: database, book: book, reputation: reputation, unfinished: unfinished)
+    }
+}

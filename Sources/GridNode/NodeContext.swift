@@ -14,6 +14,8 @@ final class NodeContext: Sendable {
     /// The one writer of task state (group commit on a thread of its own), and reads of tasks
     /// with the outcomes it has not committed yet.
     let journal: TaskJournal
+    /// The circuit breakers saved before the last stop, for the coordinator to start from.
+    let savedBreakers: CircuitBreakers.Snapshot?
     let logger: Logger
     let stats = NodeStats()
     let peers: PeerManager
@@ -35,7 +37,7 @@ final class NodeContext: Sendable {
 
     init(
         identity: SigningIdentity, settings: NodeSettings, database: GridDatabase, logger: Logger, customSkills: [SkillID: any Skill] = [:],
-        preTrusted: Set<NodeID> = []
+        preTrusted: Set<NodeID> = [], saved: SavedReputation? = nil
     ) {
         self.identity = identity
         self.settings = settings
@@ -43,7 +45,8 @@ final class NodeContext: Sendable {
         journal = TaskJournal(database: database)
         self.logger = logger
         sealer = EnvelopeSealer(identity: identity)
-        let saved = Self.savedExperience(database, logger: logger)
+        let saved = saved ?? Self.savedReputation(database, logger: logger)
+        savedBreakers = saved.breakers
         reputation = Reputation(
             localNode: identity.nodeID, preTrusted: preTrusted.union(settings.trustedPeerIDs), experience: settings.experienceSettings,
             trust: TrustGraph.Settings(preTrustWeight: settings.trustPreTrustWeight), restoring: saved.experience,
@@ -68,9 +71,14 @@ final class NodeContext: Sendable {
 
     /// What the store remembers of the peers' work: the last saved experience, and the
     /// convictions its evidence proves. What cannot be read is logged and left out.
-    private static func savedExperience(
-        _ database: GridDatabase, logger: Logger
-    ) -> (experience: Experience.Snapshot?, convictions: [(node: NodeID, atMs: Int64)]) {
+    /// What the store remembers of the peers, read once at start.
+    struct SavedReputation: Sendable {
+        var experience: Experience.Snapshot?
+        var convictions: [(node: NodeID, atMs: Int64)]
+        var breakers: CircuitBreakers.Snapshot?
+    }
+
+    static func savedReputation(_ database: GridDatabase, logger: Logger) -> SavedReputation {
         var experience: Experience.Snapshot?
         do {
             experience = try database.snapshot(experienceSnapshot, as: Experience.Snapshot.self)
@@ -85,7 +93,13 @@ final class NodeContext: Sendable {
         } catch {
             logger.warning("cannot read the evidence of wrong results: \(error.message)")
         }
-        return (experience, convictions)
+        var breakers: CircuitBreakers.Snapshot?
+        do {
+            breakers = try database.snapshot(breakersSnapshot, as: CircuitBreakers.Snapshot.self)
+        } catch {
+            logger.warning("starting with every circuit closed: \(error.message)")
+        }
+        return SavedReputation(experience: experience, convictions: convictions, breakers: breakers)
     }
 
     /// The skills this node serves now: built-ins named in settings, skills given in code, and those

@@ -16,14 +16,7 @@ extension DelegationCoordinator {
     /// Reads the unfinished tasks and marks them as being admitted, so an application asking
     /// about one (wait, get) while they are resumed waits for it instead of seeing it stuck.
     /// Call before the local API accepts connections.
-    func beginRecovery() -> Recovery {
-        let records: [TaskRecord]
-        do {
-            records = try node.database.unfinishedTasks()
-        } catch {
-            node.logger.error("cannot read the unfinished tasks to resume them: \(error.message)")
-            return Recovery(tasks: [], unreadable: 0)
-        }
+    func beginRecovery(_ records: [TaskRecord]) -> Recovery {
         var readable: [TaskRecord] = []
         var unreadable = 0
         for record in records {

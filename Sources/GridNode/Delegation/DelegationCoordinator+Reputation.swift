@@ -6,14 +6,8 @@ import GridStore
 extension DelegationCoordinator {
     static func restoredBreakers(_ node: NodeContext) -> CircuitBreakers {
         let settings = node.settings.circuitBreakerSettings
-        do {
-            if let saved = try node.database.snapshot(NodeContext.breakersSnapshot, as: CircuitBreakers.Snapshot.self) {
-                return CircuitBreakers(settings: settings, restoring: saved, now: .now, nowMs: WallClock.nowMs())
-            }
-        } catch {
-            node.logger.warning("starting with every circuit closed: \(error.message)")
-        }
-        return CircuitBreakers(settings: settings)
+        guard let saved = node.savedBreakers else { return CircuitBreakers(settings: settings) }
+        return CircuitBreakers(settings: settings, restoring: saved, now: .now, nowMs: WallClock.nowMs())
     }
 
     func breakersSnapshot(nowMs: Int64) -> CircuitBreakers.Snapshot {
