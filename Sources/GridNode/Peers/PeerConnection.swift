@@ -120,11 +120,12 @@ struct PeerConnection {
                 identity: node.identity, isDialer: direction == .outbound, networkID: settings.networkID,
                 listenAddress: advertisedAddress, expectedPeer: expectedPeer),
             ephemeral: EphemeralKeyPair())
-        // The deadline closes the channel, which ends the wait for the next frame below.
+        // The deadline closes the channel, which ends the wait for the next frame below. The start
+        // is taken before the deadline is set, so a close by the deadline always counts as one.
+        let started = ContinuousClock.now
         let timeout = TimeAmount.milliseconds(Int64(settings.handshakeTimeoutMs))
         let deadline = channel.channel.eventLoop.scheduleTask(in: timeout) { channel.channel.close(promise: nil) }
         defer { deadline.cancel() }
-        let started = ContinuousClock.now
 
         var actions = machine.start()
         while true {
