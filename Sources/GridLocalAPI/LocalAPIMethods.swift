@@ -46,6 +46,9 @@ public struct SubmitParams: Codable, Sendable, Equatable {
     public var cacheable: Bool?
     /// Retry an application error (the skill ran and said no) like a transient failure. Default false.
     public var retryApplicationErrors: Bool?
+    /// `sample` (default: the node checks a share of results on another node, after delivering
+    /// them), `strict` (no result before a second run agrees) or `off`.
+    public var verify: String?
     /// With `wait`: send the task's `task.event` notifications on this connection until it ends.
     public var events: Bool?
     /// 1-128 characters: a second submit with the same key and the same request gets the first
@@ -54,8 +57,9 @@ public struct SubmitParams: Codable, Sendable, Equatable {
 
     public init(skill: String, input: String? = nil, inputBase64: String? = nil, wait: Bool? = nil,
                 timeoutMs: Int? = nil, priority: Int? = nil, replicas: Int? = nil, minTrust: Double? = nil, cacheable: Bool? = nil,
-                retryApplicationErrors: Bool? = nil, idempotencyKey: String? = nil, events: Bool? = nil) {
+                retryApplicationErrors: Bool? = nil, idempotencyKey: String? = nil, events: Bool? = nil, verify: String? = nil) {
         self.events = events
+        self.verify = verify
         self.skill = skill
         self.input = input
         self.inputBase64 = inputBase64

@@ -3,7 +3,7 @@
 /// One thing that happened to a task, as `task.event` carries it.
 public struct TaskEventView: Codable, Sendable, Equatable {
     public enum Kind: String, Codable, Sendable {
-        case submitted, queued, sent, accepted, started, progress, retrying, succeeded, failed
+        case submitted, queued, sent, accepted, started, progress, retrying, verifying, succeeded, failed
     }
 
     public var kind: Kind

@@ -87,6 +87,12 @@ extension GridDatabase {
                 t.column("savedAtMs", .integer).notNull()
             }
         }
+        migrator.registerMigration("v8: verify mode") { db in
+            // How much the node verifies a task's result (sample, strict or off).
+            try db.alter(table: TaskRecord.databaseTableName) { t in
+                t.add(column: "verify", .text).notNull().defaults(to: "sample")
+            }
+        }
         return migrator
     }
 }

@@ -59,7 +59,7 @@ extension GridDatabase {
         let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         let sql = """
             SELECT id, skill, X'' AS input, priority, timeoutMs, status, submittedAtMs, finishedAtMs, executor, output,
-                   errorCode, errorMessage, idempotencyKey, requestDigest, replicas, minimumTrust, retryApplicationErrors, cacheable
+                   errorCode, errorMessage, idempotencyKey, requestDigest, replicas, minimumTrust, retryApplicationErrors, cacheable, verify
             FROM task \(filter) ORDER BY submittedAtMs DESC, rowid DESC LIMIT ?
             """
         return (sql, arguments)

@@ -35,6 +35,8 @@ public struct TaskRecord: Codable, Sendable, Equatable, FetchableRecord, Persist
     public var minimumTrust: Double = 0
     public var retryApplicationErrors: Bool = false
     public var cacheable: Bool = false
+    /// ``VerifyMode``'s name.
+    public var verify: String = VerifyMode.sample.rawValue
 
     /// The task as it was submitted. Throws when the row does not hold a valid task (a damaged or
     /// hand-edited store).
@@ -44,9 +46,10 @@ public struct TaskRecord: Codable, Sendable, Equatable, FetchableRecord, Persist
         guard (0...255).contains(priority), timeoutMs > 0, (1...TaskSpec.maxReplicas).contains(replicas), (0...1).contains(minimumTrust) else {
             throw GridError(.storeBadRow, "task \(id) has parameters out of range (priority \(priority), timeout \(timeoutMs) ms, replicas \(replicas), minimum trust \(minimumTrust))")
         }
+        guard let mode = VerifyMode(rawValue: verify) else { throw GridError(.storeBadRow, "task \(id) has an unknown verify mode '\(verify.prefix(32))'") }
         return TaskSpec(
             id: id, skill: skill, input: Array(input), priority: UInt8(priority), timeout: .milliseconds(timeoutMs), replicas: replicas,
-            minimumTrust: minimumTrust, retryApplicationErrors: retryApplicationErrors, cacheable: cacheable)
+            minimumTrust: minimumTrust, retryApplicationErrors: retryApplicationErrors, cacheable: cacheable, verify: mode)
     }
 }
 
@@ -116,7 +119,7 @@ extension TaskRecord {
             id: spec.id.hex, skill: spec.skill.name, input: Data(spec.input), priority: Int(spec.priority),
             timeoutMs: spec.timeout.milliseconds, status: .running, submittedAtMs: now, idempotencyKey: idempotency?.key,
             requestDigest: idempotency?.requestDigest, replicas: spec.replicas, minimumTrust: spec.minimumTrust,
-            retryApplicationErrors: spec.retryApplicationErrors, cacheable: spec.cacheable)
+            retryApplicationErrors: spec.retryApplicationErrors, cacheable: spec.cacheable, verify: spec.verify.rawValue)
     }
 
     /// Inserts the row, unless its idempotency key is on record already (that task is returned).

@@ -3,7 +3,7 @@ import GridCore
 
 /// A deterministic simulation of one requester routing tasks over a crowd of simulated peers,
 /// some of which lie, with the real ``SkillRouter``, ``Experience``, ``TrustGraph`` and
-/// ``SpotCheckPolicy`` (docs/ROUTING.md, "How well liars are caught").
+/// ``VerificationPolicy`` at a fixed share (docs/ROUTING.md, "How well liars are caught").
 ///
 /// A task arrives every ``Settings/taskInterval`` and runs for 20-60 ms, so several are in flight
 /// at once, and other users' work moves each peer's announced load (re-drawn every simulated
@@ -82,7 +82,8 @@ public struct RoutingSimulation: Sendable {
         }
         graph.recompute()
         let router = SkillRouter()
-        let spotChecks = SpotCheckPolicy(fraction: settings.spotCheckFraction)
+        // A fixed share checked (no probation): the policy's floor alone.
+        let spotChecks = VerificationPolicy(probation: 0, floor: settings.spotCheckFraction)
         let local = SkillRouter.LocalNode(id: requester, skills: [], capacity: 4)  // busy: every task goes out
 
         var report = Report()
@@ -119,7 +120,7 @@ public struct RoutingSimulation: Sendable {
             experience.record(.success, node: executor, skill: skill, latency: latency, now: now)
             if lied { blockWrong += 1 }
             if liars.contains(executor), task >= settings.tasks - 1000 { lastBlockToLiars += 1 }
-            if spotChecks.shouldCheck(hasSkill: true, using: &rng) {
+            if spotChecks.shouldVerify(verified: 0, deterministic: true, mode: .sample, using: &rng) {
                 report.spotChecks += 1
                 if lied {
                     experience.record(.wrongResult, node: executor, skill: skill, now: now)

@@ -77,7 +77,11 @@ public final class TestCluster: Sendable {
         settings.dialBackoffBaseMs = 20
         settings.dialBackoffMaxMs = 200
         settings.handshakeTimeoutMs = 2_000
-        settings.spotCheckFraction = 0  // deterministic: a test that wants spot-checks sets 1
+        // Deterministic: no sampled verification and no exploration; a test that wants them sets
+        // spotCheckFraction (1: every result), verifyProbation and explorationShare.
+        settings.spotCheckFraction = 0
+        settings.verifyProbation = 0
+        settings.explorationShare = 0
         configure(&settings)
         let node = GridNode(
             dataDirectory: DataDirectory(path: "\(root)/n\(index)"), settings: settings, identity: identity,

@@ -62,12 +62,16 @@ struct Submit: AsyncParsableCommand {
     @Option(name: .customLong("min-trust"), help: "The least trust (0-1) an executor must have.")
     var minTrust: Double?
 
+    @Option(help: "sample (default: a share of results is re-run on another node after delivery), strict (no result before a second run agrees with it) or off.")
+    var verify: String?
+
     func validate() throws {
         if input != nil && inputFile != nil { throw ValidationError("give --input or --input-file, not both") }
         if let replicas, !(1...7).contains(replicas) { throw ValidationError("--replicas must be 1-7") }
         if let minTrust, !(0...1).contains(minTrust) { throw ValidationError("--min-trust must be between 0 and 1") }
         _ = try priorityLevel
         if let timeout, !(timeout > 0) { throw ValidationError("--timeout must be a positive number of seconds") }
+        if let verify, VerifyMode(rawValue: verify) == nil { throw ValidationError("--verify must be sample, strict or off; got '\(verify)'") }
     }
 
     func run() async throws {
@@ -75,7 +79,7 @@ struct Submit: AsyncParsableCommand {
             var params = SubmitParams(
                 skill: skill, input: input, wait: wait, timeoutMs: timeout.map { Int(($0 * 1000).rounded(.up)) },
                 priority: try priorityLevel, replicas: replicas, minTrust: minTrust, cacheable: cacheable ? true : nil,
-                retryApplicationErrors: retryErrors ? true : nil, idempotencyKey: idempotencyKey)
+                retryApplicationErrors: retryErrors ? true : nil, idempotencyKey: idempotencyKey, verify: verify)
             if let inputFile {
                 guard let data = FileManager.default.contents(atPath: inputFile) else {
                     throw GridError(.invalidArgument, "cannot read --input-file \(inputFile)")

@@ -51,6 +51,7 @@ final class ProgressDisplay: @unchecked Sendable {
             let percent = event.fraction.map { String(format: "%.0f%%", $0 * 100) }
             return "progress on\(on): " + [percent, event.message].compactMap { $0 }.joined(separator: " ")
         case .retrying: return "retrying: the attempt on\(on) ended with \(event.message ?? "a failure")"
+        case .verifying: return "verifying: \(event.message ?? "one more run")"
         case .succeeded: return "succeeded on\(on)"
         case .failed: return "failed: \(event.code ?? "error"): \(event.message ?? "")"
         }

@@ -349,8 +349,8 @@ extension NodeMetricsTests {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
             let json = String(decoding: try encoder.encode(metrics.snapshot(uptime: .milliseconds(1_500))), as: UTF8.self)
-            let counters = #"{"completed":1,"delegated":0,"executedLocally":0,"failed":0,"#
-                + #""refused":0,"retried":0,"submitted":0,"timedOut":0}"#
+            let counters = #"{"completed":1,"contradicted":0,"convictions":0,"delegated":0,"executedLocally":0,"failed":0,"#
+                + #""refused":0,"retried":0,"submitted":0,"tieBreakers":0,"timedOut":0,"verified":0}"#
             let summary = { (us: Int) in
                 #"{"count":1,"maxUs":\#(us),"minUs":\#(us),"p50Us":\#(us),"p95Us":\#(us),"p99Us":\#(us),"sumUs":\#(us)}"#
             }
@@ -381,6 +381,10 @@ extension NodeMetricsTests {
                 ("refused", "Attempts a peer refused.", 0, 1),
                 ("executed_locally", "Attempts run on this node's own executor.", 0, 0),
                 ("delegated", "Attempts sent to a peer.", 1, 0),
+                ("verified", "Delivered results checked by one more run on another node.", 0, 0),
+                ("tie_breakers", "Runs started to settle a disagreement between a task's runs.", 0, 0),
+                ("convictions", "Providers convicted of a wrong result by this node's runs.", 0, 0),
+                ("contradicted", "Delivered results a check proved wrong.", 0, 0),
             ].map { name, help, sha, other in
                 """
                 # HELP grid_skill_tasks_\(name)_total \(help) Per skill.
@@ -422,6 +426,18 @@ extension NodeMetricsTests {
                 # HELP grid_tasks_delegated_total Attempts sent to a peer.
                 # TYPE grid_tasks_delegated_total counter
                 grid_tasks_delegated_total 1
+                # HELP grid_tasks_verified_total Delivered results checked by one more run on another node.
+                # TYPE grid_tasks_verified_total counter
+                grid_tasks_verified_total 0
+                # HELP grid_tasks_tie_breakers_total Runs started to settle a disagreement between a task's runs.
+                # TYPE grid_tasks_tie_breakers_total counter
+                grid_tasks_tie_breakers_total 0
+                # HELP grid_tasks_convictions_total Providers convicted of a wrong result by this node's runs.
+                # TYPE grid_tasks_convictions_total counter
+                grid_tasks_convictions_total 0
+                # HELP grid_tasks_contradicted_total Delivered results a check proved wrong.
+                # TYPE grid_tasks_contradicted_total counter
+                grid_tasks_contradicted_total 0
                 # HELP grid_task_success_ratio Completed / (completed + failed); NaN before any task ended.
                 # TYPE grid_task_success_ratio gauge
                 grid_task_success_ratio 0.5

@@ -106,6 +106,26 @@ public struct NodeMetrics: Sendable {
         countPeer(peer) { $0.delegated += 1 }
     }
 
+    /// A delivered result is being checked by one more run.
+    public mutating func verified(skill: SkillID) {
+        count(skill) { $0.verified += 1 }
+    }
+
+    /// A run was started to settle a disagreement.
+    public mutating func tieBreaker(skill: SkillID) {
+        count(skill) { $0.tieBreakers += 1 }
+    }
+
+    /// A provider was convicted of a wrong result for a task of `skill`.
+    public mutating func convicted(skill: SkillID) {
+        count(skill) { $0.convictions += 1 }
+    }
+
+    /// A result already delivered was proven wrong.
+    public mutating func contradicted(skill: SkillID) {
+        count(skill) { $0.contradicted += 1 }
+    }
+
     // MARK: Gauges
 
     /// The tasks waiting in this node's queue, per priority class; a class left out is 0.

@@ -31,6 +31,10 @@ public enum PrometheusText {
             ("refused", "Attempts a peer refused.", \.refused),
             ("executed_locally", "Attempts run on this node's own executor.", \.executedLocally),
             ("delegated", "Attempts sent to a peer.", \.delegated),
+            ("verified", "Delivered results checked by one more run on another node.", \.verified),
+            ("tie_breakers", "Runs started to settle a disagreement between a task's runs.", \.tieBreakers),
+            ("convictions", "Providers convicted of a wrong result by this node's runs.", \.convictions),
+            ("contradicted", "Delivered results a check proved wrong.", \.contradicted),
         ]
     }
 

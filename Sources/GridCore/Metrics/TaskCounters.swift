@@ -19,11 +19,24 @@ public struct TaskCounters: Codable, Sendable, Equatable {
     public var executedLocally: UInt64 = 0
     /// Attempts sent to a peer (one per TaskRequest).
     public var delegated: UInt64 = 0
+    /// Delivered results checked by one more run on another node (sampled verification).
+    public var verified: UInt64 = 0
+    /// Runs started to settle a disagreement between a task's runs.
+    public var tieBreakers: UInt64 = 0
+    /// Providers convicted of a wrong result by this node's own runs (one per provider and task).
+    public var convictions: UInt64 = 0
+    /// Delivered results that a check then proved wrong (the application got a wrong output).
+    public var contradicted: UInt64 = 0
 
     public init(
         submitted: UInt64 = 0, completed: UInt64 = 0, failed: UInt64 = 0, timedOut: UInt64 = 0, retried: UInt64 = 0,
-        refused: UInt64 = 0, executedLocally: UInt64 = 0, delegated: UInt64 = 0
+        refused: UInt64 = 0, executedLocally: UInt64 = 0, delegated: UInt64 = 0, verified: UInt64 = 0, tieBreakers: UInt64 = 0,
+        convictions: UInt64 = 0, contradicted: UInt64 = 0
     ) {
+        self.verified = verified
+        self.tieBreakers = tieBreakers
+        self.convictions = convictions
+        self.contradicted = contradicted
         self.submitted = submitted
         self.completed = completed
         self.failed = failed

@@ -64,6 +64,9 @@ public struct Experience: Sendable {
         public fileprivate(set) var updatedAt: ContinuousClock.Instant
         /// Every outcome ever recorded, undecayed.
         public fileprivate(set) var counts: [ExperienceOutcome: Int] = [:]
+        /// Results of this (node, skill) that an independent run confirmed, since its last wrong
+        /// one: what ``VerificationPolicy`` checks less often the higher it is.
+        public fileprivate(set) var verified = 0
 
         /// Rated outcomes in the window.
         public var samples: Int { recent.count }
@@ -96,11 +99,7 @@ public struct Experience: Sendable {
         _ outcome: ExperienceOutcome, node: NodeID, skill: SkillID, latency: Duration? = nil, now: ContinuousClock.Instant
     ) {
         let key = Key(node: node, skill: skill)
-        if records[key] == nil, records.count >= settings.maxRecords,
-            let oldest = records.min(by: { $0.value.updatedAt < $1.value.updatedAt })?.key
-        {
-            records[oldest] = nil
-        }
+        makeRoom(for: key)
         var record = records[key] ?? Record(updatedAt: now)
         let keep = Decay.factor(elapsed: record.updatedAt.duration(to: now), halfLife: settings.halfLife)
         record.positive *= keep
@@ -118,6 +117,7 @@ public struct Experience: Sendable {
             record.latencyMs = record.latencyMs.map { alpha * sample + (1 - alpha) * $0 } ?? sample
         }
         record.counts[outcome, default: 0] += 1
+        if outcome == .wrongResult { record.verified = 0 }
         records[key] = record
         if outcome == .wrongResult {
             convictions[node] = max(convictions[node] ?? now, now)
@@ -125,6 +125,28 @@ public struct Experience: Sendable {
                 convictions[oldest] = nil
             }
         }
+    }
+
+    /// An independent run confirmed a result of `node` for `skill` (a check, or replicas that
+    /// agreed with it).
+    public mutating func recordVerified(node: NodeID, skill: SkillID, now: ContinuousClock.Instant) {
+        let key = Key(node: node, skill: skill)
+        makeRoom(for: key)
+        records[key, default: Record(updatedAt: now)].verified += 1
+    }
+
+    /// Drops the least recently updated record when `key` is new and the table is full.
+    private mutating func makeRoom(for key: Key) {
+        if records[key] == nil, records.count >= settings.maxRecords,
+            let oldest = records.min(by: { $0.value.updatedAt < $1.value.updatedAt })?.key
+        {
+            records[oldest] = nil
+        }
+    }
+
+    /// Confirmed results of `node` for `skill` since its last wrong one.
+    public func verifiedCount(node: NodeID, skill: SkillID) -> Int {
+        records[Key(node: node, skill: skill)]?.verified ?? 0
     }
 
     /// Whether `node` returned a wrong result within the conviction memory.
@@ -199,6 +221,8 @@ extension Experience {
             public var negative: Double
             public var updatedAtMs: Int64
             public var counts: [String: Int]
+            /// Absent in snapshots taken before verification counted confirmed results.
+            public var verified: Int?
         }
 
         public var records: [Entry]
@@ -214,7 +238,8 @@ extension Experience {
                 Snapshot.Entry(
                     node: key.node.hex, skill: key.skill.name, recent: record.recent, latencyMs: record.latencyMs,
                     positive: record.positive, negative: record.negative, updatedAtMs: ms(record.updatedAt),
-                    counts: Dictionary(uniqueKeysWithValues: record.counts.map { ($0.key.rawValue, $0.value) }))
+                    counts: Dictionary(uniqueKeysWithValues: record.counts.map { ($0.key.rawValue, $0.value) }),
+                    verified: record.verified)
             }.sorted { ($0.node, $0.skill) < ($1.node, $1.skill) },
             convictions: Dictionary(uniqueKeysWithValues: convictions.map { ($0.key.hex, ms($0.value)) }))
     }
@@ -234,6 +259,7 @@ extension Experience {
             for (name, count) in entry.counts {
                 if let outcome = ExperienceOutcome(rawValue: name) { record.counts[outcome] = max(0, count) }
             }
+            record.verified = max(0, entry.verified ?? 0)
             records[Key(node: node, skill: skill)] = record
         }
         for (hex, atMs) in snapshot.convictions.sorted(by: { $0.value > $1.value }).prefix(settings.maxRecords) {

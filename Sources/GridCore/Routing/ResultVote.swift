@@ -1,44 +1,85 @@
-/// The quorum of a replicated task (BOINC-style): the same task runs on `replicas` distinct nodes,
-/// and the result a strict majority of them agree on — by the digest of its output — is accepted.
+/// The quorum of a task whose result is compared across runs (BOINC-style): the same task runs on
+/// distinct nodes, and the output that enough of them agree on — by the digest of its output — is
+/// accepted. A disagreement is settled by further runs (tie-breakers), within a bound.
 ///
-/// Only successful results vote. A failed replica counts against reaching a majority: once the
-/// replicas still out cannot lift any digest above half, the vote is lost.
+/// Rules (docs/ROUTING.md, section 5):
+/// - a digest is **accepted** once at least ``quorum`` runs produced it and more runs produced it
+///   than any other digest; the runs that produced another one are the **dissenting** (convicted
+///   by the shell when the skill is deterministic);
+/// - while runs are still out, the vote waits; when all have answered without a decision, it asks
+///   for **one more run** (``Decision/needsRun``) as long as ``maxRuns`` allows and a digest could
+///   still reach the quorum with the runs left;
+/// - otherwise there is **no majority**.
+/// - A **trusted** voter (the node that runs the vote, when it ran the task itself) settles it at
+///   once: its own computation is what it trusts most, so its digest is accepted as soon as it
+///   votes, and every other digest dissents.
+///
+/// Only successful results vote; a failed run counts as an answer with no digest. With `replicas`
+/// K the quorum is a strict majority of K (⌊K/2⌋ + 1), and at least 2 for a verified task: one run
+/// alone never convicts another.
 public struct ResultVote: Sendable, Equatable {
     public enum Decision: Sendable, Equatable {
-        /// Not decided yet: more replicas must answer.
+        /// Not decided yet: more runs must answer.
         case pending
-        /// `digest` has a strict majority: `agreeing` produced it, `dissenting` produced another.
+        /// `digest` is accepted: `agreeing` produced it, `dissenting` produced another.
         case accepted(digest: [UInt8], agreeing: [NodeID], dissenting: [NodeID])
-        /// No digest can reach a majority any more.
+        /// Every run answered and none is accepted: start one more (a tie-breaker) on a node that
+        /// has not run the task yet, then ``addRun()``.
+        case needsRun
+        /// No digest can be accepted any more.
         case noMajority(votes: [[UInt8]: [NodeID]], failed: [NodeID])
     }
 
-    public let replicas: Int
+    /// Runs whose outputs agree that a digest needs.
+    public let quorum: Int
+    /// Runs started or planned so far: the task's replicas, its check, and its tie-breakers.
+    public private(set) var runs: Int
+    /// Most runs the vote may ask for.
+    public let maxRuns: Int
     public private(set) var votes: [[UInt8]: [NodeID]] = [:]
     public private(set) var failed: [NodeID] = []
-    /// Replicas that failed without any node having run them (every candidate refused, say).
+    /// Runs that failed without any node having run them (every candidate refused, say).
     public private(set) var unassignedFailures = 0
+    /// The voter whose digest is accepted as soon as it votes.
+    public let trusted: NodeID?
 
-    public init(replicas: Int) {
-        precondition(replicas >= 1, "at least one replica")
-        self.replicas = replicas
+    /// A vote over `runs` runs needing `quorum` agreeing ones, that may grow to `maxRuns`.
+    public init(runs: Int, quorum: Int, maxRuns: Int, trusted: NodeID? = nil) {
+        precondition(runs >= 1 && quorum >= 1, "at least one run and a quorum")
+        self.runs = runs
+        self.quorum = quorum
+        self.maxRuns = max(maxRuns, runs)
+        self.trusted = trusted
     }
 
-    /// Replicas that answered, successfully or not.
-    public var answered: Int { votes.values.reduce(0) { $0 + $1.count } + failed.count + unassignedFailures }
-    /// The votes a digest needs: more than half of the replicas.
-    public var majority: Int { replicas / 2 + 1 }
+    /// The vote of a task with `replicas` runs (a strict majority of them agreeing; at least two
+    /// when `verified`), with up to `tieBreakers` more runs to settle a disagreement.
+    public init(replicas: Int, verified: Bool = false, tieBreakers: Int = 0, trusted: NodeID? = nil) {
+        let majority = replicas / 2 + 1
+        self.init(
+            runs: replicas, quorum: verified ? max(majority, 2) : majority, maxRuns: replicas + max(tieBreakers, 0), trusted: trusted)
+    }
 
-    /// `node`'s replica produced output with `digest`. A node votes once; later votes are ignored.
+    /// The vote that checks one delivered result: its run and one more must agree.
+    public static func check(tieBreakers: Int, trusted: NodeID? = nil) -> ResultVote {
+        ResultVote(runs: 2, quorum: 2, maxRuns: 2 + max(tieBreakers, 0), trusted: trusted)
+    }
+
+    /// Runs that answered, successfully or not.
+    public var answered: Int { votes.values.reduce(0) { $0 + $1.count } + failed.count + unassignedFailures }
+    /// Runs started but not answered yet.
+    public var outstanding: Int { max(runs - answered, 0) }
+
+    /// `node`'s run produced output with `digest`. A node votes once; later votes are ignored.
     public mutating func add(_ node: NodeID, digest: [UInt8]) -> Decision {
-        guard !hasAnswered(node), answered < replicas else { return decision }
+        guard !hasAnswered(node), answered < runs else { return decision }
         votes[digest, default: []].append(node)
         return decision
     }
 
-    /// `node`'s replica failed; nil when no node ran it at all.
+    /// `node`'s run failed; nil when no node ran it at all.
     public mutating func addFailure(_ node: NodeID?) -> Decision {
-        guard answered < replicas else { return decision }
+        guard answered < runs else { return decision }
         guard let node else {
             unassignedFailures += 1
             return decision
@@ -48,15 +89,32 @@ public struct ResultVote: Sendable, Equatable {
         return decision
     }
 
+    /// The shell started the run that ``Decision/needsRun`` asked for.
+    public mutating func addRun() {
+        precondition(runs < maxRuns, "the vote asked for no more runs")
+        runs += 1
+    }
+
     public var decision: Decision {
-        if let (digest, agreeing) = votes.first(where: { $0.value.count >= majority }) {
+        if let trusted, let (digest, agreeing) = votes.first(where: { $0.value.contains(trusted) }) {
             let dissenting = votes.filter { $0.key != digest }.values.flatMap { $0 }.sorted()
             return .accepted(digest: digest, agreeing: agreeing, dissenting: dissenting)
         }
-        let outstanding = replicas - answered
-        let best = votes.values.map(\.count).max() ?? 0
-        return best + outstanding >= majority ? .pending : .noMajority(votes: votes, failed: failed)
+        let ranked = votes.sorted { $0.value.count != $1.value.count ? $0.value.count > $1.value.count : $0.key.lexicographicallyPrecedes($1.key) }
+        let best = ranked.first?.value.count ?? 0
+        let second = ranked.dropFirst().first?.value.count ?? 0
+        if let (digest, agreeing) = ranked.first, best >= quorum, best > second {
+            let dissenting = votes.filter { $0.key != digest }.values.flatMap { $0 }.sorted()
+            return .accepted(digest: digest, agreeing: agreeing, dissenting: dissenting)
+        }
+        // Could any digest still be accepted with the runs out and those the bound allows?
+        let reachable = best + outstanding + (maxRuns - runs)
+        guard reachable >= quorum, reachable > second else { return .noMajority(votes: votes, failed: failed) }
+        return outstanding > 0 ? .pending : .needsRun
     }
+
+    /// Nodes that ran the task, whatever their answer.
+    public var voters: Set<NodeID> { Set(votes.values.flatMap { $0 } + failed) }
 
     private func hasAnswered(_ node: NodeID) -> Bool {
         failed.contains(node) || votes.values.contains { $0.contains(node) }

@@ -22,15 +22,19 @@ public struct SkillRouter: Sendable {
         /// A node's recency part halves for every this much time since it was last heard from.
         /// Default 30 s.
         public var recencyHalfLife: Duration
+        /// A peer with fewer rated outcomes than this for the skill is a novice, which an exploring
+        /// request puts first (``Request/explore``). Default 5.
+        public var noviceSamples: Int
 
         public init(
             weights: RoutingWeights = .default, ratingPriorSamples: Double = 10, latencyReferenceMs: Double = 50,
-            recencyHalfLife: Duration = .seconds(30)
+            recencyHalfLife: Duration = .seconds(30), noviceSamples: Int = 5
         ) {
             self.weights = weights
             self.ratingPriorSamples = ratingPriorSamples
             self.latencyReferenceMs = latencyReferenceMs
             self.recencyHalfLife = recencyHalfLife
+            self.noviceSamples = noviceSamples
         }
 
         public static let `default` = Settings()
@@ -65,11 +69,15 @@ public struct SkillRouter: Sendable {
         public var minimumTrust: Double
         /// Nodes that already failed this task.
         public var failed: Set<NodeID>
+        /// Put the best-scored novice peer first, when there is one behind the best candidate
+        /// (``ExplorationBudget`` says when).
+        public var explore: Bool
 
-        public init(skill: SkillID, minimumTrust: Double = 0, failed: Set<NodeID> = []) {
+        public init(skill: SkillID, minimumTrust: Double = 0, failed: Set<NodeID> = [], explore: Bool = false) {
             self.skill = skill
             self.minimumTrust = minimumTrust
             self.failed = failed
+            self.explore = explore
         }
     }
 
@@ -146,7 +154,19 @@ public struct SkillRouter: Sendable {
             return a.candidate.node < b.candidate.node
         }
         excluded.sort { $0.isLocal != $1.isLocal ? $0.isLocal : $0.node < $1.node }
-        return Route(ranked: scored.map(\.candidate), excluded: excluded)
+        var ranked = scored.map(\.candidate)
+        var explored: NodeID?
+        if request.explore, let novice = ranked.indices.dropFirst().first(where: { isNovice(ranked[$0]) }) {
+            let candidate = ranked.remove(at: novice)
+            ranked.insert(candidate, at: 0)
+            explored = candidate.node
+        }
+        return Route(ranked: ranked, excluded: excluded, explored: explored)
+    }
+
+    /// A peer too little known for its score to mean much (this node never is).
+    private func isNovice(_ candidate: Route.Candidate) -> Bool {
+        !candidate.isLocal && candidate.samples < settings.noviceSamples
     }
 
     /// SplitMix64 of the node ID's first eight bytes mixed with `salt`.
@@ -302,6 +322,14 @@ public struct Route: Sendable, Equatable {
 
     public var ranked: [Candidate]
     public var excluded: [Excluded]
+    /// The novice put first by an exploring request, if any.
+    public var explored: NodeID?
+
+    public init(ranked: [Candidate], excluded: [Excluded], explored: NodeID? = nil) {
+        self.ranked = ranked
+        self.excluded = excluded
+        self.explored = explored
+    }
 
     /// The ranked nodes, best first.
     public var nodes: [NodeID] { ranked.map(\.node) }

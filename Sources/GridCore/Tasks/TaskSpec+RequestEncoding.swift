@@ -5,7 +5,9 @@ extension TaskSpec {
     ///
     /// Layout (version 1): "grid.submit.v1", skill (u16 length + UTF-8), input (u64 length +
     /// bytes), replicas (u32), priority (u8), timeout in ms (i64), minimum trust (IEEE 754 bits,
-    /// u64), cacheable (u8), retryApplicationErrors (u8).
+    /// u64), cacheable (u8), retryApplicationErrors (u8), then, only when it is not the default
+    /// `sample` (so requests from before it existed keep their bytes), the verify mode's name
+    /// (u8 length + UTF-8).
     public var requestEncoding: [UInt8] {
         var bytes = Array("grid.submit.v1".utf8)
         let skill = Array(skill.name.utf8)
@@ -21,6 +23,11 @@ extension TaskSpec {
         Self.append((minimumTrust == 0 ? 0 : minimumTrust).bitPattern, to: &bytes)
         bytes.append(cacheable ? 1 : 0)
         bytes.append(retryApplicationErrors ? 1 : 0)
+        if verify != .sample {
+            let mode = Array(verify.rawValue.utf8)
+            bytes.append(UInt8(mode.count))
+            bytes += mode
+        }
         return bytes
     }
 

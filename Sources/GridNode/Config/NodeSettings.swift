@@ -131,9 +131,20 @@ public struct NodeSettings: Sendable, Equatable, Codable {
     public var metricsListen: HostPort? = nil
     /// How often the metrics snapshot is written to `DIR/metrics.json`, in ms. Default 60000.
     public var metricsSnapshotIntervalMs = 60_000
-    /// Fraction of remote results re-run here to check them, when this node has the skill and a
-    /// free slot, 0-1. Default 0.05.
+    /// The least share of a provider's results that is verified by running the task once more on
+    /// another node (or this one), however long its record, 0-1 (docs/ROUTING.md, section 5).
+    /// Newer providers are checked more often (``verifyProbation``). Default 0.05.
     public var spotCheckFraction = 0.05
+    /// Confirmed results of a (provider, skill) before its results are checked less than always;
+    /// after that, the share checked is verifyProbation / (confirmed + 1), down to
+    /// spotCheckFraction. 0-1000; default 3.
+    public var verifyProbation = 3
+    /// Runs a task may take beyond its replicas and its check to settle a disagreement
+    /// (tie-breakers). 0-5; default 2.
+    public var verifyTieBreakers = 2
+    /// Share of routing decisions that go to a novice provider (fewer than 5 rated outcomes for
+    /// the skill) instead of the best-ranked node, so that a newcomer is tried, 0-1. Default 0.1.
+    public var explorationShare = 0.1
     /// After a restart, how long a resumed task waits for a node that serves its skill to
     /// (re)appear before it fails as having no provider, in ms (within the task's own deadline).
     /// Default 15000: time for the peers to reconnect and announce their skills.
@@ -164,7 +175,7 @@ public struct NodeSettings: Sendable, Equatable, Codable {
         case maxRetries, retryBackoffBaseMs, retryBackoffMaxMs, ackTimeoutMs, circuitFailureThreshold, circuitCooldownMs
         case queueBoundCritical, queueBoundHigh, queueBoundNormal, queueBoundLow, queueAgingIntervalMs
         case admissionMinTrust, requesterRatePerSecond, resultCacheWindowMs, metricsListen, metricsSnapshotIntervalMs
-        case recoveryWaitMs, drainTimeoutMs, reputationSaveIntervalMs
+        case recoveryWaitMs, drainTimeoutMs, reputationSaveIntervalMs, verifyProbation, verifyTieBreakers, explorationShare
     }
 
     public init() {}
@@ -224,6 +235,9 @@ public struct NodeSettings: Sendable, Equatable, Codable {
         try check((0...1).contains(trustPreTrustWeight), "trustPreTrustWeight is \(trustPreTrustWeight); use 0-1")
         try check((1_000...31_536_000_000).contains(experienceHalfLifeMs), "experienceHalfLifeMs is \(experienceHalfLifeMs); use 1000-31536000000")
         try check((0...1).contains(spotCheckFraction), "spotCheckFraction is \(spotCheckFraction); use 0-1")
+        try check((0...1000).contains(verifyProbation), "verifyProbation is \(verifyProbation); use 0-1000")
+        try check((0...5).contains(verifyTieBreakers), "verifyTieBreakers is \(verifyTieBreakers); use 0-5")
+        try check((0...1).contains(explorationShare), "explorationShare is \(explorationShare); use 0-1")
         try check((0...20).contains(maxRetries), "maxRetries is \(maxRetries); use 0-20")
         try check((1...600_000).contains(retryBackoffBaseMs), "retryBackoffBaseMs is \(retryBackoffBaseMs); use 1-600000")
         try check(
@@ -318,6 +332,10 @@ public struct NodeSettings: Sendable, Equatable, Codable {
             maxRetries: maxRetries,
             backoff: ExponentialBackoff(base: .milliseconds(retryBackoffBaseMs), cap: .milliseconds(max(retryBackoffMaxMs, retryBackoffBaseMs))),
             ackTimeout: .milliseconds(ackTimeoutMs))
+    }
+
+    public var verificationPolicy: VerificationPolicy {
+        VerificationPolicy(probation: verifyProbation, floor: spotCheckFraction, maxTieBreakers: verifyTieBreakers)
     }
 
     /// The node IDs in `trustedPeers` (validated).

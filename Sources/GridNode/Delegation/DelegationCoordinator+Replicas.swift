@@ -3,23 +3,19 @@ import GridCore
 import GridCrypto
 import GridWire
 
-/// How a replica's outcome settles its task: an ordinary task is delivered (and perhaps spot-checked);
-/// a replicated one goes to the vote, and late dissenters and evidence are handled here.
+/// How a run's outcome settles its task: an ordinary task is delivered (and perhaps verified by one
+/// more run, DelegationCoordinator+Verification.swift); one with a vote — replicas, a strict task,
+/// or a delivered result under check — goes to the ``ResultVote``, which may ask for tie-breakers.
+/// Late dissenters and evidence are handled here.
 extension DelegationCoordinator {
     func replicaCompleted(_ id: TaskID, _ outcome: TaskOutcome, executor: NodeID?) {
         guard var entry = inflight[id] else { return }
         guard var vote = entry.vote else {
-            if case .success(let output) = outcome, let executor, executor != node.nodeID,
-                let envelope = entry.signedResults[executor]
-            {
-                let check = spotCheck
-                let task = entry.task
-                node.tasks.spawn { await check.offer(task, output: output, executor: executor, signed: envelope) }
-            }
-            return complete(id, outcome, executor: executor)
+            deliver(id, outcome, executor: executor)
+            return considerCheck(id, outcome, executor: executor)
         }
         if let settled = entry.settledDigest {
-            // The vote is decided; a late replica that disagrees is caught all the same.
+            // The vote is decided; a late run that disagrees is caught all the same.
             if case .success(let output) = outcome, let executor, SHA256.digest(output) != settled,
                 let majority = vote.votes[settled]?.first
             {
@@ -34,32 +30,58 @@ extension DelegationCoordinator {
         }
         entry.vote = vote
         inflight[id] = entry
+        settle(id, decision)
+    }
+
+    /// Carries out the vote's decision.
+    func settle(_ id: TaskID, _ decision: ResultVote.Decision) {
+        guard let entry = inflight[id], let vote = entry.vote else { return }
         switch decision {
         case .pending:
             return
+        case .needsRun:
+            guard !draining, !handedBack else { return retireIfDone(id) }
+            inflight[id]?.vote?.addRun()
+            metrics.tieBreaker(skill: entry.task.skill)
+            node.logger.info("task \(id): its runs disagree (\(Self.split(vote.votes))); running a tie-breaker")
+            startExtraRun(id)
         case .accepted(let digest, let agreeing, let dissenting):
-            convict(dissenting, task: entry.task, majority: agreeing[0], signed: entry.signedResults)
-            let output = outputOf(agreeing[0], in: entry) ?? []
-            node.logger.info(
-                "task \(id): \(agreeing.count) of \(entry.task.replicas) replicas agree on \(Hex.encode(digest).prefix(16))…")
             inflight[id]?.settledDigest = digest
-            deliver(id, .success(output: output), executor: agreeing[0])
+            convict(dissenting, task: entry.task, majority: agreeing[0], signed: entry.signedResults)
+            confirm(agreeing, task: entry.task)
+            if let delivered = entry.delivered {
+                verdictOnDelivered(id, delivered, digest: digest, agreeing: agreeing)
+            } else {
+                let output = outputOf(agreeing[0], in: entry) ?? []
+                node.logger.info(
+                    "task \(id): \(agreeing.count) of \(vote.runs) runs agree on \(Hex.encode(digest).prefix(16))…")
+                deliver(id, .success(output: output), executor: agreeing[0])
+            }
             retireIfDone(id)
         case .noMajority(let votes, let failed):
-            stopUnfinishedReplicas(id, reason: "the replicas cannot reach a majority")
-            let split = votes.map { "\(Hex.encode($0.key).prefix(12))…: \($0.value.map(\.short).joined(separator: ","))" }.sorted()
+            stopUnfinishedReplicas(id, reason: "the runs cannot reach a majority")
+            guard entry.delivered == nil else {
+                node.logger.info("task \(id): its check was inconclusive (\(Self.split(votes)); \(failed.count) failed)")
+                return retire(id)
+            }
             let failure = TaskFailure(
                 .noQuorum,
-                "no output of '\(entry.task.skill)' has a majority of \(entry.task.replicas) replicas (\(split.joined(separator: "; "))"
+                "no output of '\(entry.task.skill)' has the \(vote.quorum) agreeing runs it needs (\(Self.split(votes))"
                     + (failed.isEmpty && vote.unassignedFailures == 0 ? "" : "; \(failed.count + vote.unassignedFailures) failed")
                     + "); retry, or ask for more replicas")
             complete(id, .failure(failure), executor: nil)
         }
     }
 
-    /// Ends a delivered replicated task once every replica has finished.
+    /// Each digest's first bytes and who produced it, for logs and messages.
+    static func split(_ votes: [[UInt8]: [NodeID]]) -> String {
+        votes.map { "\(Hex.encode($0.key).prefix(12))…: \($0.value.map(\.short).joined(separator: ","))" }.sorted().joined(separator: "; ")
+    }
+
+    /// Ends a delivered task once every run has finished and no check or tie-breaker is due.
     func retireIfDone(_ id: TaskID) {
         guard let entry = inflight[id], entry.delivered != nil, entry.replicas.allSatisfy({ $0.state == .finished }) else { return }
+        if let vote = entry.vote, entry.settledDigest == nil, vote.outstanding > 0 { return }  // a run is being routed
         retire(id)
     }
 
@@ -71,17 +93,32 @@ extension DelegationCoordinator {
         return output
     }
 
-    /// Replicas that disagreed with the majority: strong negative experience, and the two signed
-    /// results kept as evidence.
+    /// Runs that disagreed with the accepted output: convicted (strong negative experience), and
+    /// the two signed results kept as evidence. A node that did not declare the skill
+    /// deterministic is never convicted for a different output.
     func convict(_ dissenting: [NodeID], task: TaskSpec, majority: NodeID, signed: [NodeID: Grid_V1_SignedEnvelope]) {
         for peer in dissenting where peer != node.nodeID {
-            node.logger.warning("\(peer.short) returned a result for task \(task.id) that the replicas' majority contradicts")
-            let reputation = node.reputation
-            node.tasks.spawn { await reputation.record(.wrongResult, node: peer, skill: task.skill, latency: nil) }
-            guard let theirs = signed[peer], let other = signed[majority] else { continue }
-            TaskResultEvidence.store(
-                node: node, against: peer, task: task, kind: .replicaVote, theirs: theirs, otherNode: majority, other: other)
+            let node = node
+            let theirs = signed[peer]
+            let other = signed[majority]
+            node.tasks.spawn { [weak self] in
+                guard await node.declaresDeterministic(task.skill, on: peer) else {
+                    node.logger.info("\(peer.short)'s output for task \(task.id) differs from the others, but it does not declare '\(task.skill)' deterministic: no conviction")
+                    return
+                }
+                await self?.countConviction(task.skill)
+                node.logger.warning("\(peer.short) returned a result for task \(task.id) that the agreeing runs contradict: convicted")
+                await node.reputation.record(.wrongResult, node: peer, skill: task.skill, latency: nil)
+                guard let theirs, let other else { return }
+                TaskResultEvidence.store(
+                    node: node, against: peer, task: task, kind: majority == node.nodeID ? .spotCheck : .replicaVote, theirs: theirs,
+                    otherNode: majority, other: other)
+            }
         }
+    }
+
+    func countConviction(_ skill: SkillID) {
+        metrics.convicted(skill: skill)
     }
 
     /// Stops the replicas still running once the vote is settled.

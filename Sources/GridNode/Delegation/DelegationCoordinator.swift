@@ -7,9 +7,10 @@ import Logging
 
 /// Runs each submitted task's ``DelegationMachine``s — one per replica — feeds them acks, results,
 /// lost peers and deadlines, and carries out what they decide: run here, send to a peer, record
-/// experience, reply. A replicated task is settled by a ``ResultVote``; a single remote result may
-/// be spot-checked by running it again here (``SpotCheck``). A task that no node has room for waits
-/// in the ``PlacementQueue`` until one has (DelegationCoordinator+Placement.swift).
+/// experience, reply. A replicated task is settled by a ``ResultVote``, with tie-breaker runs when
+/// its replicas disagree; a single remote result may be verified by one more run on another node
+/// (``VerificationPolicy``, DelegationCoordinator+Verification.swift). A task that no node has room
+/// for waits in the ``PlacementQueue`` until one has (DelegationCoordinator+Placement.swift).
 actor DelegationCoordinator {
     /// How a task ended, and who produced the outcome.
     struct Completion: Sendable {
@@ -24,6 +25,8 @@ actor DelegationCoordinator {
         /// One machine per replica (one for an ordinary task).
         var replicas: [DelegationMachine]
         var vote: ResultVote?
+        /// The delivered result is being verified by another run (a sampled check).
+        var checking = false
         /// Each executor's result as it arrived, signed: the evidence if it turns out wrong.
         var signedResults: [NodeID: Grid_V1_SignedEnvelope] = [:]
         /// Who waits for the outcome, by a number from `nextWaiter` (so a waiter can leave).
@@ -56,7 +59,11 @@ actor DelegationCoordinator {
     /// The last send to each peer: each new send waits for it, so a TaskCancel can never overtake
     /// the TaskRequest it cancels.
     var sendChains: [NodeID: NodeTasks.Handle] = [:]
-    lazy var spotCheck = SpotCheck(node: node)
+    /// Which results to verify, and how many tie-breakers a disagreement may take.
+    let verification: VerificationPolicy
+    var verificationRNG = SystemRandomNumberGenerator()
+    /// When routing tries a novice provider instead of the best-ranked node.
+    var exploration: ExplorationBudget
     /// Seeds each machine's backoff jitter.
     var rng = SystemRandomNumberGenerator()
     /// Per-peer circuit breakers and in-flight windows, fed by every attempt's outcome.
@@ -98,6 +105,8 @@ actor DelegationCoordinator {
         flow = PeerFlow()
         placement = PlacementQueue(settings: .init(queue: node.settings.queueSettings))
         cache = ResultCache(window: .milliseconds(node.settings.resultCacheWindowMs))
+        verification = node.settings.verificationPolicy
+        exploration = ExplorationBudget(share: node.settings.explorationShare)
     }
 
     /// The node's task metrics now, with the queue depth per priority and the tasks in flight per peer.
@@ -159,7 +168,8 @@ actor DelegationCoordinator {
                 return
             }
         }
-        let route = await node.route(spec.skill, minimumTrust: spec.minimumTrust, flow: flowState())
+        let route = await node.route(spec.skill, minimumTrust: spec.minimumTrust, flow: flowState(), explore: exploration.next())
+        if route.explored != nil { exploration.explored() }
         let ranked = route.nodes
         let waitable = Self.busyProviders(route)
         let waitsForProviders = waitForProvidersUntil.map { ContinuousClock.now < $0 } ?? false
@@ -168,7 +178,7 @@ actor DelegationCoordinator {
             complete(spec.id, .failure(failure), executor: nil)
             return
         }
-        let k = spec.replicas
+        let k = Self.runs(of: spec)
         if !waitsForProviders, let failure = ReplicaPlan.shortfall(replicas: k, skill: spec.skill, ranked: ranked.count, waiting: waitable.count) {
             begin(spec.id, Inflight(task: spec, replicas: []))
             complete(spec.id, .failure(failure), executor: nil)
@@ -184,7 +194,8 @@ actor DelegationCoordinator {
             machines.append(machine)
         }
         begin(spec.id, Inflight(
-            task: spec, replicas: machines, vote: k > 1 ? ResultVote(replicas: k) : nil, waitForProvidersUntil: waitForProvidersUntil,
+            task: spec, replicas: machines, vote: k > 1 ? ResultVote(replicas: k, tieBreakers: verification.maxTieBreakers, trusted: node.nodeID) : nil,
+            waitForProvidersUntil: waitForProvidersUntil,
             deadline: deadline))
         for (replica, directives) in starts.enumerated() {
             perform(directives, for: spec.id, replica: replica)
@@ -269,6 +280,7 @@ actor DelegationCoordinator {
     /// A fresh ranking for a replica that is retrying or waiting for capacity. A replicated task's
     /// replica never goes to a node another of its replicas is on or was on.
     func routed(_ id: TaskID, replica: Int, _ route: Route) {
+        if route.explored != nil { exploration.explored() }
         guard let skill = inflight[id]?.task.skill else { return }
         let acks = flow.ackTimeouts
         let results = flow.resultTimeouts(skill: skill)
@@ -339,7 +351,6 @@ actor DelegationCoordinator {
             case .executeLocally:
                 metrics.executedLocally(skill: task.skill)
                 let executor = node.executor
-                let check = spotCheck
                 // The place is taken here, in the coordinator's order, so tasks of one class queue
                 // first in first out; waiting and running happen in the task.
                 let reservation = executor.reserve(skill: task.skill, priority: task.priority)
@@ -348,7 +359,6 @@ actor DelegationCoordinator {
                 inflight[id]?.localRun = node.tasks.spawnHandle { [weak self] in
                     let outcome = await executor.run(job, reservation)
                     await self?.localCompleted(id, outcome)
-                    await check.drain()  // a slot is free: checks waiting for one may run
                 }
             case .sendRequest(let peer, let deadline):
                 metrics.delegated(skill: task.skill, peer: peer)
@@ -381,8 +391,12 @@ actor DelegationCoordinator {
                 guard !draining else { continue }  // retried after the next start
                 let node = node
                 let state = flowState()
+                // An extra run (a check, a tie-breaker) wants a node that vouches for the skill's
+                // determinism, not a novice.
+                let extra = inflight[id]?.vote != nil && replica >= task.replicas
+                let explore = extra ? false : exploration.next()
                 node.tasks.spawn { [weak self] in
-                    let route = await node.route(task.skill, minimumTrust: task.minimumTrust, flow: state)
+                    let route = await node.route(task.skill, minimumTrust: task.minimumTrust, flow: state, explore: explore)
                     await self?.routed(id, replica: replica, route)
                 }
             case .recordExperience(let peer, let outcome, let latency):

@@ -171,11 +171,15 @@ struct LocalAPIHandler {
         }
         let minTrust = params.minTrust ?? 0
         guard (0...1).contains(minTrust) else { throw invalid("minTrust is \(minTrust); use a trust level from 0 to 1") }
+        let verify = params.verify ?? VerifyMode.sample.rawValue
+        guard let mode = VerifyMode(rawValue: verify) else {
+            throw invalid("verify is '\(verify.prefix(32))'; use sample (the default), strict or off")
+        }
         var rng = SecureRandomNumberGenerator()
         return TaskSpec(
             id: .random(using: &rng), skill: skill, input: input, priority: UInt8(priority), timeout: .milliseconds(timeoutMs),
             replicas: replicas, minimumTrust: minTrust, retryApplicationErrors: params.retryApplicationErrors ?? false,
-            cacheable: params.cacheable ?? false)
+            cacheable: params.cacheable ?? false, verify: mode)
     }
 
     /// `task.cancel`: stops a task still in flight (a peer holding it is sent a TaskCancel); the

@@ -10,7 +10,9 @@ struct FlowState: Sendable {
 extension NodeContext {
     /// Ranks the nodes for a task of `skill`, this node included, with everything the router
     /// needs gathered from the peer layer, the executor, the reputation and the coordinator's flow.
-    func route(_ skill: SkillID, minimumTrust: Double = 0, failed: Set<NodeID> = [], flow: FlowState = FlowState()) async -> Route {
+    func route(
+        _ skill: SkillID, minimumTrust: Double = 0, failed: Set<NodeID> = [], flow: FlowState = FlowState(), explore: Bool = false
+    ) async -> Route {
         let (registry, unreachable) = await peers.routingView()
         // This node's places for this skill: its own, or those of the applications serving it. Its
         // own work takes a free slot here or waits in the coordinator's PlacementQueue (where it can
@@ -23,7 +25,15 @@ extension NodeContext {
             windowFull: flow.windowFull)
         var rng = SystemRandomNumberGenerator()
         return router.route(
-            .init(skill: skill, minimumTrust: minimumTrust, failed: failed), local: local, registry: registry,
+            .init(skill: skill, minimumTrust: minimumTrust, failed: failed, explore: explore), local: local, registry: registry,
             experience: await reputation.experience, peers: state, now: .now, using: &rng)
+    }
+}
+
+extension NodeContext {
+    /// Whether `node` vouches that `skill`'s output depends only on its input, so that its results
+    /// may be compared with other nodes' (verification, votes, convictions).
+    func declaresDeterministic(_ skill: SkillID, on node: NodeID) async -> Bool {
+        true  // every skill is compared until announcements carry the flag (next step)
     }
 }

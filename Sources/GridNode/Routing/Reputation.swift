@@ -50,6 +50,18 @@ actor Reputation {
         }
     }
 
+    func recordVerified(node: NodeID, skill: SkillID) {
+        experience.recordVerified(node: node, skill: skill, now: .now)
+    }
+
+    func verifiedCount(node: NodeID, skill: SkillID) -> Int {
+        experience.verifiedCount(node: node, skill: skill)
+    }
+
+    func verifiedCounts(of nodes: [NodeID], skill: SkillID) -> [NodeID: Int] {
+        Dictionary(uniqueKeysWithValues: nodes.map { ($0, experience.verifiedCount(node: $0, skill: skill)) })
+    }
+
     func summary(of node: NodeID) -> Experience.Summary {
         experience.summary(of: node)
     }

@@ -52,7 +52,7 @@ class ChaosNode:
         # each finished run logs the task ID.
         script = f'x=$(cat); sleep 0.05; printf %s "$x" | sha256sum | cut -c1-64; echo "$GRID_TASK_ID" >> {self.runs_log}'
         # No spot-checks: their second run of a result is by design, and would hide a duplicate.
-        self.node.set_config(skillCommands={"work": ["sh", "-c", script]}, drainTimeoutMs=1000, spotCheckFraction=0)
+        self.node.set_config(skillCommands={"work": ["sh", "-c", script]}, drainTimeoutMs=1000, spotCheckFraction=0, verifyProbation=0)
         self.node_id = subprocess.run([binary, "id", "--data-dir", self.node.data_dir], check=True,
                                       capture_output=True, text=True, timeout=60).stdout.strip()
 

@@ -1,0 +1,117 @@
+import GridCore
+import GridCrypto
+
+/// Verification: a delivered remote result checked by one more run on another node, chosen by the
+/// ``VerificationPolicy`` (often for providers with few confirmed results, rarely for long-trusted
+/// ones), and the extra runs — checks and tie-breakers — that a ``ResultVote`` asks for.
+extension DelegationCoordinator {
+    /// How many runs a task starts with: its replicas, and at least two when it is strict.
+    static func runs(of spec: TaskSpec) -> Int {
+        spec.verify == .strict ? max(spec.replicas, 2) : spec.replicas
+    }
+
+    /// After an ordinary task's result is delivered: perhaps check it by one more run (the task
+    /// stays in flight meanwhile), else retire it.
+    func considerCheck(_ id: TaskID, _ outcome: TaskOutcome, executor: NodeID?) {
+        guard case .success(let output) = outcome, let executor, executor != node.nodeID, let entry = inflight[id],
+            entry.task.verify != .off, !entry.replicas.isEmpty, !draining, !handedBack
+        else { return retire(id) }
+        let node = node
+        let skill = entry.task.skill
+        let digest = SHA256.digest(output)
+        node.tasks.spawn { [weak self] in
+            let verified = await node.reputation.verifiedCount(node: executor, skill: skill)
+            let deterministic = await node.declaresDeterministic(skill, on: executor)
+            await self?.decideCheck(id, executor: executor, digest: digest, verified: verified, deterministic: deterministic)
+        }
+    }
+
+    func decideCheck(_ id: TaskID, executor: NodeID, digest: [UInt8], verified: Int, deterministic: Bool) {
+        guard let entry = inflight[id], entry.delivered != nil, entry.vote == nil else { return }
+        guard !draining, !handedBack,
+            verification.shouldVerify(verified: verified, deterministic: deterministic, mode: entry.task.verify, using: &verificationRNG)
+        else { return retire(id) }
+        var vote = ResultVote.check(tieBreakers: verification.maxTieBreakers, trusted: node.nodeID)
+        _ = vote.add(executor, digest: digest)
+        inflight[id]?.vote = vote
+        inflight[id]?.checking = true
+        metrics.verified(skill: entry.task.skill)
+        node.logger.debug("task \(id): checking \(executor.short)'s result (\(verified) of its results confirmed so far)")
+        startExtraRun(id)
+    }
+
+    /// Routes and starts one more run of `id` (a check or a tie-breaker) on a node none of its runs
+    /// has used. The vote counts it already.
+    func startExtraRun(_ id: TaskID) {
+        guard let task = inflight[id]?.task else { return }
+        if inflight[id]?.delivered == nil {
+            emit(id, .verifying, message: "one more run to settle the result")
+        }
+        let node = node
+        let state = flowState()
+        let used = usedNodes(id)
+        let policy = verification
+        node.tasks.spawn { [weak self] in
+            let route = await node.route(task.skill, minimumTrust: task.minimumTrust, flow: state)
+            var fresh: [NodeID] = []
+            for candidate in route.nodes where !used.contains(candidate) {
+                if await node.declaresDeterministic(task.skill, on: candidate) { fresh.append(candidate) }
+            }
+            let verified = await node.reputation.verifiedCounts(of: fresh, skill: task.skill)
+            let candidates = policy.verifierOrder(ranked: fresh, verified: verified, trusted: node.nodeID)
+            await self?.extraRunRouted(id, candidates: candidates, route: route)
+        }
+    }
+
+    func extraRunRouted(_ id: TaskID, candidates: [NodeID], route: Route) {
+        guard let entry = inflight[id], let deadline = entry.deadline else { return }
+        let used = usedNodes(id)
+        let candidates = candidates.filter { !used.contains($0) }
+        let busy = !Self.busyProviders(route).subtracting(used).isEmpty
+        var machine = DelegationMachine(task: entry.task, localNode: node.nodeID, policy: node.settings.retryPolicy, seed: rng.next())
+        let directives = machine.start(
+            candidates: candidates, providersBusy: busy, deadline: deadline, ackTimeouts: flow.ackTimeouts,
+            resultTimeouts: flow.resultTimeouts(skill: entry.task.skill), now: .now)
+        inflight[id]?.replicas.append(machine)
+        perform(directives, for: id, replica: (inflight[id]?.replicas.count ?? 1) - 1)
+    }
+
+    /// Every node any run of `id` is on or was tried on.
+    func usedNodes(_ id: TaskID) -> Set<NodeID> {
+        guard let entry = inflight[id] else { return [] }
+        var nodes = entry.vote?.voters ?? []
+        for machine in entry.replicas {
+            nodes.formUnion(machine.attempts.map(\.node))
+            switch machine.state {
+            case .awaitingAck(let peer), .awaitingResult(let peer): nodes.insert(peer)
+            case .runningLocally: nodes.insert(node.nodeID)
+            default: break
+            }
+        }
+        return nodes
+    }
+
+    /// Runs that agreed on the accepted output: each remote one's results are confirmed once more,
+    /// so it is checked less often from now on.
+    func confirm(_ agreeing: [NodeID], task: TaskSpec) {
+        guard agreeing.count >= 2 else { return }
+        let reputation = node.reputation
+        for peer in agreeing where peer != node.nodeID {
+            node.tasks.spawn { await reputation.recordVerified(node: peer, skill: task.skill) }
+        }
+    }
+
+    /// The check of a result already delivered is settled: confirmed, or proven wrong (its
+    /// provider is convicted by ``convict(_:task:majority:signed:)``; the application has the
+    /// wrong output, which the log and the `contradicted` counter say).
+    func verdictOnDelivered(_ id: TaskID, _ delivered: Completion, digest: [UInt8], agreeing: [NodeID]) {
+        guard let executor = delivered.executor, let task = inflight[id]?.task else { return }
+        if agreeing.contains(executor) {
+            node.logger.debug("task \(id): \(executor.short)'s result confirmed by \(agreeing.filter { $0 != executor }.map(\.short))")
+        } else {
+            metrics.contradicted(skill: task.skill)
+            node.logger.warning(
+                "task \(id) (\(task.skill)): the result delivered from \(executor.short) was wrong: \(agreeing.count) other runs agree on \(Hex.encode(digest).prefix(16))…; \(executor.short) is convicted (gridnode peers evidence). Submit with verify: strict to get only verified results")
+        }
+    }
+}
