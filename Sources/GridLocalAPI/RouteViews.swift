@@ -30,7 +30,7 @@ public struct RouteEntryView: Codable, Sendable, Equatable {
     /// Rated outcomes behind `rating`.
     public var samples: Int?
     /// Why a filter removed the node: "lacksSkill", "notAlive", "alreadyFailed", "convicted",
-    /// "circuitOpen", "atCapacity" or "belowMinimumTrust".
+    /// "circuitOpen", "awaitingVerification", "atCapacity" or "belowMinimumTrust".
     public var excluded: String?
     /// The same in words.
     public var reason: String?

@@ -67,6 +67,9 @@ import Testing
             name: "already failed this task", peer: Peer(id: node(2)), request: .init(skill: try! SkillID("echo"), failed: [node(2)]),
             expected: .alreadyFailed),
         .init(name: "circuit open", peer: Peer(id: node(2)), state: .init(circuitOpen: [node(2)]), expected: .circuitOpen),
+        .init(
+            name: "on probation with a result under check", peer: Peer(id: node(2)), state: .init(awaitingVerification: [node(2)]),
+            expected: .awaitingVerification),
         .init(name: "in-flight window full", peer: Peer(id: node(2)), state: .init(windowFull: [node(2)]), expected: .windowFull),
         .init(name: "announced full", peer: Peer(id: node(2), capacity: 2, load: 2), expected: .atCapacity),
         // Its announced load includes ours: the larger of the two counts, not the sum.

@@ -4,7 +4,8 @@
 /// Candidates are this node, when it has the skill, and every peer in the registry. Hard filters
 /// remove a candidate that lacks the skill, is not alive (unheard of past the registry's expiry, or
 /// suspect to the peer layer), already failed this task, was convicted of a wrong result lately
-/// (``Experience/isConvicted(_:now:)``), has an open circuit, holds a full in-flight window of this
+/// (``Experience/isConvicted(_:now:)``), has an open circuit, is on probation with a result under
+/// check, holds a full in-flight window of this
 /// node's tasks, is at capacity, or has less trust than the task's minimum. The rest are scored
 ///
 ///     score = (w_t·trust + w_r·rating + w_l·latency + w_c·load + w_h·recency) / (w_t + w_r + w_l + w_c + w_h)
@@ -93,11 +94,15 @@ public struct SkillRouter: Sendable {
         public var inFlight: [NodeID: Int]
         /// Peers holding as many of this node's tasks as their in-flight window allows (``PeerFlow``).
         public var windowFull: Set<NodeID>
+        /// Peers on probation whose last result for the skill is being checked: no more work
+        /// until it is confirmed, so a new liar delivers at most one wrong result.
+        public var awaitingVerification: Set<NodeID>
 
         public init(
             trust: [NodeID: Double] = [:], unreachable: Set<NodeID> = [], circuitOpen: Set<NodeID> = [], inFlight: [NodeID: Int] = [:],
-            windowFull: Set<NodeID> = []
+            windowFull: Set<NodeID> = [], awaitingVerification: Set<NodeID> = []
         ) {
+            self.awaitingVerification = awaitingVerification
             self.trust = trust
             self.unreachable = unreachable
             self.circuitOpen = circuitOpen
@@ -216,6 +221,7 @@ public struct SkillRouter: Sendable {
         if request.failed.contains(peer) { return .alreadyFailed }
         if experience.isConvicted(peer, now: now) { return .convicted }
         if peers.circuitOpen.contains(peer) { return .circuitOpen }
+        if peers.awaitingVerification.contains(peer) { return .awaitingVerification }
         if peers.windowFull.contains(peer) { return .windowFull }
         // Its announced work includes ours there, so the larger of the two is the best estimate of
         // what it holds (the sum would count our tasks twice and stall once it reported them).
@@ -295,6 +301,7 @@ public struct Route: Sendable, Equatable {
         case alreadyFailed
         case convicted
         case circuitOpen
+        case awaitingVerification
         case windowFull
         case atCapacity
         case belowMinimumTrust(trust: Double, minimum: Double)
@@ -306,6 +313,7 @@ public struct Route: Sendable, Equatable {
             case .alreadyFailed: "already failed this task"
             case .convicted: "returned a wrong result lately (see gridnode peers evidence)"
             case .circuitOpen: "circuit open after repeated failures"
+            case .awaitingVerification: "new here, and its last result is being checked"
             case .windowFull: "holds as many of this node's tasks as its in-flight window allows"
             case .atCapacity: "at capacity"
             case .belowMinimumTrust(let trust, let minimum):

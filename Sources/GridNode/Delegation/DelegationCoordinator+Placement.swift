@@ -10,7 +10,7 @@ extension DelegationCoordinator {
     static func busyProviders(_ route: Route) -> Set<NodeID> {
         Set(route.excluded.lazy.filter { exclusion in
             switch exclusion.reason {
-            case .atCapacity, .windowFull, .circuitOpen, .notAlive: true
+            case .atCapacity, .windowFull, .circuitOpen, .notAlive, .awaitingVerification: true
             case .lacksSkill, .alreadyFailed, .convicted, .belowMinimumTrust: false
             }
         }.map(\.node))
@@ -95,7 +95,7 @@ extension DelegationCoordinator {
                         placement.remove(entry)
                         continue
                     }
-                    let route = await node.route(skill, minimumTrust: task.minimumTrust, flow: flowState())
+                    let route = await node.route(skill, minimumTrust: task.minimumTrust, flow: flowState(skill: skill))
                     let siblings = siblingNodes(entry.task, replica: entry.replica)
                     guard route.nodes.contains(where: { !siblings.contains($0) }) else {
                         // No node has room. When no node serves the skill any more either (and the

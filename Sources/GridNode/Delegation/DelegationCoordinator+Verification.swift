@@ -19,6 +19,9 @@ extension DelegationCoordinator {
         let node = node
         let skill = entry.task.skill
         let digest = SHA256.digest(output)
+        // Held back from more of this skill's work until the decision (and the check, while it
+        // is on probation): a new liar must not get a second task while its first is weighed.
+        holdForProbation(id, Experience.Key(node: executor, skill: skill))
         node.tasks.spawn { [weak self] in
             let verified = await node.reputation.verifiedCount(node: executor, skill: skill)
             let deterministic = await node.declaresDeterministic(skill, on: executor)
@@ -35,9 +38,25 @@ extension DelegationCoordinator {
         _ = vote.add(executor, digest: digest)
         inflight[id]?.vote = vote
         inflight[id]?.checking = true
+        if verified >= verification.probation { releaseProbation(id) }
         metrics.verified(skill: entry.task.skill)
         node.logger.debug("task \(id): checking \(executor.short)'s result (\(verified) of its results confirmed so far)")
         startExtraRun(id)
+    }
+
+    func holdForProbation(_ id: TaskID, _ key: Experience.Key) {
+        guard inflight[id]?.probation == nil else { return }
+        inflight[id]?.probation = key
+        probationChecks[key, default: 0] += 1
+    }
+
+    /// The provider of `id`'s result may take work again (it is past probation, or the check ended).
+    func releaseProbation(_ id: TaskID) {
+        guard let key = inflight[id]?.probation else { return }
+        inflight[id]?.probation = nil
+        probationChecks[key, default: 1] -= 1
+        if probationChecks[key] == 0 { probationChecks[key] = nil }
+        schedulePlacement()
     }
 
     /// Routes and starts one more run of `id` (a check or a tie-breaker) on a node none of its runs
@@ -48,7 +67,7 @@ extension DelegationCoordinator {
             emit(id, .verifying, message: "one more run to settle the result")
         }
         let node = node
-        let state = flowState()
+        let state = flowState(skill: task.skill)
         let used = usedNodes(id)
         let policy = verification
         node.tasks.spawn { [weak self] in

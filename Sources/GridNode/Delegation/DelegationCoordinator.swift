@@ -27,6 +27,8 @@ actor DelegationCoordinator {
         var vote: ResultVote?
         /// The delivered result is being verified by another run (a sampled check).
         var checking = false
+        /// The provider on probation whose result this check holds back from more work.
+        var probation: Experience.Key?
         /// Each executor's result as it arrived, signed: the evidence if it turns out wrong.
         var signedResults: [NodeID: Grid_V1_SignedEnvelope] = [:]
         /// Who waits for the outcome, by a number from `nextWaiter` (so a waiter can leave).
@@ -64,6 +66,9 @@ actor DelegationCoordinator {
     var verificationRNG = SystemRandomNumberGenerator()
     /// When routing tries a novice provider instead of the best-ranked node.
     var exploration: ExplorationBudget
+    /// Checks in progress of providers still on probation, per (provider, skill): they get no
+    /// more of that skill's work until the check settles.
+    var probationChecks: [Experience.Key: Int] = [:]
     /// Seeds each machine's backoff jitter.
     var rng = SystemRandomNumberGenerator()
     /// Per-peer circuit breakers and in-flight windows, fed by every attempt's outcome.
@@ -119,8 +124,11 @@ actor DelegationCoordinator {
     }
 
     /// Open circuits, tasks in flight and full windows, for the router.
-    func flowState() -> FlowState {
-        FlowState(circuitOpen: breakers.openPeers(now: .now), inFlight: flow.inFlight, windowFull: flow.full(now: .now))
+    func flowState(skill: SkillID? = nil) -> FlowState {
+        let awaiting = skill.map { skill in Set(probationChecks.keys.lazy.filter { $0.skill == skill }.map(\.node)) } ?? []
+        return FlowState(
+            circuitOpen: breakers.openPeers(now: .now), inFlight: flow.inFlight, windowFull: flow.full(now: .now),
+            awaitingVerification: awaiting)
     }
 
     /// Accepts `spec`: recorded in the store before any work starts, then routed and started.
@@ -168,7 +176,7 @@ actor DelegationCoordinator {
                 return
             }
         }
-        let route = await node.route(spec.skill, minimumTrust: spec.minimumTrust, flow: flowState(), explore: exploration.next())
+        let route = await node.route(spec.skill, minimumTrust: spec.minimumTrust, flow: flowState(skill: spec.skill), explore: exploration.next())
         if route.explored != nil { exploration.explored() }
         let ranked = route.nodes
         let waitable = Self.busyProviders(route)
@@ -390,7 +398,7 @@ actor DelegationCoordinator {
             case .route:
                 guard !draining else { continue }  // retried after the next start
                 let node = node
-                let state = flowState()
+                let state = flowState(skill: task.skill)
                 // An extra run (a check, a tie-breaker) wants a node that vouches for the skill's
                 // determinism, not a novice.
                 let extra = inflight[id]?.vote != nil && replica >= task.replicas
@@ -470,6 +478,11 @@ actor DelegationCoordinator {
     func retire(_ id: TaskID) {
         guard let entry = inflight.removeValue(forKey: id) else { return }
         placement.removeAll(task: id)
+        if let key = entry.probation {
+            probationChecks[key, default: 1] -= 1
+            if probationChecks[key] == 0 { probationChecks[key] = nil }
+            schedulePlacement()  // the provider may take work again
+        }  // (releaseProbation's twin, for an entry already out of `inflight`)
         entry.deadlineTimer?.cancel()
         entry.localRun?.cancel()
         for timer in entry.timers { timer.cancel() }

@@ -76,6 +76,7 @@ extension Route.Reason {
         case .alreadyFailed: "alreadyFailed"
         case .convicted: "convicted"
         case .circuitOpen: "circuitOpen"
+        case .awaitingVerification: "awaitingVerification"
         case .windowFull: "windowFull"
         case .atCapacity: "atCapacity"
         case .belowMinimumTrust: "belowMinimumTrust"

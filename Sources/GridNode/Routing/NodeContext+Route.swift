@@ -5,6 +5,8 @@ struct FlowState: Sendable {
     var circuitOpen: Set<NodeID> = []
     var inFlight: [NodeID: Int] = [:]
     var windowFull: Set<NodeID> = []
+    /// Providers on probation whose result for the skill is being checked.
+    var awaitingVerification: Set<NodeID> = []
 }
 
 extension NodeContext {
@@ -22,7 +24,7 @@ extension NodeContext {
             id: nodeID, skills: localSkills, capacity: here.capacity, running: here.running, maxQueued: 0, queued: here.queued)
         let state = SkillRouter.PeerState(
             trust: await reputation.trustScores(), unreachable: unreachable, circuitOpen: flow.circuitOpen, inFlight: flow.inFlight,
-            windowFull: flow.windowFull)
+            windowFull: flow.windowFull, awaitingVerification: flow.awaitingVerification)
         var rng = SystemRandomNumberGenerator()
         return router.route(
             .init(skill: skill, minimumTrust: minimumTrust, failed: failed, explore: explore), local: local, registry: registry,

@@ -1,0 +1,141 @@
+import Foundation
+import GridClient
+import GridCore
+import GridCrypto
+import GridLocalAPI
+import GridNode
+import GridTestKit
+import Testing
+
+/// Results a requester can trust (docs/ROUTING.md, section 5): verification by one more run,
+/// tie-breakers that convict the liar of a split, strict delivery, and exploration that finds
+/// newcomers — in running nodes, with an in-process liar.
+@Suite struct TrustedResultsClusteredTests {
+    static let sha256 = VerificationClusteredTests.sha256
+    static let helloDigest = VerificationClusteredTests.helloDigest
+
+    /// The node's own defaults for verification and exploration (the test cluster turns them off).
+    static func defaults(_ settings: inout NodeSettings) {
+        let defaults = NodeSettings()
+        settings.spotCheckFraction = defaults.spotCheckFraction
+        settings.verifyProbation = defaults.verifyProbation
+        settings.explorationShare = defaults.explorationShare
+    }
+
+    static func counters(_ node: TestNode) async throws -> TaskCounters {
+        try await node.withClient { try await $0.metrics() }.tasks
+    }
+
+    static func wrongResults(of peer: NodeID, seenBy node: TestNode) async throws -> Int {
+        try await node.withClient { try await $0.peers() }.first { $0.nodeId == peer.hex }?.wrongResults ?? 0
+    }
+
+    /// A requester without the skill; an honest provider and a liar get the task's two runs while
+    /// a second honest provider is busy; the split waits for a tie-breaker, which the second
+    /// honest provider runs once it is free: the liar is convicted, the application gets the
+    /// honest output, and nothing is delivered before the vote is settled.
+    @Test(arguments: [(2, nil), (1, "strict")] as [(Int, String?)])
+    func aSplitIsSettledByATieBreakerThatConvictsTheLiar(_ replicas: Int, _ verify: String?) async throws {
+        let gate = Gate()
+        let hold = try SkillID("hold")
+        try await withTestCluster([
+            TestNodeSpec(skills: ["echo"]),
+            TestNodeSpec(skills: ["sha256"]),
+            TestNodeSpec(skills: ["echo"], customSkills: [Self.sha256: ForgedOutput(output: "forged")]),
+            TestNodeSpec(skills: ["sha256"], customSkills: [hold: gate]) { settings in
+                settings.maxConcurrentTasks = 1
+                settings.maxQueuedTasks = 0
+                settings.announceIntervalMs = 50  // its load reaches the requester soon
+            },
+        ]) { cluster in
+            try await cluster.waitUntilMeshed()
+            try await VerificationClusteredTests.waitForProviders(cluster[0], "sha256", count: 3)
+            _ = try await cluster[3].withClient { try await $0.submit(SubmitParams(skill: "hold", input: "x")) }
+            try await poll("the second honest provider at capacity, seen from the requester") {
+                try await cluster[0].withClient { try await $0.route(RouteParams(skill: "sha256")) }
+                    .contains { $0.nodeId == cluster[3].nodeID.hex && $0.excluded == "atCapacity" }
+            }
+            let submitted = try await cluster[0].withClient {
+                try await $0.submit(SubmitParams(skill: "sha256", input: "hello", replicas: replicas, verify: verify))
+            }
+            try await poll("a tie-breaker asked for") { try await Self.counters(cluster[0]).tieBreakers == 1 }
+            let waiting = try await cluster[0].withClient { try await $0.task(submitted.taskId) }
+            #expect(waiting.status == .running, "no result before the split is settled")
+
+            gate.open()
+            let done = try await cluster[0].withClient { try await $0.wait(TaskWaitParams(taskIds: [submitted.taskId], timeoutMs: 20_000)) }
+            let view = try #require(done.done.first)
+            #expect(view.output == Self.helloDigest)
+            #expect([cluster[1].nodeID.hex, cluster[3].nodeID.hex].contains(view.executor))
+            try await VerificationClusteredTests.waitForEvidence(cluster[0], count: 1)
+            let evidence = try #require(try await cluster[0].withClient { try await $0.evidence(EvidenceParams()) }.first)
+            #expect(evidence.nodeId == cluster[2].nodeID.hex && evidence.kind == "replica_vote")
+            #expect(evidence.theirDigest == SHA256.hex(Array("forged".utf8)))
+            #expect(try await Self.wrongResults(of: cluster[1].nodeID, seenBy: cluster[0]) == 0)
+            let route = try await cluster[0].withClient { try await $0.route(RouteParams(skill: "sha256")) }
+            #expect(route.first { $0.nodeId == cluster[2].nodeID.hex }?.excluded == "convicted")
+        }
+    }
+
+    /// Defaults: two honest providers have worked for the requester; a liar joins. Exploration
+    /// gives the newcomer a task, verification checks its first results on the provider with the
+    /// longest record, the split goes to the other honest one, and the liar gets no more work.
+    @Test func withDefaultsALiarThatJoinsIsTriedCheckedAndConvicted() async throws {
+        try await withTestCluster([
+            TestNodeSpec(skills: ["echo"], configure: Self.defaults),
+            TestNodeSpec(skills: ["sha256"]),
+            TestNodeSpec(skills: ["sha256"]),
+        ]) { cluster in
+            try await cluster.waitUntilMeshed()
+            try await VerificationClusteredTests.waitForProviders(cluster[0], "sha256", count: 2)
+            var wrong = 0
+            for n in 0..<20 {
+                let view = try await cluster[0].withClient { try await $0.submit(SubmitParams(skill: "sha256", input: "\(n)", wait: true)) }
+                #expect(view.output == SHA256.hex(Array("\(n)".utf8)))
+            }
+            let liar = try await cluster.add(
+                TestNodeSpec(skills: ["echo"], customSkills: [Self.sha256: ForgedOutput(output: "forged")]),
+                dialling: [cluster[0].address])
+            try await VerificationClusteredTests.waitForProviders(cluster[0], "sha256", count: 3)
+            var toTheLiar = 0
+            for n in 20..<60 {
+                let view = try await cluster[0].withClient { try await $0.submit(SubmitParams(skill: "sha256", input: "\(n)", wait: true)) }
+                if view.output != SHA256.hex(Array("\(n)".utf8)) { wrong += 1 }
+                if view.executor == liar.nodeID.hex { toTheLiar += 1 }
+            }
+            try await poll("the liar convicted") { try await Self.wrongResults(of: liar.nodeID, seenBy: cluster[0]) >= 1 }
+            #expect(wrong <= 1, "at most the liar's first result reaches the application before its check")
+            #expect(toTheLiar <= 1)
+            for n in 60..<70 {
+                let view = try await cluster[0].withClient { try await $0.submit(SubmitParams(skill: "sha256", input: "\(n)", wait: true)) }
+                #expect(view.output == SHA256.hex(Array("\(n)".utf8)) && view.executor != liar.nodeID.hex)
+            }
+            let counters = try await Self.counters(cluster[0])
+            #expect(counters.convictions >= 1 && counters.verified >= 1)
+            #expect(try await Self.wrongResults(of: cluster[1].nodeID, seenBy: cluster[0]) == 0)
+            #expect(try await Self.wrongResults(of: cluster[2].nodeID, seenBy: cluster[0]) == 0)
+        }
+    }
+
+    /// An honest newcomer next to an established provider gets a bounded share of the work.
+    @Test func explorationFindsAnHonestNewcomer() async throws {
+        try await withTestCluster([
+            TestNodeSpec(skills: ["echo"]) { $0.explorationShare = 0.1 },
+            TestNodeSpec(skills: ["sha256"]),
+        ]) { cluster in
+            try await cluster.waitUntilMeshed()
+            for n in 0..<12 {
+                _ = try await cluster[0].withClient { try await $0.submit(SubmitParams(skill: "sha256", input: "\(n)", wait: true)) }
+            }
+            let newcomer = try await cluster.add(TestNodeSpec(skills: ["sha256"]), dialling: [cluster[0].address])
+            try await VerificationClusteredTests.waitForProviders(cluster[0], "sha256", count: 2)
+            var executors: [String: Int] = [:]
+            for n in 12..<42 {
+                let view = try await cluster[0].withClient { try await $0.submit(SubmitParams(skill: "sha256", input: "\(n)", wait: true)) }
+                executors[view.executor ?? "", default: 0] += 1
+            }
+            let share = executors[newcomer.nodeID.hex, default: 0]
+            #expect(share >= 1, "the newcomer was tried: \(executors)")
+        }
+    }
+}
