@@ -39,8 +39,9 @@ extension DelegationCoordinator {
     func handBack() async -> Int {
         handedBack = true
         var unfinished = 0
-        for (id, entry) in inflight where entry.delivered == nil {
-            unfinished += 1
+        for (id, entry) in inflight {
+            // A delivered task still in flight is being checked: its extra runs stop too.
+            if entry.delivered == nil { unfinished += 1 }
             inflight[id]?.localRun?.cancel()
             updateAll(id) { $0.handBack(now: .now) }  // TaskCancel to a peer holding it
         }

@@ -254,7 +254,7 @@ def test_submit_params(connected) -> None:
     grid.submit("echo", b"\x00\xff")
     grid.submit("echo", b"")
     grid.submit("echo", "x", wait=True, timeout=2.5, priority="high", replicas=3, min_trust=0.5,
-                cacheable=True, retry_errors=True, idempotency_key="k-1")
+                cacheable=True, retry_errors=True, idempotency_key="k-1", verify="strict")
     grid.submit("echo", priority=7)
     params = [conn.next_request("task.submit")["params"] for _ in range(5)]
     assert params[0] == {"skill": "echo", "input": "hello"}
@@ -262,7 +262,7 @@ def test_submit_params(connected) -> None:
     assert params[2] == {"skill": "echo"}
     assert params[3] == {"skill": "echo", "input": "x", "wait": True, "timeoutMs": 2500, "priority": 160,
                          "replicas": 3, "minTrust": 0.5, "cacheable": True, "retryApplicationErrors": True,
-                         "idempotencyKey": "k-1"}
+                         "idempotencyKey": "k-1", "verify": "strict"}
     assert params[4] == {"skill": "echo", "priority": 7}
 
 
@@ -273,6 +273,7 @@ def test_submit_params(connected) -> None:
     ({"timeout": 0}, ValueError),
     ({"timeout": "5"}, TypeError),
     ({"idempotency_key": ""}, ValueError),
+    ({"verify": "always"}, ValueError),
     ({"idempotency_key": "k" * 129}, ValueError),
     ({"on_event": print}, ValueError),  # without wait
     ({"input": 5}, TypeError),

@@ -257,7 +257,7 @@ class Client:
                timeout: Optional[float] = None, priority: Union[int, str, None] = None,
                replicas: Optional[int] = None, min_trust: Optional[float] = None,
                cacheable: Optional[bool] = None, retry_errors: Optional[bool] = None,
-               idempotency_key: Optional[str] = None,
+               idempotency_key: Optional[str] = None, verify: Optional[str] = None,
                on_event: Optional[EventCallback] = None) -> Task:
         """Submits a task of ``skill`` and returns it as a :class:`~gridclient.Task`.
 
@@ -277,6 +277,9 @@ class Client:
             retry_errors: retry on another node even when the skill reports an error.
             idempotency_key: 1-128 characters; the same key with the same request gives the same
                 task instead of a new one (safe to resend after a lost connection).
+            verify: ``"sample"`` (the node's default: a share of results is re-run on another
+                node after delivery, and a provider caught lying is convicted), ``"strict"`` (no
+                result before a second, independent run agrees with it) or ``"off"``.
             on_event: with ``wait``, called in this thread with each :class:`~gridclient.Event`
                 of the task before ``submit`` returns (progress among them). An exception it raises
                 propagates out of ``submit``; the task goes on.
@@ -303,6 +306,10 @@ class Client:
             if not isinstance(idempotency_key, str) or not 1 <= len(idempotency_key) <= 128:
                 raise ValueError("idempotency_key must be a string of 1 to 128 characters")
             params["idempotencyKey"] = idempotency_key
+        if verify is not None:
+            if verify not in ("sample", "strict", "off"):
+                raise ValueError("verify must be 'sample', 'strict' or 'off'")
+            params["verify"] = verify
         if on_event is not None:
             if not wait:
                 raise ValueError("on_event needs wait=True; for a task submitted without waiting use watch()")

@@ -133,7 +133,7 @@ class Event:
     """Something that happened to a task (a ``task.event`` notification).
 
     ``kind`` is ``"submitted"``, ``"queued"``, ``"sent"``, ``"accepted"``, ``"started"``,
-    ``"progress"``, ``"retrying"``, ``"succeeded"`` or ``"failed"``; the last two end the task.
+    ``"progress"``, ``"retrying"``, ``"verifying"``, ``"succeeded"`` or ``"failed"``; the last two end the task.
     """
 
     task_id: str
