@@ -127,7 +127,8 @@ PEER_RECORD = {"addresses": ["127.0.0.1:7402"], "network_id": "main"}
 
 ENVELOPES = {  # file: (signer's seed, nonce byte, payload message type, payload)
     "envelope_skill_announcement.json": (EXECUTOR, 0xA1, "SkillAnnouncement",
-                                         {"skills": ["echo", "sha256"], "capacity": 4, "load": 1}),
+                                         {"skills": ["echo", "sha256"], "capacity": 4, "load": 1,
+                                          "deterministic_skills": ["echo", "sha256"]}),
     "envelope_peer_record.json": (EXECUTOR, 0xA2, "PeerRecord", PEER_RECORD),
     "envelope_task_request.json": (REQUESTER, 0xA3, "TaskRequest", TASK_REQUEST),
     "envelope_task_ack_accepted.json": (EXECUTOR, 0xA4, "TaskAck",

@@ -85,6 +85,9 @@ SCHEMA = {
         _f(1, "skills", "string", repeated=True),
         _f(2, "capacity", "uint32"),
         _f(3, "load", "uint32"),
+        _f(4, "queued", "uint32"),
+        _f(5, "max_queued", "uint32"),
+        _f(6, "deterministic_skills", "string", repeated=True),
     ],
     "TaskRequest": [
         _f(1, "task_id", "bytes"),

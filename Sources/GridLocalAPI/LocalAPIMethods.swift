@@ -181,6 +181,9 @@ public struct PeerView: Codable, Sendable, Equatable {
     /// "outbound" (this node dialled) or "inbound".
     public var direction: String
     public var skills: [String]
+    /// The subset of `skills` the peer announced as deterministic (their results may be compared
+    /// with other nodes'), sorted; absent where `skills` is empty.
+    public var deterministicSkills: [String]?
     public var connectedAtMs: Int64
     /// Times this peer broke a protocol rule (bad signature, replay, rate limit...) since this node started.
     public var misbehaviour: Int
@@ -207,12 +210,14 @@ public struct PeerView: Codable, Sendable, Equatable {
 
     public init(nodeId: String, address: String, listenAddress: String, direction: String, skills: [String], connectedAtMs: Int64,
                 misbehaviour: Int = 0, state: String = "alive", rttMs: Double? = nil, lastSeen: Int64 = 0, trust: Double? = nil,
-                successRate: Double? = nil, latencyMs: Double? = nil, samples: Int = 0, wrongResults: Int = 0) {
+                successRate: Double? = nil, latencyMs: Double? = nil, samples: Int = 0, wrongResults: Int = 0,
+                deterministicSkills: [String]? = nil) {
         self.nodeId = nodeId
         self.address = address
         self.listenAddress = listenAddress
         self.direction = direction
         self.skills = skills
+        self.deterministicSkills = deterministicSkills
         self.connectedAtMs = connectedAtMs
         self.misbehaviour = misbehaviour
         self.state = state

@@ -29,7 +29,7 @@ public struct RouteEntryView: Codable, Sendable, Equatable {
     public var recency: Double?
     /// Rated outcomes behind `rating`.
     public var samples: Int?
-    /// Why a filter removed the node: "lacksSkill", "notAlive", "alreadyFailed", "convicted",
+    /// Why a filter removed the node: "lacksSkill", "notDeterministic" (asked of a check or tie-breaker only), "notAlive", "alreadyFailed", "convicted",
     /// "circuitOpen", "awaitingVerification", "atCapacity" or "belowMinimumTrust".
     public var excluded: String?
     /// The same in words.

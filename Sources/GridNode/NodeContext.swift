@@ -106,6 +106,10 @@ final class NodeContext: Sendable {
     /// applications connected to the local socket serve.
     var localSkills: Set<SkillID> { executor.servedSkills }
 
+    /// Whether `skill` is deterministic on this node (``LocalExecutor/isDeterministic(_:)``): only
+    /// such a skill's results may be compared with other nodes'.
+    func isDeterministic(_ skill: SkillID) -> Bool { executor.isDeterministic(skill) }
+
     /// Signs `message` as this node, encoded as a frame for `PeerSession.send`.
     func sealed<M: WireMessage>(_ message: M) throws -> SealedClaim {
         try sealer.claim(message)

@@ -28,7 +28,7 @@ struct Run: AsyncParsableCommand {
     @Option(
         name: .customLong("skill-command"),
         help: ArgumentHelp(
-            "Also serve skill NAME by running COMMAND once per task, input on stdin, output from stdout (repeatable). COMMAND is split on whitespace, quotes keep spaces together; no other shell syntax: use sh -c '...' for pipes or redirection.",
+            "Also serve skill NAME by running COMMAND once per task, input on stdin, output from stdout (repeatable). COMMAND is split on whitespace, quotes keep spaces together; no other shell syntax: use sh -c '...' for pipes or redirection. Not announced as deterministic: use config.json's skillCommands object form with deterministic true for that.",
             valueName: "NAME=COMMAND"))
     var skillCommands: [String] = []
 

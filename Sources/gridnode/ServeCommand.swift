@@ -32,7 +32,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "A short description, shown to peers' operators.")
     var description: String?
 
-    @Flag(help: "The output depends only on the input (replicas and spot-checks may compare it).")
+    @Flag(help: "The output depends only on the input: announced to peers as deterministic, so other nodes may verify its results by running the task themselves.")
     var deterministic = false
 
     @Option(name: .customLong("env"), help: "NAME=VALUE added to the program's environment (repeatable).")

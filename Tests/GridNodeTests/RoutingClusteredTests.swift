@@ -66,8 +66,10 @@ import Testing
 }
 
 /// A skill that returns the same forged output whatever the input: a lying executor.
+/// A liar: the same output whatever the input, declared deterministic (as a liar would).
 struct ForgedOutput: Skill {
     let output: String
+    var isDeterministic: Bool { true }
     func run(_ input: [UInt8]) async -> TaskOutcome { .success(output: Array(output.utf8)) }
 }
 

@@ -33,6 +33,27 @@ import Testing
         #expect(settings.json().contains(#""upper" : ["#), "an argv without env is written as an array")
     }
 
+    @Test func aCommandSkillIsDeterministicOnlyWhenItsObjectSaysSo() throws {
+        let settings = try load(
+            #"{"skillCommands": {"upper": {"command": ["tr", "a-z", "A-Z"], "deterministic": true}, "roll": {"command": ["shuf"], "deterministic": false}, "plain": ["cat"]}}"#
+        )
+        #expect(
+            settings.skillCommands == [
+                "upper": SkillCommand(command: ["tr", "a-z", "A-Z"], deterministic: true),
+                "roll": SkillCommand(command: ["shuf"]),
+                "plain": SkillCommand(command: ["cat"]),
+            ])
+        #expect(try load(settings.json()) == settings, "config show's JSON loads back the same")
+        #expect(settings.json().contains(#""deterministic" : true"#))
+        #expect(settings.json().contains(#""roll" : ["#), "deterministic false is the default, written as an array")
+        let skills = settings.commandSkills(workBase: "/tmp/n1/work")
+        #expect(skills[try SkillID("upper")]?.isDeterministic == true)
+        #expect(skills[try SkillID("roll")]?.isDeterministic == false)
+        #expect(skills[try SkillID("plain")]?.isDeterministic == false)
+        let flag = try NodeSettings.parseSkillCommandFlag("upper=tr a-z A-Z")
+        #expect(flag.command.deterministic == false, "--skill-command is never deterministic: use config.json's object form")
+    }
+
     @Test func commandSkillsAreBoundedByMaxTaskBytesAndUseTheWorkDirectory() throws {
         var settings = NodeSettings()
         settings.maxTaskBytes = 5000
@@ -52,6 +73,7 @@ import Testing
         (#"{"skillCommands": {"upper": {"env": {}}}}"#, "skillCommands.upper.command must be an array of strings"),
         (#"{"skillCommands": {"upper": {"command": ["tr"], "env": {"N": 1}}}}"#, "skillCommands.upper.env must be an object of strings"),
         (#"{"skillCommands": {"upper": {"command": ["tr"], "env": {"A=B": "1"}}}}"#, "skillCommands.upper.env has the variable 'A=B'"),
+        (#"{"skillCommands": {"upper": {"command": ["tr"], "deterministic": "yes"}}}"#, "skillCommands.upper.deterministic must be true or false"),
         (#"{"skillCommands": ["tr"]}"#, "skillCommands must be an object mapping a skill name to its command"),
     ])
     func badCommandsSayWhatToFix(_ json: String, _ mentioned: String) throws {

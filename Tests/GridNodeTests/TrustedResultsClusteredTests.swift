@@ -138,4 +138,38 @@ import Testing
             #expect(share >= 1, "the newcomer was tried: \(executors)")
         }
     }
+
+    /// A skill whose outputs legitimately differ: its results are never checked, and runs that
+    /// disagree convict nobody.
+    @Test func aNonDeterministicSkillIsNeverCheckedNorConvicted() async throws {
+        let draw = try SkillID("draw")
+        try await withTestCluster([
+            TestNodeSpec(skills: ["echo"], configure: Self.defaults),
+            TestNodeSpec(skills: ["echo"], customSkills: [draw: ForgedOutput.Undeclared(output: "one")]),
+            TestNodeSpec(skills: ["echo"], customSkills: [draw: ForgedOutput.Undeclared(output: "two")]),
+        ]) { cluster in
+            try await cluster.waitUntilMeshed()
+            try await VerificationClusteredTests.waitForProviders(cluster[0], "draw", count: 2)
+            for n in 0..<6 {
+                let view = try await cluster[0].withClient { try await $0.submit(SubmitParams(skill: "draw", input: "\(n)", wait: true)) }
+                #expect(["one", "two"].contains(view.output))
+            }
+            #expect(try await Self.counters(cluster[0]).verified == 0, "nothing to compare: no check")
+            let error = await #expect(throws: RPCError.self) {
+                try await cluster[0].withClient { try await $0.submit(SubmitParams(skill: "draw", input: "x", wait: true, replicas: 2)) }
+            }
+            #expect(error?.data?.reason == "no_quorum")
+            #expect(try await cluster[0].withClient { try await $0.evidence(EvidenceParams()) }.isEmpty)
+            #expect(try await Self.wrongResults(of: cluster[1].nodeID, seenBy: cluster[0]) == 0)
+            #expect(try await Self.wrongResults(of: cluster[2].nodeID, seenBy: cluster[0]) == 0)
+        }
+    }
+}
+
+extension ForgedOutput {
+    /// A fixed output from a skill that does not declare itself deterministic.
+    struct Undeclared: Skill {
+        let output: String
+        func run(_ input: [UInt8]) async -> TaskOutcome { .success(output: Array(output.utf8)) }
+    }
 }

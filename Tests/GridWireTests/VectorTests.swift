@@ -178,8 +178,13 @@ enum VectorCatalog {
         }
         let requestDigest = Data(SHA256.digest(try! request.serializedBytes()))
         return [
-            envelope("envelope_skill_announcement.json", "SkillAnnouncement from the executor", by: executor, nonce: 0xa1,
-                     Grid_V1_SkillAnnouncement.with { $0.skills = ["echo", "sha256"]; $0.capacity = 4; $0.load = 1 }),
+            envelope("envelope_skill_announcement.json", "SkillAnnouncement from the executor: echo and sha256, both deterministic", by: executor, nonce: 0xa1,
+                     Grid_V1_SkillAnnouncement.with {
+                         $0.skills = ["echo", "sha256"]
+                         $0.capacity = 4
+                         $0.load = 1
+                         $0.deterministicSkills = ["echo", "sha256"]
+                     }),
             envelope("envelope_peer_record.json", "PeerRecord of the executor", by: executor, nonce: 0xa2,
                      Grid_V1_PeerRecord.with { $0.addresses = ["127.0.0.1:7402"]; $0.networkID = "main" }),
             envelope("envelope_task_request.json", "TaskRequest for sha256 of 'hello'", by: requester, nonce: 0xa3, request),

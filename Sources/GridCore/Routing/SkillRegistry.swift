@@ -33,17 +33,23 @@ public struct SkillRegistry: Sendable {
         /// node that does not say).
         public var queued: Int
         public var maxQueued: Int
+        /// The skills among `skills` the peer declared deterministic (its output depends only on the
+        /// input): only their results may be compared with other nodes'. Default: none.
+        public var deterministic: Set<SkillID>
         /// When this node last heard from the peer.
         public var lastSeen: ContinuousClock.Instant
 
+        /// `deterministic` is kept only where it names a skill in `skills`.
         public init(
-            skills: Set<SkillID>, capacity: Int, load: Int, queued: Int = 0, maxQueued: Int = 0, lastSeen: ContinuousClock.Instant
+            skills: Set<SkillID>, capacity: Int, load: Int, queued: Int = 0, maxQueued: Int = 0, deterministic: Set<SkillID> = [],
+            lastSeen: ContinuousClock.Instant
         ) {
             self.skills = skills
             self.capacity = capacity
             self.load = load
             self.queued = queued
             self.maxQueued = maxQueued
+            self.deterministic = deterministic.intersection(skills)
             self.lastSeen = lastSeen
         }
     }
@@ -89,6 +95,20 @@ public struct SkillRegistry: Sendable {
 
     public func skills(of peer: NodeID) -> Set<SkillID> {
         entries[peer]?.skills ?? []
+    }
+
+    /// Whether `peer` announced `skill` as deterministic in its latest announcement. False for a
+    /// peer not in the registry, and for a skill it does not announce.
+    public func isDeterministic(_ skill: SkillID, on peer: NodeID) -> Bool {
+        entries[peer]?.deterministic.contains(skill) ?? false
+    }
+
+    /// What `peer`'s latest announcement says of `skill`: true when it announces the skill as
+    /// deterministic, false when it announces it as not deterministic, nil when it does not announce
+    /// the skill at all (or is not in the registry), so this node does not know.
+    public func deterministicDeclaration(of skill: SkillID, by peer: NodeID) -> Bool? {
+        guard let entry = entries[peer], entry.skills.contains(skill) else { return nil }
+        return entry.deterministic.contains(skill)
     }
 
     /// Peers that announced `skill`, in node-ID order.

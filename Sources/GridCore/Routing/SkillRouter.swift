@@ -52,8 +52,14 @@ public struct SkillRouter: Sendable {
         /// being refused, so the local node is at capacity only when the queue is full too.
         public var maxQueued: Int
         public var queued: Int
+        /// Its skills whose output depends only on the input.
+        public var deterministic: Set<SkillID>
 
-        public init(id: NodeID, skills: Set<SkillID>, capacity: Int, running: Int = 0, maxQueued: Int = 0, queued: Int = 0) {
+        public init(
+            id: NodeID, skills: Set<SkillID>, capacity: Int, running: Int = 0, maxQueued: Int = 0, queued: Int = 0,
+            deterministic: Set<SkillID> = []
+        ) {
+            self.deterministic = deterministic
             self.id = id
             self.skills = skills
             self.capacity = capacity
@@ -73,8 +79,13 @@ public struct SkillRouter: Sendable {
         /// Put the best-scored novice peer first, when there is one behind the best candidate
         /// (``ExplorationBudget`` says when).
         public var explore: Bool
+        /// Only nodes that declare the skill deterministic (a run that checks another's result).
+        public var deterministicOnly: Bool
 
-        public init(skill: SkillID, minimumTrust: Double = 0, failed: Set<NodeID> = [], explore: Bool = false) {
+        public init(
+            skill: SkillID, minimumTrust: Double = 0, failed: Set<NodeID> = [], explore: Bool = false, deterministicOnly: Bool = false
+        ) {
+            self.deterministicOnly = deterministicOnly
             self.skill = skill
             self.minimumTrust = minimumTrust
             self.failed = failed
@@ -207,6 +218,7 @@ public struct SkillRouter: Sendable {
 
     private func localExclusion(_ request: Request, _ local: LocalNode) -> Route.Reason? {
         if !local.skills.contains(request.skill) { return .lacksSkill }
+        if request.deterministicOnly, !local.deterministic.contains(request.skill) { return .notDeterministic }
         if request.failed.contains(local.id) { return .alreadyFailed }
         if local.running + local.queued >= local.capacity + local.maxQueued { return .atCapacity }
         return nil
@@ -217,6 +229,7 @@ public struct SkillRouter: Sendable {
         peers: PeerState, now: ContinuousClock.Instant
     ) -> Route.Reason? {
         if !entry.skills.contains(request.skill) { return .lacksSkill }
+        if request.deterministicOnly, !entry.deterministic.contains(request.skill) { return .notDeterministic }
         if !registry.isFresh(entry, now: now) || peers.unreachable.contains(peer) { return .notAlive }
         if request.failed.contains(peer) { return .alreadyFailed }
         if experience.isConvicted(peer, now: now) { return .convicted }
@@ -297,6 +310,7 @@ public struct Route: Sendable, Equatable {
 
     public enum Reason: Sendable, Equatable, CustomStringConvertible {
         case lacksSkill
+        case notDeterministic
         case notAlive
         case alreadyFailed
         case convicted
@@ -309,6 +323,7 @@ public struct Route: Sendable, Equatable {
         public var description: String {
             switch self {
             case .lacksSkill: "does not offer the skill"
+            case .notDeterministic: "does not declare the skill deterministic, so its run cannot check another's"
             case .notAlive: "not alive (not heard from lately, or suspect)"
             case .alreadyFailed: "already failed this task"
             case .convicted: "returned a wrong result lately (see gridnode peers evidence)"

@@ -2,19 +2,25 @@ import Foundation
 import GridCore
 
 /// The program that serves a command skill: `skillCommands` in config.json maps a skill name to
-/// an argv array (`["tr", "a-z", "A-Z"]`) or to `{"command": [...], "env": {"NAME": "value"}}`.
+/// an argv array (`["tr", "a-z", "A-Z"]`) or to
+/// `{"command": [...], "env": {"NAME": "value"}, "deterministic": true}`.
 public struct SkillCommand: Sendable, Equatable, Codable {
     /// The program and its arguments, run without a shell (`["sh", "-c", "..."]` for one).
     public var command: [String]
     /// Variables added to the program's clean environment. Default: none.
     public var env: [String: String]
+    /// Whether the program's output depends only on its input: the skill is then announced as
+    /// deterministic, and other nodes may verify its results by running the task themselves.
+    /// Default false.
+    public var deterministic: Bool
 
-    public init(command: [String], env: [String: String] = [:]) {
+    public init(command: [String], env: [String: String] = [:], deterministic: Bool = false) {
         self.command = command
         self.env = env
+        self.deterministic = deterministic
     }
 
-    private enum Keys: String, CodingKey, CaseIterable { case command, env }
+    private enum Keys: String, CodingKey, CaseIterable { case command, env, deterministic }
 
     private struct AnyKey: CodingKey {
         var stringValue: String
@@ -29,12 +35,12 @@ public struct SkillCommand: Sendable, Equatable, Codable {
             self.init(command: argv)
             return
         }
-        let shape = #"the program and its arguments, e.g. ["tr", "a-z", "A-Z"], or {"command": [...], "env": {"NAME": "value"}}"#
+        let shape = #"the program and its arguments, e.g. ["tr", "a-z", "A-Z"], or {"command": [...], "env": {"NAME": "value"}, "deterministic": true}"#
         guard let object = try? decoder.container(keyedBy: AnyKey.self) else {
             throw GridError(.invalidSetting, "\(key) must be \(shape)")
         }
         for unknown in object.allKeys where Keys(rawValue: unknown.stringValue) == nil {
-            throw GridError(.invalidSetting, "\(key) has an unknown key '\(unknown.stringValue)'; use command and env")
+            throw GridError(.invalidSetting, "\(key) has an unknown key '\(unknown.stringValue)'; use command, env and deterministic")
         }
         guard let argv = try? object.decode([String].self, forKey: AnyKey(stringValue: "command")) else {
             throw GridError(.invalidSetting, "\(key).command must be an array of strings: \(shape)")
@@ -47,18 +53,28 @@ public struct SkillCommand: Sendable, Equatable, Codable {
             }
             env = decoded
         }
-        self.init(command: argv, env: env)
+        let deterministicKey = AnyKey(stringValue: "deterministic")
+        var deterministic = false
+        if object.contains(deterministicKey) {
+            guard let decoded = try? object.decode(Bool.self, forKey: deterministicKey) else {
+                throw GridError(.invalidSetting, "\(key).deterministic must be true or false")
+            }
+            deterministic = decoded
+        }
+        self.init(command: argv, env: env, deterministic: deterministic)
     }
 
-    /// The argv array alone when there is no env, so config.json reads as it was written.
+    /// The argv array alone when there is no env and the skill is not deterministic, so
+    /// config.json reads as it was written.
     public func encode(to encoder: any Encoder) throws {
-        if env.isEmpty {
+        if env.isEmpty, !deterministic {
             var container = encoder.singleValueContainer()
             try container.encode(command)
         } else {
             var container = encoder.container(keyedBy: Keys.self)
             try container.encode(command, forKey: .command)
-            try container.encode(env, forKey: .env)
+            if !env.isEmpty { try container.encode(env, forKey: .env) }
+            if deterministic { try container.encode(true, forKey: .deterministic) }
         }
     }
 }

@@ -11,7 +11,7 @@ extension DelegationCoordinator {
         Set(route.excluded.lazy.filter { exclusion in
             switch exclusion.reason {
             case .atCapacity, .windowFull, .circuitOpen, .notAlive, .awaitingVerification: true
-            case .lacksSkill, .alreadyFailed, .convicted, .belowMinimumTrust: false
+            case .lacksSkill, .notDeterministic, .alreadyFailed, .convicted, .belowMinimumTrust: false
             }
         }.map(\.node))
     }

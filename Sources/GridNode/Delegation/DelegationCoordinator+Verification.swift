@@ -71,11 +71,8 @@ extension DelegationCoordinator {
         let used = usedNodes(id)
         let policy = verification
         node.tasks.spawn { [weak self] in
-            let route = await node.route(task.skill, minimumTrust: task.minimumTrust, flow: state)
-            var fresh: [NodeID] = []
-            for candidate in route.nodes where !used.contains(candidate) {
-                if await node.declaresDeterministic(task.skill, on: candidate) { fresh.append(candidate) }
-            }
+            let route = await node.route(task.skill, minimumTrust: task.minimumTrust, flow: state, deterministicOnly: true)
+            let fresh = route.nodes.filter { !used.contains($0) }
             let verified = await node.reputation.verifiedCounts(of: fresh, skill: task.skill)
             let candidates = policy.verifierOrder(ranked: fresh, verified: verified, trusted: node.nodeID)
             await self?.extraRunRouted(id, candidates: candidates, route: route)

@@ -1,9 +1,10 @@
 import GridCore
 
 extension LocalExecutor {
-    /// `provider` serves `skill`, running up to `capacity` tasks of it at once; serving it again
-    /// changes the capacity. Tasks waiting for the skill start at once on the new places.
-    func serve(_ provider: any TaskProvider, skill: SkillID, capacity: Int) throws(GridError) {
+    /// `provider` serves `skill`, running up to `capacity` tasks of it at once, as deterministic
+    /// when it says so; serving it again changes the capacity and the declaration. Tasks waiting
+    /// for the skill start at once on the new places.
+    func serve(_ provider: any TaskProvider, skill: SkillID, capacity: Int, deterministic: Bool = false) throws(GridError) {
         guard skills[skill] == nil else {
             throw GridError(.skillTaken, "skill '\(skill)' is served by this node itself (a built-in, command or embedded skill); pick another name")
         }
@@ -12,11 +13,13 @@ extension LocalExecutor {
             let domain = Domain.served(skill)
             var places = state.places[domain] ?? Places(queue: TaskQueue(settings: queueSettings), pool: ProviderPool())
             let wasServed = places.pool?.isServed == true
+            let wasDeterministic = places.isDeterministic
             places.pool?.serve(key, capacity: capacity)
             places.providers[key] = provider
+            if deterministic { places.deterministic.insert(key) } else { places.deterministic.remove(key) }
             let grants = Self.startWaiting(&places, nodeCapacity: self.capacity)
             state.places[domain] = places
-            return (grants, !wasServed)
+            return (grants, !wasServed || wasDeterministic != places.isDeterministic)
         }
         for grant in grants { grant.resolve(.granted) }
         if changed { skillChangesContinuation.yield() }
@@ -32,8 +35,12 @@ extension LocalExecutor {
         let (failed, changed) = state.withLockedValue { state -> ([SlotGrant], Bool) in
             guard var places = state.places[domain] else { return ([], false) }
             let wasServed = places.pool?.isServed == true
+            let wasDeterministic = places.isDeterministic
             if drain { places.pool?.drain(key) } else { places.pool?.withdraw(key) }
-            if places.pool?.providers[key] == nil { places.providers[key] = nil }
+            if places.pool?.providers[key] == nil {
+                places.providers[key] = nil
+                places.deterministic.remove(key)
+            }
             var failed: [SlotGrant] = []
             if places.pool?.isServed != true {
                 while let next = places.queue.dequeue(now: .now) { failed.append(next.element) }
@@ -43,7 +50,8 @@ extension LocalExecutor {
             } else {
                 state.places[domain] = places
             }
-            return (failed, wasServed && places.pool?.isServed != true)
+            let stillServed = places.pool?.isServed == true
+            return (failed, (wasServed && !stillServed) || (stillServed && wasDeterministic != places.isDeterministic))
         }
         for grant in failed {
             grant.resolve(.noProvider("the last application serving '\(skill)' on this node stopped before the task could start"))

@@ -32,6 +32,8 @@ final class LocalExecutor: Sendable {
         /// For a served skill: its providers. Nil for the node's own places.
         var pool: ProviderPool<ObjectIdentifier>?
         var providers: [ObjectIdentifier: any TaskProvider] = [:]
+        /// For a served skill: the providers that serve it as deterministic.
+        var deterministic: Set<ObjectIdentifier> = []
 
         func capacity(node: Int) -> Int { pool?.capacity ?? node }
     }
@@ -224,7 +226,10 @@ final class LocalExecutor: Sendable {
         let answer = await provider.run(job)
         state.withLockedValue { state in
             state.places[domain]?.pool?.release(key)
-            if state.places[domain]?.pool?.providers[key] == nil { state.places[domain]?.providers[key] = nil }  // drained
+            if state.places[domain]?.pool?.providers[key] == nil {  // drained
+                state.places[domain]?.providers[key] = nil
+                state.places[domain]?.deterministic.remove(key)
+            }
         }
         releaseSlot(domain)
         return answer

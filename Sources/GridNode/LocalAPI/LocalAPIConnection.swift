@@ -100,7 +100,7 @@ actor LocalAPIConnection {
         self.provider = provider
         for (skill, entry) in checked {
             do throws(GridError) {
-                try node.executor.serve(provider, skill: skill, capacity: entry.capacity ?? 1)
+                try node.executor.serve(provider, skill: skill, capacity: entry.capacity ?? 1, deterministic: entry.deterministic ?? false)
             } catch {
                 throw RPCError(code: RPCError.invalidParams, message: error.message)
             }

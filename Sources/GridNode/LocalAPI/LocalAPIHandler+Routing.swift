@@ -75,6 +75,7 @@ extension Route.Reason {
         case .notAlive: "notAlive"
         case .alreadyFailed: "alreadyFailed"
         case .convicted: "convicted"
+        case .notDeterministic: "notDeterministic"
         case .circuitOpen: "circuitOpen"
         case .awaitingVerification: "awaitingVerification"
         case .windowFull: "windowFull"

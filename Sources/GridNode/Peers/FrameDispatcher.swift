@@ -81,11 +81,14 @@ struct FrameDispatcher {
             case Grid_V1_SkillAnnouncement.protoMessageName:
                 let announcement = try claim.decode(Grid_V1_SkillAnnouncement.self)
                 let skills = announcement.skills.compactMap { try? SkillID($0) }
+                // Names not in `skills`, or not valid, are ignored (the entry keeps the intersection).
+                let deterministic = announcement.deterministicSkills.compactMap { try? SkillID($0) }
                 await node.peers.announced(
                     by: session.peer,
                     SkillRegistry.Entry(
                         skills: Set(skills), capacity: Int(announcement.capacity), load: Int(announcement.load),
-                        queued: Int(announcement.queued), maxQueued: Int(announcement.maxQueued), lastSeen: .now))
+                        queued: Int(announcement.queued), maxQueued: Int(announcement.maxQueued), deterministic: Set(deterministic),
+                        lastSeen: .now))
                 logger.debug("peer serves \(skills.map(\.name).sorted())")
                 await coordinator.capacityMayHaveFreed()
             case Grid_V1_PeerRecord.protoMessageName:

@@ -173,6 +173,11 @@ actor PeerManager {
         return (registry, Set(suspect))
     }
 
+    /// Whether `peer` declared `skill` deterministic in its latest SkillAnnouncement.
+    func isDeterministic(_ skill: SkillID, on peer: NodeID) -> Bool {
+        registry.isDeterministic(skill, on: peer)
+    }
+
     /// Drops registry entries of peers not heard from within the registry's expiry.
     func expireRegistry() -> [NodeID] {
         registry.expire(now: .now)
@@ -260,6 +265,7 @@ actor PeerManager {
             direction: session.direction.rawValue, skills: registry.skills(of: session.peer).map(\.name).sorted(),
             connectedAtMs: session.connectedAtMs, misbehaviour: misbehaviour[session.peer] ?? 0,
             state: health?.machine.stateName ?? "alive", rttMs: health?.machine.rtt.map { Double($0.nanoseconds) / 1e6 },
-            lastSeen: health?.lastSeenMs ?? session.connectedAtMs)
+            lastSeen: health?.lastSeenMs ?? session.connectedAtMs,
+            deterministicSkills: registry.entries[session.peer].map { $0.deterministic.map(\.name).sorted() })
     }
 }

@@ -13,7 +13,8 @@ extension NodeContext {
     /// Ranks the nodes for a task of `skill`, this node included, with everything the router
     /// needs gathered from the peer layer, the executor, the reputation and the coordinator's flow.
     func route(
-        _ skill: SkillID, minimumTrust: Double = 0, failed: Set<NodeID> = [], flow: FlowState = FlowState(), explore: Bool = false
+        _ skill: SkillID, minimumTrust: Double = 0, failed: Set<NodeID> = [], flow: FlowState = FlowState(), explore: Bool = false,
+        deterministicOnly: Bool = false
     ) async -> Route {
         let (registry, unreachable) = await peers.routingView()
         // This node's places for this skill: its own, or those of the applications serving it. Its
@@ -21,13 +22,15 @@ extension NodeContext {
         // still go to whichever node frees first), so the executor's queue is not offered to it.
         let here = executor.occupancy(of: skill)
         let local = SkillRouter.LocalNode(
-            id: nodeID, skills: localSkills, capacity: here.capacity, running: here.running, maxQueued: 0, queued: here.queued)
+            id: nodeID, skills: localSkills, capacity: here.capacity, running: here.running, maxQueued: 0, queued: here.queued,
+            deterministic: executor.isDeterministic(skill) ? [skill] : [])
         let state = SkillRouter.PeerState(
             trust: await reputation.trustScores(), unreachable: unreachable, circuitOpen: flow.circuitOpen, inFlight: flow.inFlight,
             windowFull: flow.windowFull, awaitingVerification: flow.awaitingVerification)
         var rng = SystemRandomNumberGenerator()
         return router.route(
-            .init(skill: skill, minimumTrust: minimumTrust, failed: failed, explore: explore), local: local, registry: registry,
+            .init(skill: skill, minimumTrust: minimumTrust, failed: failed, explore: explore, deterministicOnly: deterministicOnly),
+            local: local, registry: registry,
             experience: await reputation.experience, peers: state, now: .now, using: &rng)
     }
 }
@@ -36,6 +39,7 @@ extension NodeContext {
     /// Whether `node` vouches that `skill`'s output depends only on its input, so that its results
     /// may be compared with other nodes' (verification, votes, convictions).
     func declaresDeterministic(_ skill: SkillID, on node: NodeID) async -> Bool {
-        true  // every skill is compared until announcements carry the flag (next step)
+        if node == nodeID { return executor.isDeterministic(skill) }
+        return await peers.routingView().registry.isDeterministic(skill, on: node)
     }
 }

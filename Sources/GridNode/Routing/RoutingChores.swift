@@ -72,11 +72,13 @@ extension RoutingChores {
 }
 
 extension NodeContext {
-    /// This node's SkillAnnouncement: what it serves, how many tasks it runs at once, how many it is
-    /// running and queueing now, and how many it queues at most.
+    /// This node's SkillAnnouncement: what it serves (and which of it is deterministic), how many
+    /// tasks it runs at once, how many it is running and queueing now, and how many it queues at most.
     func announcement() -> Grid_V1_SkillAnnouncement {
         var message = Grid_V1_SkillAnnouncement()
-        message.skills = localSkills.map(\.name).sorted()
+        let skills = localSkills
+        message.skills = skills.map(\.name).sorted()
+        message.deterministicSkills = executor.deterministicSkills.intersection(skills).map(\.name).sorted()
         message.capacity = UInt32(executor.totalCapacity)
         message.load = UInt32(executor.load)
         message.queued = UInt32(executor.waiting)

@@ -14,16 +14,19 @@ public enum BuiltinSkills {
 
     /// Returns its input.
     struct Echo: Skill {
+        var isDeterministic: Bool { true }
         func run(_ input: [UInt8]) async -> TaskOutcome { .success(output: input) }
     }
 
     /// The lower-case hex SHA-256 digest of the input bytes.
     struct Sha256: Skill {
+        var isDeterministic: Bool { true }
         func run(_ input: [UInt8]) async -> TaskOutcome { .success(output: Array(SHA256.hex(input).utf8)) }
     }
 
     /// Input: a whole number of milliseconds (at most 3600000). Returns it after that long.
     struct Sleep: Skill {
+        var isDeterministic: Bool { true }
         static let maxMilliseconds = 3_600_000
 
         func run(_ input: [UInt8]) async -> TaskOutcome {
@@ -42,6 +45,7 @@ public enum BuiltinSkills {
 
     /// Always fails, with its input as the message.
     struct Fail: Skill {
+        var isDeterministic: Bool { true }
         func run(_ input: [UInt8]) async -> TaskOutcome {
             .failure(TaskFailure(.skillFailed, String(decoding: input, as: UTF8.self)))
         }

@@ -6,16 +6,21 @@ import GridCore
 public struct CommandSkill: Skill {
     public let name: SkillID
     public let runner: CommandRunner
+    /// The operator's word (`"deterministic": true` in `skillCommands`): the program's output
+    /// depends only on its input.
+    public let isDeterministic: Bool
 
-    public init(name: SkillID, runner: CommandRunner) {
+    public init(name: SkillID, runner: CommandRunner, deterministic: Bool = false) {
         self.name = name
         self.runner = runner
+        isDeterministic = deterministic
     }
 
     /// `command` run in work directories under `workBase`, its output at most `maxOutputBytes`.
     public init(name: SkillID, command: SkillCommand, workBase: String, maxOutputBytes: Int) {
         self.init(
-            name: name, runner: CommandRunner(command: command.command, environment: command.env, workBase: workBase, maxOutputBytes: maxOutputBytes))
+            name: name, runner: CommandRunner(command: command.command, environment: command.env, workBase: workBase, maxOutputBytes: maxOutputBytes),
+            deterministic: command.deterministic)
     }
 
     public func run(_ input: [UInt8]) async -> TaskOutcome {

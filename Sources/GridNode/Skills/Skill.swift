@@ -6,10 +6,16 @@ public protocol Skill: Sendable {
     func run(_ input: [UInt8]) async -> TaskOutcome
     /// Runs one task, knowing which it is and able to report progress. By default, ``run(_:)``.
     func run(_ input: [UInt8], context: SkillContext) async -> TaskOutcome
+    /// Whether the output depends only on the input, so this node announces the skill as
+    /// deterministic and other nodes may compare its results with theirs (replicas, spot-checks,
+    /// evidence of a wrong result). By default false: a skill is never judged by comparison unless
+    /// it says so.
+    var isDeterministic: Bool { get }
 }
 
 extension Skill {
     public func run(_ input: [UInt8], context: SkillContext) async -> TaskOutcome { await run(input) }
+    public var isDeterministic: Bool { false }
 }
 
 /// What a skill may know of the task it runs, and its way to report progress.

@@ -604,6 +604,11 @@ public nonisolated struct Grid_V1_SkillAnnouncement: Sendable {
   /// most tasks it queues beyond capacity (0: none, or an older node)
   public var maxQueued: UInt32 = 0
 
+  /// The subset of `skills` whose output depends only on the input, so results may be compared
+  /// across nodes. Absent means none: a receiver never compares outputs of a skill its provider did
+  /// not declare deterministic.
+  public var deterministicSkills: [String] = []
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1406,7 +1411,7 @@ nonisolated extension Grid_V1_PeerRecord: SwiftProtobuf.Message, SwiftProtobuf._
 
 nonisolated extension Grid_V1_SkillAnnouncement: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".SkillAnnouncement"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}skills\0\u{1}capacity\0\u{1}load\0\u{1}queued\0\u{3}max_queued\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}skills\0\u{1}capacity\0\u{1}load\0\u{1}queued\0\u{3}max_queued\0\u{3}deterministic_skills\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1419,6 +1424,7 @@ nonisolated extension Grid_V1_SkillAnnouncement: SwiftProtobuf.Message, SwiftPro
       case 3: try { try decoder.decodeSingularUInt32Field(value: &self.load) }()
       case 4: try { try decoder.decodeSingularUInt32Field(value: &self.queued) }()
       case 5: try { try decoder.decodeSingularUInt32Field(value: &self.maxQueued) }()
+      case 6: try { try decoder.decodeRepeatedStringField(value: &self.deterministicSkills) }()
       default: break
       }
     }
@@ -1440,6 +1446,9 @@ nonisolated extension Grid_V1_SkillAnnouncement: SwiftProtobuf.Message, SwiftPro
     if self.maxQueued != 0 {
       try visitor.visitSingularUInt32Field(value: self.maxQueued, fieldNumber: 5)
     }
+    if !self.deterministicSkills.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.deterministicSkills, fieldNumber: 6)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1449,6 +1458,7 @@ nonisolated extension Grid_V1_SkillAnnouncement: SwiftProtobuf.Message, SwiftPro
     if lhs.load != rhs.load {return false}
     if lhs.queued != rhs.queued {return false}
     if lhs.maxQueued != rhs.maxQueued {return false}
+    if lhs.deterministicSkills != rhs.deterministicSkills {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
