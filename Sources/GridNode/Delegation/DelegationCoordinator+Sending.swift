@@ -13,15 +13,24 @@ extension DelegationCoordinator {
         request.deadlineMs = UInt32(clamping: deadline.milliseconds)
         request.priority = UInt32(task.priority)
         request.minTrustPpm = UInt32((task.minimumTrust * 1_000_000).rounded())
-        enqueueSend(request, to: peer) { [weak self] error in
+        // Signed in the send's task, off the coordinator; the request as sent is kept afterwards,
+        // to pair with the peer's result as evidence if that result proves wrong.
+        enqueueSend(request, to: peer, sent: { [weak self] claim in await self?.keepRequest(claim, task: task.id, peer: peer) }) {
+            [weak self] error in
             self?.node.logger.info("could not send task \(task.id) to \(peer.short): \(error)")
             await self?.sendFailed(task.id, to: peer)
         }
     }
 
-    /// Signs and sends `message` to `peer` after every earlier send to it.
+    func keepRequest(_ claim: SealedClaim, task: TaskID, peer: NodeID) {
+        inflight[task]?.sentRequests[peer] = claim
+    }
+
+    /// Signs and sends `message` to `peer` after every earlier send to it (signed in the send's
+    /// task, off the coordinator).
     func enqueueSend<M: WireMessage>(
-        _ message: M, to peer: NodeID, onFailure: @escaping @Sendable (any Error) async -> Void = { _ in }
+        _ message: M, to peer: NodeID, sent: (@Sendable (SealedClaim) async -> Void)? = nil,
+        onFailure: @escaping @Sendable (any Error) async -> Void = { _ in }
     ) {
         let node = node
         let previous = sendChains[peer]
@@ -31,7 +40,9 @@ extension DelegationCoordinator {
                 guard let session = await node.peers.session(for: peer) else {
                     throw GridError(.invalidArgument, "not connected")
                 }
-                try await session.send(node.sealed(message))
+                let claim = try node.sealed(message)
+                try await session.send(claim)
+                if let sent { node.tasks.spawn { await sent(claim) } }  // not holding up the next send
             } catch {
                 await onFailure(error)
             }

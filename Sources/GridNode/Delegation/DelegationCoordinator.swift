@@ -31,6 +31,8 @@ actor DelegationCoordinator {
         var probation: Experience.Key?
         /// Each executor's result as it arrived, signed: the evidence if it turns out wrong.
         var signedResults: [NodeID: Grid_V1_SignedEnvelope] = [:]
+        /// The signed TaskRequest sent to each peer (the last one), which its result answers.
+        var sentRequests: [NodeID: SealedClaim] = [:]
         /// Who waits for the outcome, by a number from `nextWaiter` (so a waiter can leave).
         var waiters: [Int: CheckedContinuation<Completion?, Never>] = [:]
         /// The outcome given to the application. A replicated task stays in flight after it, until
