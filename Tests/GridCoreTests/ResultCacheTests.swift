@@ -16,6 +16,18 @@ import Testing
         #expect(cache.count == 0)
     }
 
+    @Test func aResultProvenWrongIsDiscardedButNotAnotherOne() {
+        var cache = ResultCache()
+        cache.store(key, output: [6], executor: node(2), now: t0)
+        cache.discard(key, ifOutput: [7])
+        #expect(cache.lookup(key, now: t0)?.output == [6], "a later, different result stays")
+        cache.discard(key, ifOutput: [6])
+        #expect(cache.lookup(key, now: t0) == nil)
+        cache.store(key, output: [8], executor: node(3), now: t0 + .seconds(1))
+        cache.expire(now: t0 + .seconds(30))
+        #expect(cache.lookup(key, now: t0 + .seconds(30))?.output == [8])
+    }
+
     @Test func otherSkillsOrInputsMiss() {
         var cache = ResultCache()
         cache.store(key, output: [9], executor: nil, now: t0)

@@ -41,6 +41,11 @@ public struct ResultCache: Sendable {
         return entry
     }
 
+    /// Forgets `key`'s result if it is `output` (a result proven wrong after it was stored).
+    public mutating func discard(_ key: Key, ifOutput output: [UInt8]) {
+        if entries[key]?.output == output { entries[key] = nil }  // its `order` slot expires as usual
+    }
+
     public mutating func store(_ key: Key, output: [UInt8], executor: NodeID?, now: ContinuousClock.Instant) {
         expire(now: now)
         if entries[key] == nil, entries.count >= capacity { evictOldest() }

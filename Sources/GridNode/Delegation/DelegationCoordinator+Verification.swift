@@ -126,6 +126,9 @@ extension DelegationCoordinator {
             node.logger.debug("task \(id): \(executor.short)'s result confirmed by \(agreeing.filter { $0 != executor }.map(\.short))")
         } else {
             metrics.contradicted(skill: task.skill)
+            if task.cacheable, case .success(let wrong) = delivered.outcome {
+                cache.discard(Self.cacheKey(task), ifOutput: wrong)  // identical tasks must not reuse it
+            }
             node.logger.warning(
                 "task \(id) (\(task.skill)): the result delivered from \(executor.short) was wrong: \(agreeing.count) other runs agree on \(Hex.encode(digest).prefix(16))…; \(executor.short) is convicted (gridnode peers evidence). Submit with verify: strict to get only verified results")
         }
