@@ -19,8 +19,13 @@ extension DelegationCoordinator {
     /// The nodes a replicated task's other replicas are on, or were tried on: a replica never joins them.
     func siblingNodes(_ id: TaskID, replica: Int) -> Set<NodeID> {
         guard let machines = inflight[id]?.replicas, machines.count > 1 else { return [] }
+        return nodes(of: machines, except: replica)
+    }
+
+    /// The nodes the runs in `machines` are on or were tried on, but for run `except`.
+    func nodes(of machines: [DelegationMachine], except: Int? = nil) -> Set<NodeID> {
         var nodes: Set<NodeID> = []
-        for (index, machine) in machines.enumerated() where index != replica {
+        for (index, machine) in machines.enumerated() where index != except {
             nodes.formUnion(machine.attempts.map(\.node))
             switch machine.state {
             case .awaitingAck(let peer), .awaitingResult(let peer): nodes.insert(peer)

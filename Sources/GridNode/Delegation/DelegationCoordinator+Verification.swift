@@ -95,16 +95,7 @@ extension DelegationCoordinator {
     /// Every node any run of `id` is on or was tried on.
     func usedNodes(_ id: TaskID) -> Set<NodeID> {
         guard let entry = inflight[id] else { return [] }
-        var nodes = entry.vote?.voters ?? []
-        for machine in entry.replicas {
-            nodes.formUnion(machine.attempts.map(\.node))
-            switch machine.state {
-            case .awaitingAck(let peer), .awaitingResult(let peer): nodes.insert(peer)
-            case .runningLocally: nodes.insert(node.nodeID)
-            default: break
-            }
-        }
-        return nodes
+        return nodes(of: entry.replicas).union(entry.vote?.voters ?? [])
     }
 
     /// Runs that agreed on the accepted output: each remote one's results are confirmed once more,
