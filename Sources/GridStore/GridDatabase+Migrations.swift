@@ -87,6 +87,13 @@ extension GridDatabase {
                 t.column("savedAtMs", .integer).notNull()
             }
         }
+        migrator.registerMigration("v8: shared evidence") { db in
+            // The whole proof of a conviction (a serialized grid.v1.ConvictionEvidence), when the
+            // node has one to pass on to its peers.
+            try db.alter(table: EvidenceRecord.databaseTableName) { t in
+                t.add(column: "conviction", .blob)
+            }
+        }
         return migrator
     }
 }
