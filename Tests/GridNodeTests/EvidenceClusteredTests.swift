@@ -3,10 +3,11 @@ import GridClient
 import GridCore
 import GridCrypto
 import GridLocalAPI
-import GridNode
 import GridTestKit
 import GridWire
 import Testing
+
+@testable import GridNode
 
 /// Shared evidence of a wrong result, between real nodes and raw peers: a valid proof convicts its
 /// accused at the receiver, which passes it on; forged or false proofs convict no one honest, and
@@ -102,6 +103,7 @@ import Testing
                 ], maxBytes: 1 << 22)
 
             try await RawPeer.withConnection(to: cluster[0].address) { observer in
+                _ = try await observer.nextClaim(Grid_V1_SkillAnnouncement.self)  // the node has registered it
                 try await RawPeer.withConnection(to: cluster[0].address, identity: alice) { sender in
                     // The receiver runs sha256 itself, agrees with the witnesses and convicts.
                     try await sender.send(try sender.sealed(evidence.wire))
@@ -202,6 +204,46 @@ import Testing
             #expect(records.allSatisfy { $0.kind == "spot_check" && $0.otherNodeId == cluster[0].nodeID.hex && $0.conviction == nil })
             #expect(try await cluster[0].withClient { try await $0.evidence(EvidenceParams(nodeId: honest.hex)) }.isEmpty)
             #expect(cluster.logs.text.contains("same_output") && cluster.logs.text.contains("bad_signature"))
+        }
+    }
+}
+
+/// The entry point for a node's own proofs (what the coordinator calls).
+@Suite struct EvidenceShareClusteredTests {
+    @Test func aNodesOwnProofGoesToEveryPeerButTheAccusedOnceAndABadOneNowhere() async throws {
+        try await withTestCluster([
+            TestNodeSpec(skills: ["echo"]),
+            TestNodeSpec(skills: [], customSkills: [EvidenceClusteredTests.sha256: EvidenceClusteredTests.LyingSha256()]),
+        ]) { cluster in
+            try await cluster.waitUntilMeshed()
+            let gossip = try #require(cluster[0].node.context?.evidence)
+            let me = cluster[0].node.identity
+            // A proof as the coordinator would build it: the requester asked the liar, ran the task
+            // itself (a self-run) and a replica agreed with it. (A raw peer stands in for the
+            // requester: a second connection under node 0's own key would be a duplicate.)
+            let alice = SigningIdentity(), stranger = SigningIdentity()
+            let task = EvidenceClusteredTests.request(0x71)
+            let accused = try await EvidenceClusteredTests.ask(cluster[1], task, as: alice)
+            let proof = try ConvictionEvidenceMessage(
+                accused: accused,
+                witnesses: [
+                    try Grid_V1_SignedRun.selfRun(
+                        taskID: TaskID(bytes: Array(task.taskID)), skill: EvidenceClusteredTests.sha256, input: Array(task.input),
+                        output: Array(EvidenceClusteredTests.helloDigest), sealer: EnvelopeSealer(identity: alice)),
+                    try EvidenceClusteredTests.witnessRun(task, asker: alice, witness: stranger, output: EvidenceClusteredTests.helloDigest),
+                ], maxBytes: 1 << 22)
+            try await RawPeer.withConnection(to: cluster[0].address) { observer in
+                _ = try await observer.nextClaim(Grid_V1_SkillAnnouncement.self)  // the node has registered it
+                var bad = proof.wire
+                bad.witnesses.removeLast()
+                await gossip.share(bad)  // one witness: peers would refuse it, so it is not sent
+                await gossip.share(proof.wire)
+                await gossip.share(proof.wire)  // sent once
+                let got = try #require(try await EvidenceClusteredTests.nextEvidence(observer))
+                #expect(got.author == me.nodeID && got.evidence.wire == proof.wire)
+                #expect(await gossip.counts.forwarded == 1, "to the observer only: not to the accused, and once")
+            }
+            #expect(cluster.logs.text.contains("not sharing evidence that peers would refuse"))
         }
     }
 }

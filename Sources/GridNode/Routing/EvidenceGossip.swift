@@ -87,7 +87,8 @@ actor EvidenceGossip {
     /// Sends this node's own proof of a wrong result to every connected peer (the accused
     /// excepted), within each peer's allowance. Stores nothing: the caller keeps its own evidence
     /// (with the proof's bytes in `EvidenceRecord.conviction`, so that peers that connect later
-    /// get it too). A proof that fails its own structural check is not sent, and logged.
+    /// get it too). A proof that fails its own structural check is not sent, and logged; one
+    /// already sent or passed on (same accused, requester and task) is not sent again.
     func share(_ wire: Grid_V1_ConvictionEvidence) async {
         let evidence: ConvictionEvidenceMessage
         do {
@@ -95,7 +96,11 @@ actor EvidenceGossip {
         } catch {
             return logger.error("not sharing evidence that peers would refuse: \(error.description)")
         }
-        remember(Key(evidence))
+        let key = Key(evidence)
+        guard !seen.contains(key) else {
+            return logger.debug("evidence against \(key.accused.short) for task \(key.task) was passed on already")
+        }
+        remember(key)
         await forward(evidence, except: nil)
     }
 
@@ -117,6 +122,7 @@ actor EvidenceGossip {
             return logger.debug("evidence against \(key.accused.short) for task \(key.task) again, from \(sender.short): handled already")
         }
         let judged = await judgeCase(evidence)
+        guard !seen.contains(key) else { return }  // another copy was acted on while this one was being judged
         switch EvidenceJudge.judge(judged) {
         case .convict(let accused):
             remember(key)
