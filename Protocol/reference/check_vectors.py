@@ -124,6 +124,25 @@ TASK_REQUEST = {"task_id": TASK_ID, "skill": "sha256", "input": b"hello", "deadl
 # A result names the request it answers by the SHA-256 of the request's payload bytes.
 REQUEST_DIGEST = hashlib.sha256(g.encode("TaskRequest", TASK_REQUEST)).digest()
 PEER_RECORD = {"addresses": ["127.0.0.1:7402"], "network_id": "main"}
+LIAR = bytes([3]) * 32  # the accused of the conviction evidence
+RIGHT_OUTPUT = hashlib.sha256(b"hello").hexdigest().encode()
+
+
+def signed_run(k, executor, output):
+    """Run k of the evidence (1 the accused's, 2 and 3 the witnesses'): the task request signed
+    by the requester under nonce b0+k, answered by `executor` under nonce c0+k."""
+    request = g.seal_envelope(REQUESTER, "grid.v1.TaskRequest", g.encode("TaskRequest", TASK_REQUEST),
+                              TIMESTAMP_MS, bytes([0xB0 + k]) * 16)
+    result = {"task_id": TASK_ID, "output": output, "execution_time_us": 35,
+              "request_digest": hashlib.sha256(request["payload"]).digest()}
+    return {"request": request, "result": g.seal_envelope(executor, "grid.v1.TaskResult", g.encode("TaskResult", result),
+                                                          TIMESTAMP_MS, bytes([0xC0 + k]) * 16)}
+
+
+# The liar answered "forged"; the executor and the requester's own run (a self-run: it signed both
+# the request and the result) agree on the digest.
+CONVICTION_EVIDENCE = {"accused": signed_run(1, LIAR, b"forged"),
+                       "witnesses": [signed_run(2, EXECUTOR, RIGHT_OUTPUT), signed_run(3, REQUESTER, RIGHT_OUTPUT)]}
 
 ENVELOPES = {  # file: (signer's seed, nonce byte, payload message type, payload)
     "envelope_skill_announcement.json": (EXECUTOR, 0xA1, "SkillAnnouncement",
@@ -147,6 +166,7 @@ ENVELOPES = {  # file: (signer's seed, nonce byte, payload message type, payload
         "fraction_ppm": 425_000, "has_fraction": True, "message": "hashed 17 of 40 blocks", "sequence": 2}),
     "envelope_task_cancel.json": (REQUESTER, 0xA8, "TaskCancel",
                                   {"task_id": TASK_ID, "reason": "the requester's deadline passed"}),
+    "envelope_conviction_evidence.json": (REQUESTER, 0xAB, "ConvictionEvidence", CONVICTION_EVIDENCE),
     "envelope_trust_report.json": (REQUESTER, 0xA9, "TrustReport", {
         "epoch": 7, "entries": [{"node_id": g.ed25519_public_key(EXECUTOR), "trust_ppm": 1_000_000}]}),
 }
@@ -209,6 +229,9 @@ def check_envelope_vector(name, v):
 
     if message_type == "TaskProgress":
         check_progress_bounds(message)
+    if message_type == "ConvictionEvidence":
+        g.check_conviction_evidence(message, len(payload))
+        same(g.ed25519_public_key(LIAR), message["accused"]["result"]["author"], "the accused")
 
     if name in ENVELOPES:
         signer, nonce_byte, intended_type, content = ENVELOPES[name]
@@ -236,6 +259,21 @@ def check_progress_bounds(progress):
         except g.WireError:
             continue
         raise Mismatch(f"a TaskProgress with {change} passes the receiver's checks")
+
+
+def check_negative_vector(name, v):
+    """An input the receiver must refuse: the rule in the file, and no other, refuses it."""
+    rule = v["rule"]
+    same(f"conviction_evidence_{rule}.json", name, "file name (conviction_evidence_<rule>.json)")
+    payload = unhex(v["payload"], "payload")
+    try:
+        evidence = g.decode("ConvictionEvidence", payload)
+        same(payload, g.encode("ConvictionEvidence", evidence), "ConvictionEvidence re-encoded")
+        g.check_conviction_evidence(evidence, len(payload))
+    except g.EvidenceError as error:
+        same(rule, error.rule, f"the rule that refuses it ({error})")
+        return
+    raise Mismatch(f"the evidence passes every check; it must be refused by {rule}")
 
 
 def check_frame_vector(name, v):
@@ -356,7 +394,10 @@ def expect_refused(key, counter, body, what):
 def check_file(path):
     vector = json.loads(path.read_text(encoding="utf-8"))
     expect(isinstance(vector.get("description"), str) and vector["description"], "no description")
-    if path.name.startswith("envelope_"):
+    if path.parent.name == "negative":
+        expect(path.name.startswith("conviction_evidence_"), "not a known kind of negative vector (conviction_evidence_*)")
+        check_negative_vector(path.name, vector)
+    elif path.name.startswith("envelope_"):
         check_envelope_vector(path.name, vector)
     elif path.name.startswith("frame_"):
         check_frame_vector(path.name, vector)
@@ -372,7 +413,7 @@ def main():
                         help="directory of *.json vectors (default: Protocol/vectors)")
     directory = parser.parse_args().vectors
     passed = failed = 0
-    files = sorted(directory.glob("*.json"))
+    files = sorted(directory.glob("*.json")) + sorted((directory / "negative").glob("*.json"))
     if not files:
         print(f"FAIL {directory}: no *.json vectors")
         failed += 1
@@ -380,7 +421,7 @@ def main():
         try:
             check_file(path)
         except (Mismatch, g.WireError) as error:
-            print(f"FAIL {path.name}: {error}")
+            print(f"FAIL {path.relative_to(directory)}: {error}")
             failed += 1
         except KeyError as error:
             print(f"FAIL {path.name}: no key {error} in the file")
@@ -389,7 +430,7 @@ def main():
             print(f"FAIL {path.name}: {type(error).__name__}: {error}")
             failed += 1
         else:
-            print(f"ok  {path.name}")
+            print(f"ok  {path.relative_to(directory)}")
             passed += 1
     print(f"{passed} passed, {failed} failed")
     return 0 if failed == 0 else 1

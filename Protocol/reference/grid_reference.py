@@ -127,13 +127,21 @@ SCHEMA = {
         _f(2, "entries", "message", "TrustEntry", repeated=True),
     ],
     "TrustEntry": [_f(1, "node_id", "bytes"), _f(2, "trust_ppm", "uint32")],
+    "SignedRun": [
+        _f(1, "request", "message", "SignedEnvelope"),
+        _f(2, "result", "message", "SignedEnvelope"),
+    ],
+    "ConvictionEvidence": [
+        _f(1, "accused", "message", "SignedRun"),
+        _f(2, "witnesses", "message", "SignedRun", repeated=True),
+    ],
 }
 
 # The messages a SignedEnvelope may carry, by their payload_type (the protobuf full name).
 PAYLOAD_TYPES = {
     "grid.v1." + name: name
     for name in ("PeerRecord", "SkillAnnouncement", "TaskRequest", "TaskAck", "TaskResult",
-                 "TaskProgress", "TaskCancel", "TrustReport")
+                 "TaskProgress", "TaskCancel", "TrustReport", "ConvictionEvidence")
 }
 
 # Enum values by name (grid.proto), for readable checks.
@@ -452,6 +460,93 @@ def check_task_progress(progress: dict) -> None:
         raise WireError("TaskProgress message is longer than 200 bytes of UTF-8")
     if progress["sequence"] == 0:
         raise WireError("TaskProgress sequence is 0; sequences start at 1")
+
+
+# --- Conviction evidence (README.md, `grid.v1.ConvictionEvidence`) ---------------------------
+
+class EvidenceError(WireError):
+    """A ConvictionEvidence that breaks a structural rule; `rule` names it as the negative vectors do."""
+
+    def __init__(self, rule: str, message: str):
+        super().__init__(f"{rule}: {message}")
+        self.rule = rule
+
+
+ENVELOPE_ALLOWANCE = 1024  # room left in a frame for the evidence's own envelope
+SKILL_NAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789._-")
+
+
+def _is_skill_name(name: str) -> bool:
+    return (1 <= len(name) <= 64 and name[0] in "abcdefghijklmnopqrstuvwxyz0123456789"
+            and all(c in SKILL_NAME_CHARS for c in name))
+
+
+def _open_claim(run: dict, field: str, message_type: str, what: str) -> tuple:
+    """(payload message, author) of the run's `field` envelope, or the rule it breaks."""
+    if field not in run:
+        raise EvidenceError("bad_signature", f"{what} is missing")
+    envelope = run[field]
+    try:
+        if len(envelope["author"]) != 32:
+            raise WireError("envelope author is not 32 bytes")
+        signed = envelope_signed_bytes(envelope["payload_type"], envelope["timestamp_ms"],
+                                       envelope["nonce"], envelope["payload"])
+        if not verify(envelope["author"], envelope["signature"], signed):
+            raise WireError("the signature does not verify")
+    except WireError as error:
+        raise EvidenceError("bad_signature", f"{what}: {error}") from None
+    if envelope["payload_type"] != "grid.v1." + message_type:
+        raise EvidenceError("wrong_payload_type", f"{what} is a {envelope['payload_type']}, not a grid.v1.{message_type}")
+    try:
+        return decode(message_type, envelope["payload"]), envelope["author"]
+    except WireError:
+        raise EvidenceError("malformed_payload", f"{what}'s payload does not parse as a {message_type}") from None
+
+
+def check_conviction_evidence(evidence: dict, payload_size: int, max_frame_bytes: int = MAX_FRAME_BYTES) -> None:
+    """The receiver's structural checks, in the specification's order; raises EvidenceError
+    naming the first rule broken."""
+    if payload_size > max_frame_bytes - ENVELOPE_ALLOWANCE:
+        raise EvidenceError("too_large", f"{payload_size} bytes is more than fits in a frame with its envelope")
+    witnesses = evidence["witnesses"]
+    if not 2 <= len(witnesses) <= 6:
+        raise EvidenceError("witness_count", f"{len(witnesses)} witness runs; 2 to 6 are needed")
+    runs = [("the accused's run", evidence.get("accused", {}))]
+    runs += [(f"witness run {i + 1}", w) for i, w in enumerate(witnesses)]
+    opened = []
+    for what, run in runs:
+        request, requester = _open_claim(run, "request", "TaskRequest", f"{what}'s request")
+        result, executor = _open_claim(run, "result", "TaskResult", f"{what}'s result")
+        opened.append((what, run, request, requester, result, executor))
+    first = opened[0][2]
+    if len(first["task_id"]) != 16 or not _is_skill_name(first["skill"]):
+        raise EvidenceError("invalid_task", "task_id is not 16 bytes or skill is not a skill name")
+    for what, _, request, *_ in opened[1:]:
+        if (request["task_id"], request["skill"], request["input"]) != (first["task_id"], first["skill"], first["input"]):
+            raise EvidenceError("different_task", f"{what} asks for another task")
+    for what, _, _, requester, *_ in opened[1:]:
+        if requester != opened[0][3]:
+            raise EvidenceError("different_requester", f"{what}'s request has another signer")
+    outputs = []
+    for what, run, request, _, result, _ in opened:
+        if result["task_id"] != request["task_id"]:
+            raise EvidenceError("result_task_mismatch", f"{what}'s result is for another task_id")
+        if result["request_digest"] != hashlib.sha256(run["request"]["payload"]).digest():
+            raise EvidenceError("request_digest_mismatch", f"{what}'s result does not name its own request")
+        if oneof_case("TaskResult", result, "outcome") != "output":
+            raise EvidenceError("no_output", f"{what}'s result carries no output")
+        outputs.append(result["output"])
+    accused, seen = opened[0][5], set()
+    for what, *_, executor in opened[1:]:
+        if executor == accused:
+            raise EvidenceError("witness_is_accused", f"{what} is signed by the accused")
+        if executor in seen:
+            raise EvidenceError("duplicate_witness", f"{what} is signed by an earlier witness")
+        seen.add(executor)
+    if any(output != outputs[1] for output in outputs[2:]):
+        raise EvidenceError("witnesses_disagree", "the witnesses' outputs differ")
+    if outputs[1] == outputs[0]:
+        raise EvidenceError("same_output", "the witnesses' output is the accused's")
 
 
 # --- Handshake --------------------------------------------------------------------------------

@@ -67,13 +67,13 @@ public struct EvidenceParams: Codable, Sendable, Equatable {
 }
 
 /// A wrong result on record: the peer's signed TaskResult and the signed result it contradicts
-/// (this node's own re-run for a spot-check, a majority replica's for a vote), each a serialized
-/// grid.v1.SignedEnvelope in hex that anyone can verify.
+/// (this node's own re-run for a spot-check, a majority replica's for a vote, a witness's for
+/// evidence a peer shared), each a serialized grid.v1.SignedEnvelope in hex that anyone can verify.
 public struct EvidenceView: Codable, Sendable, Equatable {
     public var nodeId: String
     public var taskId: String
     public var skill: String
-    /// "spot_check" or "replica_vote".
+    /// "spot_check", "replica_vote" or "shared" (a peer's ConvictionEvidence, judged here to hold).
     public var kind: String
     public var theirDigest: String
     public var theirResult: String
@@ -81,10 +81,13 @@ public struct EvidenceView: Codable, Sendable, Equatable {
     public var otherDigest: String
     public var otherResult: String
     public var atMs: Int64
+    /// The whole proof, a serialized grid.v1.ConvictionEvidence in hex, when this node keeps one
+    /// to pass on to its peers; absent otherwise.
+    public var conviction: String?
 
     public init(
         nodeId: String, taskId: String, skill: String, kind: String, theirDigest: String, theirResult: String, otherNodeId: String,
-        otherDigest: String, otherResult: String, atMs: Int64
+        otherDigest: String, otherResult: String, atMs: Int64, conviction: String? = nil
     ) {
         self.nodeId = nodeId
         self.taskId = taskId
@@ -96,5 +99,6 @@ public struct EvidenceView: Codable, Sendable, Equatable {
         self.otherDigest = otherDigest
         self.otherResult = otherResult
         self.atMs = atMs
+        self.conviction = conviction
     }
 }

@@ -29,6 +29,11 @@ public final class GridNode: Service, Sendable {
     public let newStore: Bool
     private let ready = ReadySignal<HostPort>()
     private let metricsBound = NIOLockedValueBox<HostPort?>(nil)
+    private let runningContext = NIOLockedValueBox<NodeContext?>(nil)
+
+    /// What the running node shares (nil before it starts and after it stops): for tests that
+    /// reach into a node, such as calling ``EvidenceGossip/share(_:)`` directly.
+    var context: NodeContext? { runningContext.withLockedValue { $0 } }
 
     /// Where the Prometheus endpoint listens (with the real port when 0 was asked), once bound.
     public var metricsAddress: HostPort? { metricsBound.withLockedValue { $0 } }
@@ -156,6 +161,8 @@ public final class GridNode: Service, Sendable {
             preTrusted: Set(bootstrap.compactMap(\.publicKey) + pinned), saved: start.reputation)
         // The journal's last batch is committed when the node ends, however it ends.
         defer { node.journal.close() }
+        runningContext.withLockedValue { $0 = node }
+        defer { runningContext.withLockedValue { $0 = nil } }
         let coordinator = DelegationCoordinator(node: node)
         let taskServer = TaskServer(node: node)
 

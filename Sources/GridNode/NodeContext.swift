@@ -17,7 +17,7 @@ final class NodeContext: Sendable {
     /// The circuit breakers saved before the last stop, for the coordinator to start from.
     let savedBreakers: CircuitBreakers.Snapshot?
     let logger: Logger
-    let stats = NodeStats()
+    let stats: NodeStats
     let peers: PeerManager
     let executor: LocalExecutor
     let claims: ClaimGuard
@@ -28,7 +28,10 @@ final class NodeContext: Sendable {
     /// The events of the tasks in flight here, for watchers.
     let events = TaskEventHub()
     /// Owns the short tasks the shell starts from synchronous code.
-    let tasks = NodeTasks()
+    let tasks: NodeTasks
+    /// Proofs of wrong results shared with and by the peers: ``EvidenceGossip/share(_:)`` sends
+    /// this node's own.
+    let evidence: EvidenceGossip
     /// Set once a signal asked the node to stop: it takes no new work (submissions, peers' task
     /// requests) while it drains.
     private let stoppingFlag = Atomic<Bool>(false)
@@ -44,23 +47,33 @@ final class NodeContext: Sendable {
         self.database = database
         journal = TaskJournal(database: database)
         self.logger = logger
-        sealer = EnvelopeSealer(identity: identity)
+        let stats = NodeStats(), tasks = NodeTasks()
+        self.stats = stats
+        self.tasks = tasks
+        let sealer = EnvelopeSealer(identity: identity)
+        self.sealer = sealer
         let saved = saved ?? Self.savedReputation(database, logger: logger)
         savedBreakers = saved.breakers
-        reputation = Reputation(
+        let reputation = Reputation(
             localNode: identity.nodeID, preTrusted: preTrusted.union(settings.trustedPeerIDs), experience: settings.experienceSettings,
             trust: TrustGraph.Settings(preTrustWeight: settings.trustPreTrustWeight), restoring: saved.experience,
             convictions: saved.convictions, nowMs: WallClock.nowMs())
+        self.reputation = reputation
         router = SkillRouter(settings: .init(weights: settings.routingWeights))
-        peers = PeerManager(
+        let peers = PeerManager(
             localNode: identity.nodeID, liveness: settings.liveness, limits: settings.connectionLimits,
             registry: settings.registrySettings)
+        self.peers = peers
         claims = ClaimGuard(settings: settings, startedAtMs: UInt64(WallClock.nowMs()))
         discovery = Discovery(
             localNode: identity.nodeID, targetOutbound: settings.targetOutboundConnections, maxAgeMs: UInt64(settings.peerRecordMaxAgeMs))
-        executor = LocalExecutor(
+        let executor = LocalExecutor(
             skills: BuiltinSkills.all.filter { settings.skillIDs.contains($0.key) }.merging(customSkills) { _, custom in custom },
             capacity: settings.maxConcurrentTasks, maxQueued: settings.maxQueuedTasks, queue: settings.queueSettings)
+        self.executor = executor
+        evidence = EvidenceGossip(
+            localNode: identity.nodeID, settings: settings, peers: peers, reputation: reputation, executor: executor, database: database,
+            tasks: tasks, stats: stats, sealer: sealer, logger: logger)
     }
 
     var nodeID: NodeID { identity.nodeID }

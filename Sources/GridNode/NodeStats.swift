@@ -12,6 +12,12 @@ actor NodeStats {
         case replayed
         /// The connection was closed for breaking a rule (rate, decryption, frame size).
         case misbehaviour
+        /// A ConvictionEvidence beyond `evidencePerPeerPerMinute` from one peer, or beyond the
+        /// re-runs this node keeps pending for evidence.
+        case evidenceOverLimit = "evidence_over_limit"
+        /// A ConvictionEvidence judged false: its accused announces the skill as not deterministic,
+        /// or this node's own run agreed with the accused (counted as the sender's misbehaviour).
+        case falseEvidence = "false_evidence"
     }
 
     private(set) var droppedMessages = 0

@@ -2,8 +2,10 @@ import GRDB
 import GridCore
 
 /// Proof that a peer returned a wrong result: its signed TaskResult, and the signed result it
-/// disagreed with (this node's own re-run, or a replica of the majority). Anyone holding the two
-/// envelopes can check both signatures and see the outputs differ.
+/// disagreed with (this node's own re-run, a replica of the majority, or a witness of evidence a
+/// peer shared). Anyone holding the two envelopes can check both signatures and see the outputs
+/// differ; `conviction`, when kept, is the whole proof (a `grid.v1.ConvictionEvidence`) that this
+/// node passes to its peers.
 public struct EvidenceRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
     public static let databaseTableName = "evidence"
     /// Rows kept at most; the oldest go first.
@@ -14,6 +16,8 @@ public struct EvidenceRecord: Codable, Sendable, Equatable, FetchableRecord, Mut
         case spotCheck = "spot_check"
         /// The replicas' majority agreed on another output.
         case replicaVote = "replica_vote"
+        /// A peer shared a `grid.v1.ConvictionEvidence` and this node judged it to hold.
+        case shared
     }
 
     public var id: Int64?
@@ -31,10 +35,13 @@ public struct EvidenceRecord: Codable, Sendable, Equatable, FetchableRecord, Mut
     public var otherDigest: String
     public var otherResult: [UInt8]
     public var atMs: Int64
+    /// The whole proof, a serialized `grid.v1.ConvictionEvidence` accusing `peer`, when this node
+    /// has one to pass on (migration v8); nil otherwise.
+    public var conviction: [UInt8]?
 
     public init(
         peer: NodeID, taskID: TaskID, skill: SkillID, kind: Kind, theirDigest: String, theirResult: [UInt8], otherNode: NodeID,
-        otherDigest: String, otherResult: [UInt8], atMs: Int64
+        otherDigest: String, otherResult: [UInt8], atMs: Int64, conviction: [UInt8]? = nil
     ) {
         self.peer = peer.hex
         self.taskId = taskID.hex
@@ -46,6 +53,7 @@ public struct EvidenceRecord: Codable, Sendable, Equatable, FetchableRecord, Mut
         self.otherDigest = otherDigest
         self.otherResult = otherResult
         self.atMs = atMs
+        self.conviction = conviction
     }
 
     public mutating func didInsert(_ inserted: InsertionSuccess) {
@@ -74,6 +82,19 @@ extension GridDatabase {
                 var request = EvidenceRecord.order(Column("id").desc).limit(limit)
                 if let peer { request = request.filter(Column("peer") == peer.hex) }
                 return try request.fetchAll(db)
+            }
+        } catch {
+            throw GridError(.storeUnavailable, "cannot read evidence: \(error)")
+        }
+    }
+
+    /// The evidence with a whole proof to pass on (`conviction`), found at or after `sinceMs`,
+    /// newest first: what a node sends a peer that connects.
+    public func evidenceToShare(sinceMs: Int64, limit: Int) throws(GridError) -> [EvidenceRecord] {
+        do {
+            return try writer.read { db in
+                try EvidenceRecord.filter(Column("conviction") != nil && Column("atMs") >= sinceMs)
+                    .order(Column("id").desc).limit(limit).fetchAll(db)
             }
         } catch {
             throw GridError(.storeUnavailable, "cannot read evidence: \(error)")

@@ -93,6 +93,13 @@ extension GridDatabase {
                 t.add(column: "verify", .text).notNull().defaults(to: "sample")
             }
         }
+        migrator.registerMigration("v9: shared evidence") { db in
+            // The whole proof of a conviction (a serialized grid.v1.ConvictionEvidence), when the
+            // node has one to pass on to its peers.
+            try db.alter(table: EvidenceRecord.databaseTableName) { t in
+                t.add(column: "conviction", .blob)
+            }
+        }
         return migrator
     }
 }

@@ -273,7 +273,7 @@ extension String {
 
 struct Evidence: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Show the wrong results on record: each peer's signed result and the signed result it contradicts.")
+        abstract: "Show the wrong results on record, found here or shared by peers: each peer's signed result and the signed result it contradicts.")
 
     @OptionGroup var dataDir: DataDirOption
 
@@ -283,7 +283,7 @@ struct Evidence: AsyncParsableCommand {
     @Option(help: "Most entries, newest first (1-1000).")
     var limit = 100
 
-    @Flag(help: "Print a JSON array with both signed results in hex (serialized grid.v1.SignedEnvelope).")
+    @Flag(help: "Print a JSON array with both signed results in hex (serialized grid.v1.SignedEnvelope), and the whole proof passed to peers (conviction, a serialized grid.v1.ConvictionEvidence) where there is one.")
     var json = false
 
     func run() async throws {
@@ -294,7 +294,11 @@ struct Evidence: AsyncParsableCommand {
             if json { return try printJSON(entries) }
             guard !entries.isEmpty else { return print("no wrong results on record") }
             for entry in entries {
-                let by = entry.kind == "spot_check" ? "this node's own run" : "the replicas' majority (\(entry.otherNodeId.prefix(16))…)"
+                let by = switch entry.kind {
+                case "spot_check": "this node's own run"
+                case "shared": "evidence a peer shared, witness \(entry.otherNodeId.prefix(16))…"
+                default: "the replicas' majority (\(entry.otherNodeId.prefix(16))…)"
+                }
                 print("\(entry.nodeId.prefix(16))…  task \(entry.taskId)  \(entry.skill)  \(entry.kind)")
                 print("    its output \(entry.theirDigest.prefix(16))…  contradicted by \(by): \(entry.otherDigest.prefix(16))…")
             }

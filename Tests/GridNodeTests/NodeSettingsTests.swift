@@ -31,6 +31,13 @@ import Testing
         #expect(settings.maxQueuedTasks == NodeSettings.default.maxQueuedTasks)
     }
 
+    @Test func evidenceSettingsHaveTheirDefaultsAndLoad() throws {
+        #expect(NodeSettings.default.evidencePerPeerPerMinute == 10 && NodeSettings.default.evidenceMemory == 64)
+        let settings = try load(#"{"evidencePerPeerPerMinute": 30, "evidenceMemory": 500}"#)
+        #expect(settings.evidencePerPeerPerMinute == 30 && settings.evidenceMemory == 500)
+        #expect(try load(settings.json()) == settings)
+    }
+
     @Test func unknownKeyIsNamed() throws {
         let error = #expect(throws: GridError.self) { try load(#"{"lisen": "127.0.0.1:1"}"#) }
         #expect(error?.message.contains("unknown setting 'lisen'") == true)
@@ -51,6 +58,8 @@ import Testing
         (#"{"maxMessagesPerSecond": 0}"#, "maxMessagesPerSecond"),
         (#"{"replayWindowMs": 10}"#, "replayWindowMs"),
         (#"{"maxPendingHandshakes": 0}"#, "maxPendingHandshakes"),
+        (#"{"evidencePerPeerPerMinute": 0}"#, "evidencePerPeerPerMinute is 0; use 1-10000"),
+        (#"{"evidenceMemory": 0}"#, "evidenceMemory is 0; use 1-100000"),
         ("not json", "not a valid JSON"),
     ])
     func badSettingsSayWhatToFix(_ json: String, _ mentioned: String) throws {

@@ -12,14 +12,22 @@ import Testing
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Protocol/vectors")
 
-    static func files(_ prefix: String) -> [URL] {
+    /// Inputs a receiver must refuse, each with the rule that refuses it.
+    static let negativeDirectory = directory.appendingPathComponent("negative")
+
+    static func files(_ prefix: String, in directory: URL = directory) -> [URL] {
         let all = (try? FileManager.default.contentsOfDirectory(at: directory, includingPropertiesForKeys: nil)) ?? []
         return all.filter { $0.pathExtension == "json" && $0.lastPathComponent.hasPrefix(prefix) }
             .sorted { $0.lastPathComponent < $1.lastPathComponent }
     }
 
+    /// Every vector file, by its path under Protocol/vectors/.
+    static var allFiles: [String] {
+        files("").map(\.lastPathComponent) + files("", in: negativeDirectory).map { "negative/" + $0.lastPathComponent }
+    }
+
     @Test func theVectorsOnDiskAreExactlyTheCatalog() throws {
-        let onDisk = Set(Self.files("").map(\.lastPathComponent))
+        let onDisk = Set(Self.allFiles)
         #expect(onDisk == Set(VectorCatalog.all().map(\.name)))
         let encoder = VectorCatalog.encoder
         for (name, data) in try VectorCatalog.all().map({ ($0.name, try $0.encode(encoder)) }) {
@@ -41,6 +49,19 @@ import Testing
         let body = try #require(try RawFrameDecoder.nextBody(from: &buffer, maxBodyBytes: 1 << 20))
         let claim = try PlainFrame.parse(body.readableBytesView).envelope.verify()
         #expect(claim.author == identity.nodeID && claim.payloadType == vector.payload_type)
+        if claim.payloadType == Grid_V1_ConvictionEvidence.protoMessageName {
+            let evidence = try ConvictionEvidenceMessage(claim.decode(Grid_V1_ConvictionEvidence.self), maxBytes: 1 << 20)
+            #expect(evidence.accusedNode == EvidenceFixtures.liar.nodeID)
+        }
+    }
+
+    @Test(arguments: VectorTests.files("conviction_evidence_", in: VectorTests.negativeDirectory))
+    func negativeVectorIsRefusedByItsRule(_ file: URL) throws {
+        let vector = try JSONDecoder().decode(NegativeVector.self, from: Data(contentsOf: file))
+        #expect(file.lastPathComponent == "conviction_evidence_\(vector.rule).json")
+        let evidence = try Grid_V1_ConvictionEvidence(serializedBytes: Hex.decode(vector.payload))
+        let error = #expect(throws: ConvictionEvidenceError.self) { try ConvictionEvidenceMessage(evidence, maxBytes: 1 << 20) }
+        #expect(error?.rule.rawValue == vector.rule, "\(error?.description ?? "")")
     }
 
     @Test(arguments: VectorTests.files("frame_"))
@@ -77,8 +98,8 @@ import Testing
 
     @Test(.enabled(if: ProcessInfo.processInfo.environment["GRID_WRITE_VECTORS"] == "1"))
     func writeVectors() throws {
-        try FileManager.default.createDirectory(at: Self.directory, withIntermediateDirectories: true)
-        for old in Self.files("") { try FileManager.default.removeItem(at: old) }
+        try FileManager.default.createDirectory(at: Self.negativeDirectory, withIntermediateDirectories: true)
+        for old in Self.allFiles { try FileManager.default.removeItem(at: Self.directory.appendingPathComponent(old)) }
         for vector in VectorCatalog.all() {
             try vector.encode(VectorCatalog.encoder).write(to: Self.directory.appendingPathComponent(vector.name))
         }
@@ -99,6 +120,14 @@ struct EnvelopeVector: Codable {
     var signature: String
     /// The length-prefixed plain frame carrying the envelope.
     var frame: String
+}
+
+/// An input a receiver must refuse (`Protocol/vectors/negative/`): a serialized
+/// grid.v1.ConvictionEvidence and the structural rule that refuses it.
+struct NegativeVector: Codable {
+    var description: String
+    var rule: String
+    var payload: String
 }
 
 struct FrameVector: Codable {
@@ -164,18 +193,28 @@ enum VectorCatalog {
     }
 
     static func all() -> [NamedVector] {
-        envelopes() + frames() + [handshake()]
+        envelopes() + frames() + [handshake()] + negatives()
+    }
+
+    static let taskRequest = Grid_V1_TaskRequest.with {
+        $0.taskID = taskID
+        $0.skill = "sha256"
+        $0.input = Data("hello".utf8)
+        $0.deadlineMs = 30_000
+        $0.priority = 96
+        $0.minTrustPpm = 250_000
+    }
+
+    static func negatives() -> [NamedVector] {
+        EvidenceFixtures.negatives.map { negative in
+            named("negative/conviction_evidence_\(negative.rule.rawValue).json", NegativeVector(
+                description: "ConvictionEvidence refused by the rule \(negative.rule.rawValue): \(negative.description)",
+                rule: negative.rule.rawValue, payload: Hex.encode(try! negative.evidence.serializedBytes() as [UInt8])))
+        }
     }
 
     static func envelopes() -> [NamedVector] {
-        let request = Grid_V1_TaskRequest.with {
-            $0.taskID = taskID
-            $0.skill = "sha256"
-            $0.input = Data("hello".utf8)
-            $0.deadlineMs = 30_000
-            $0.priority = 96
-            $0.minTrustPpm = 250_000
-        }
+        let request = taskRequest
         let requestDigest = Data(SHA256.digest(try! request.serializedBytes()))
         return [
             envelope("envelope_skill_announcement.json", "SkillAnnouncement from the executor: echo and sha256, both deterministic", by: executor, nonce: 0xa1,
@@ -219,6 +258,9 @@ enum VectorCatalog {
                      }),
             envelope("envelope_task_cancel.json", "TaskCancel from the requester", by: requester, nonce: 0xa8,
                      Grid_V1_TaskCancel.with { $0.taskID = taskID; $0.reason = "the requester's deadline passed" }),
+            envelope("envelope_conviction_evidence.json",
+                     "ConvictionEvidence sent by the requester: the liar (seed 03) answered sha256 of 'hello' with 'forged'; the executor and the requester's own run (a self-run) agree on the digest",
+                     by: requester, nonce: 0xab, EvidenceFixtures.valid),
             envelope("envelope_trust_report.json", "TrustReport: the requester's local trust", by: requester, nonce: 0xa9,
                      Grid_V1_TrustReport.with {
                          $0.epoch = 7

@@ -86,6 +86,8 @@ extension NodeSettings {
         try load(.recoveryWaitMs, into: &recoveryWaitMs)
         try load(.drainTimeoutMs, into: &drainTimeoutMs)
         try load(.reputationSaveIntervalMs, into: &reputationSaveIntervalMs)
+        try load(.evidencePerPeerPerMinute, into: &evidencePerPeerPerMinute)
+        try load(.evidenceMemory, into: &evidenceMemory)
     }
 
     /// Reads and validates `path`. A missing file means every default.

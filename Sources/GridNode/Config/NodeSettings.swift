@@ -156,6 +156,12 @@ public struct NodeSettings: Sendable, Equatable, Codable {
     /// How often what the node learnt of its peers (experience, convictions, circuit breakers) is
     /// saved to the store, in ms; a graceful stop saves it too. Default 60000.
     public var reputationSaveIntervalMs = 60_000
+    /// ConvictionEvidence messages one peer may send per minute (bursts up to as many); beyond it
+    /// they are dropped and counted. This node sends each peer no more than this either. Default 10.
+    public var evidencePerPeerPerMinute = 10
+    /// Shared evidence remembered, as (accused, requester, task) — each is judged, forwarded and
+    /// re-run once — the oldest forgotten first. Default 64.
+    public var evidenceMemory = 64
 
     public static let `default` = NodeSettings()
 
@@ -176,6 +182,7 @@ public struct NodeSettings: Sendable, Equatable, Codable {
         case queueBoundCritical, queueBoundHigh, queueBoundNormal, queueBoundLow, queueAgingIntervalMs
         case admissionMinTrust, requesterRatePerSecond, resultCacheWindowMs, metricsListen, metricsSnapshotIntervalMs
         case recoveryWaitMs, drainTimeoutMs, reputationSaveIntervalMs, verifyProbation, verifyTieBreakers, explorationShare
+        case evidencePerPeerPerMinute, evidenceMemory
     }
 
     public init() {}
@@ -262,6 +269,8 @@ public struct NodeSettings: Sendable, Equatable, Codable {
             (1_000...86_400_000).contains(reputationSaveIntervalMs),
             "reputationSaveIntervalMs is \(reputationSaveIntervalMs); use 1000-86400000")
         try check((0...600_000).contains(drainTimeoutMs), "drainTimeoutMs is \(drainTimeoutMs); use 0 (hand back at once) to 600000")
+        try check((1...10_000).contains(evidencePerPeerPerMinute), "evidencePerPeerPerMinute is \(evidencePerPeerPerMinute); use 1-10000")
+        try check((1...100_000).contains(evidenceMemory), "evidenceMemory is \(evidenceMemory); use 1-100000")
         try check((0...3_600_000).contains(recoveryWaitMs), "recoveryWaitMs is \(recoveryWaitMs); use 0 (fail at once) to 3600000")
         try check((0...86_400_000).contains(resultCacheWindowMs), "resultCacheWindowMs is \(resultCacheWindowMs); use 0 (no reuse) to 86400000")
         try check((0...1).contains(admissionMinTrust), "admissionMinTrust is \(admissionMinTrust); use 0-1")

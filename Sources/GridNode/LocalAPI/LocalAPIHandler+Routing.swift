@@ -32,7 +32,7 @@ extension LocalAPIHandler {
                 EvidenceView(
                     nodeId: $0.peer, taskId: $0.taskId, skill: $0.skill, kind: $0.kind.rawValue, theirDigest: $0.theirDigest,
                     theirResult: Hex.encode($0.theirResult), otherNodeId: $0.otherNode, otherDigest: $0.otherDigest,
-                    otherResult: Hex.encode($0.otherResult), atMs: $0.atMs)
+                    otherResult: Hex.encode($0.otherResult), atMs: $0.atMs, conviction: $0.conviction.map(Hex.encode))
             }
         } catch {
             throw RPCError(code: RPCError.unavailable, message: error.message)

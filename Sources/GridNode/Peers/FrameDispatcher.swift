@@ -121,12 +121,35 @@ struct FrameDispatcher {
                 } catch {
                     return await drop(.malformed, error.message)
                 }
+            case Grid_V1_ConvictionEvidence.protoMessageName:
+                await receiveEvidence(claim)
             default:
                 await drop(.unexpected, "a claim of unknown type \(claim.payloadType)")
             }
         } catch {
             await drop(.malformed, error.message)
         }
+    }
+
+    /// A peer's proof of a wrong result: within the peer's allowance, and structurally sound (a
+    /// proof that is not is dropped as malformed and counted against the peer), it goes to
+    /// ``EvidenceGossip`` to be judged. The envelope's author is the messenger; the proof is
+    /// checked on its own signatures, never on the messenger's word.
+    private func receiveEvidence(_ claim: VerifiedEnvelope) async {
+        guard await node.evidence.admit(from: session.peer) else { return }
+        let evidence: ConvictionEvidenceMessage
+        do throws(GridError) {
+            let wire = try claim.decode(Grid_V1_ConvictionEvidence.self)
+            do {
+                evidence = try ConvictionEvidenceMessage(
+                    wire, maxBytes: ConvictionEvidenceMessage.maxBytes(frameLimit: node.settings.maxFrameBytes), payloadBytes: claim.payload.count)
+            } catch {
+                throw error.gridError
+            }
+        } catch {
+            return await drop(.malformed, error.message)
+        }
+        await node.evidence.received(evidence, from: session.peer)
     }
 
     /// Records forwarded in peer exchange are claims by third parties: each must verify and be a

@@ -88,6 +88,7 @@ struct PeerConnection {
                 await coordinator.peerConnected(peer.nodeID)
                 try await session.send(node.sealed(node.announcement()))
                 try await session.send(node.sealed(ownRecord()))
+                node.tasks.spawn { [node] in await node.evidence.peerConnected(session) }
                 try await serve(session, &frames, cipher: FrameCipher(key: receiveKey), logger: logger)
             }
         } catch {
@@ -97,6 +98,7 @@ struct PeerConnection {
         if let registered, await node.peers.unregister(registered) {
             logger.info("disconnected from peer \(registered.peer)")
             await coordinator.peerLost(registered.peer)
+            await node.evidence.peerLeft(registered.peer)
         }
         return outcome
     }

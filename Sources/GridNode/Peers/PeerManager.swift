@@ -178,6 +178,11 @@ actor PeerManager {
         registry.isDeterministic(skill, on: peer)
     }
 
+    /// What `peer` announced of `skill`: deterministic, not, or nil when it does not announce it.
+    func deterministicDeclaration(of skill: SkillID, by peer: NodeID) -> Bool? {
+        registry.deterministicDeclaration(of: skill, by: peer)
+    }
+
     /// Drops registry entries of peers not heard from within the registry's expiry.
     func expireRegistry() -> [NodeID] {
         registry.expire(now: .now)

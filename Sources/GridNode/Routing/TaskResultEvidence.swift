@@ -14,15 +14,18 @@ enum TaskResultEvidence {
         return result
     }
 
-    /// Stores the two results in the background (logging, not failing, when the store cannot take them).
+    /// Stores the two results in the background (logging, not failing, when the store cannot take
+    /// them). `conviction` is the whole proof, a serialized `grid.v1.ConvictionEvidence`, when there
+    /// is one to pass on: peers that connect later are sent it (``EvidenceGossip/peerConnected(_:)``).
     static func store(
         node: NodeContext, against peer: NodeID, task: TaskSpec, kind: EvidenceRecord.Kind, theirs: Grid_V1_SignedEnvelope,
-        otherNode: NodeID, other: Grid_V1_SignedEnvelope
+        otherNode: NodeID, other: Grid_V1_SignedEnvelope, conviction: [UInt8]? = nil
     ) {
         do {
             let record = EvidenceRecord(
                 peer: peer, taskID: task.id, skill: task.skill, kind: kind, theirDigest: digest(of: theirs), theirResult: try theirs.serializedBytes(),
-                otherNode: otherNode, otherDigest: digest(of: other), otherResult: try other.serializedBytes(), atMs: WallClock.nowMs())
+                otherNode: otherNode, otherDigest: digest(of: other), otherResult: try other.serializedBytes(), atMs: WallClock.nowMs(),
+                conviction: conviction)
             node.tasks.spawn {
                 do {
                     try await node.database.background { try $0.recordEvidence(record) }

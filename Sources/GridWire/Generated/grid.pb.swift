@@ -843,6 +843,67 @@ public nonisolated struct Grid_V1_TrustEntry: Sendable {
   public init() {}
 }
 
+/// One run of a task: the signed TaskRequest and the signed TaskResult that answers it.
+public nonisolated struct Grid_V1_SignedRun: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// a grid.v1.TaskRequest, signed by the task's requester
+  public var request: Grid_V1_SignedEnvelope {
+    get {_request ?? Grid_V1_SignedEnvelope()}
+    set {_request = newValue}
+  }
+  /// Returns true if `request` has been explicitly set.
+  public var hasRequest: Bool {self._request != nil}
+  /// Clears the value of `request`. Subsequent reads from it will return its default value.
+  public mutating func clearRequest() {self._request = nil}
+
+  /// a grid.v1.TaskResult with an output, signed by the node that ran it; its request_digest = SHA-256 of request.payload
+  public var result: Grid_V1_SignedEnvelope {
+    get {_result ?? Grid_V1_SignedEnvelope()}
+    set {_result = newValue}
+  }
+  /// Returns true if `result` has been explicitly set.
+  public var hasResult: Bool {self._result != nil}
+  /// Clears the value of `result`. Subsequent reads from it will return its default value.
+  public mutating func clearResult() {self._result = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _request: Grid_V1_SignedEnvelope? = nil
+  fileprivate var _result: Grid_V1_SignedEnvelope? = nil
+}
+
+/// Payload of a SignedEnvelope: proof that `accused.result`'s author returned a wrong output for a
+/// deterministic skill. The author is the peer that sends it (the messenger), not necessarily the
+/// node that found it; the receiver checks the proof itself (README.md, grid.v1.ConvictionEvidence).
+public nonisolated struct Grid_V1_ConvictionEvidence: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var accused: Grid_V1_SignedRun {
+    get {_accused ?? Grid_V1_SignedRun()}
+    set {_accused = newValue}
+  }
+  /// Returns true if `accused` has been explicitly set.
+  public var hasAccused: Bool {self._accused != nil}
+  /// Clears the value of `accused`. Subsequent reads from it will return its default value.
+  public mutating func clearAccused() {self._accused = nil}
+
+  /// 2-6 runs by distinct other nodes whose outputs agree with each other and differ from the accused's
+  public var witnesses: [Grid_V1_SignedRun] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _accused: Grid_V1_SignedRun? = nil
+}
+
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "grid.v1"
@@ -1845,6 +1906,84 @@ nonisolated extension Grid_V1_TrustEntry: SwiftProtobuf.Message, SwiftProtobuf._
   public static func ==(lhs: Grid_V1_TrustEntry, rhs: Grid_V1_TrustEntry) -> Bool {
     if lhs.nodeID != rhs.nodeID {return false}
     if lhs.trustPpm != rhs.trustPpm {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Grid_V1_SignedRun: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SignedRun"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}request\0\u{1}result\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._request) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._result) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._request {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    try { if let v = self._result {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Grid_V1_SignedRun, rhs: Grid_V1_SignedRun) -> Bool {
+    if lhs._request != rhs._request {return false}
+    if lhs._result != rhs._result {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Grid_V1_ConvictionEvidence: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ConvictionEvidence"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}accused\0\u{1}witnesses\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._accused) }()
+      case 2: try { try decoder.decodeRepeatedMessageField(value: &self.witnesses) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._accused {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    if !self.witnesses.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.witnesses, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Grid_V1_ConvictionEvidence, rhs: Grid_V1_ConvictionEvidence) -> Bool {
+    if lhs._accused != rhs._accused {return false}
+    if lhs.witnesses != rhs.witnesses {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -1,0 +1,136 @@
+/// Whether a peer's shared evidence of a wrong result convicts its accused here. The evidence's
+/// structure (signatures, one task, agreeing witnesses that differ from the accused) is checked
+/// before (GridWire's `ConvictionEvidenceMessage`); it proves that the accused and the witnesses
+/// signed different outputs for one deterministic task, not which of them lied. That is this
+/// judge's question, answered from this node's own knowledge alone, never from the messenger's
+/// word (docs/ROUTING.md, section 5):
+///
+/// 1. Evidence against this node itself is ignored (a node never convicts itself).
+/// 2. An accused already convicted here is ignored: nothing to learn, and not forwarded again.
+/// 3. An accused that announces the skill here as not deterministic is refused: its outputs may
+///    differ without a lie, so the sender should not have accused it (counted against the sender).
+/// 4. When this node serves the skill as deterministic itself, it settles the question by running
+///    the task once (``Decision/rerun``), then ``settle(_:accusedOutput:witnessOutput:ownOutput:)``
+///    convicts whoever disagrees with its own output.
+/// 5. Otherwise it weighs trust: it convicts when at least 2 witnesses are not convicted here and
+///    their trust scores (0...1, this node's own view; this node itself scores 1) add up to at
+///    least the accused's, and to more than 0. So a crowd of nodes nobody trusts — fresh
+///    identities made to frame someone — proves nothing, and cannot outweigh a trusted node.
+///    Otherwise it ignores the evidence: it cannot judge, and counts it against no one.
+public enum EvidenceJudge {
+    /// Least number of witnesses, not convicted here, for a conviction by trust.
+    public static let minimumWitnesses = 2
+
+    /// What this node knows that bears on one evidence.
+    public struct Case: Sendable, Equatable {
+        /// This node.
+        public var receiver: NodeID
+        public var accused: NodeID
+        public var witnesses: [NodeID]
+        /// Whether the accused is convicted here already.
+        public var accusedConvicted: Bool
+        /// What the accused's latest announcement here says of the skill: true (deterministic),
+        /// false (served, not deterministic), nil (this node does not know: the accused is not
+        /// connected, or does not announce the skill).
+        public var accusedDeclaredDeterministic: Bool?
+        /// This node's trust scores, 0...1; a node absent scores 0 (this node itself 1).
+        public var trust: [NodeID: Double]
+        /// The witnesses convicted here: their word counts for nothing.
+        public var convictedWitnesses: Set<NodeID>
+        /// Whether this node serves the skill as deterministic, so it can run the task itself.
+        public var canRerun: Bool
+
+        public init(
+            receiver: NodeID, accused: NodeID, witnesses: [NodeID], accusedConvicted: Bool = false, accusedDeclaredDeterministic: Bool? = nil,
+            trust: [NodeID: Double] = [:], convictedWitnesses: Set<NodeID> = [], canRerun: Bool = false
+        ) {
+            self.receiver = receiver
+            self.accused = accused
+            self.witnesses = witnesses
+            self.accusedConvicted = accusedConvicted
+            self.accusedDeclaredDeterministic = accusedDeclaredDeterministic
+            self.trust = trust
+            self.convictedWitnesses = convictedWitnesses
+            self.canRerun = canRerun
+        }
+
+        func score(_ node: NodeID) -> Double {
+            guard node != receiver else { return 1 }
+            let value = trust[node] ?? 0
+            return value.isNaN ? 0 : min(max(value, 0), 1)
+        }
+    }
+
+    public enum Decision: Sendable, Equatable {
+        /// The evidence holds: convict the accused, and pass the evidence on.
+        case convict(NodeID)
+        /// Run the task here once, then ``settle(_:accusedOutput:witnessOutput:ownOutput:)``.
+        case rerun
+        /// This node cannot judge, or need not: not counted against anyone, not passed on.
+        case ignore(String)
+        /// The evidence should never have been sent: counted as the sender's misbehaviour.
+        case refuse(String)
+    }
+
+    public static func judge(_ c: Case) -> Decision {
+        if c.accused == c.receiver {
+            return .ignore("the evidence accuses this node itself")
+        }
+        if c.accusedConvicted {
+            return .ignore("\(c.accused.short) is convicted here already")
+        }
+        if c.accusedDeclaredDeterministic == false {
+            return .refuse("\(c.accused.short) announces the skill as not deterministic: its outputs may differ from others' without a lie")
+        }
+        if c.canRerun {
+            return .rerun
+        }
+        let standing = Set(c.witnesses).subtracting(c.convictedWitnesses)
+        guard standing.count >= minimumWitnesses else {
+            return .ignore("only \(standing.count) of the \(c.witnesses.count) witnesses are not convicted here; \(minimumWitnesses) are needed")
+        }
+        let witnessTrust = standing.reduce(0) { $0 + c.score($1) }
+        let accusedTrust = c.score(c.accused)
+        guard witnessTrust > 0, witnessTrust >= accusedTrust else {
+            return .ignore(
+                "the witnesses' trust here (\(rounded(witnessTrust))) is below the accused's (\(rounded(accusedTrust))) or zero, and this node cannot run the skill to see")
+        }
+        return .convict(c.accused)
+    }
+
+    /// What this node's own run of the task settles.
+    public struct Settlement: Sendable, Equatable {
+        /// Whoever signed an output other than this node's own (never this node itself).
+        public var convicted: [NodeID]
+        /// The accused's output was wrong: the evidence holds, and is passed on.
+        public var evidenceHolds: Bool
+        /// The accused was right, so the evidence was false: counted against the sender.
+        public var senderAtFault: Bool
+
+        public init(convicted: [NodeID], evidenceHolds: Bool, senderAtFault: Bool) {
+            self.convicted = convicted
+            self.evidenceHolds = evidenceHolds
+            self.senderAtFault = senderAtFault
+        }
+    }
+
+    /// After ``Decision/rerun``: convicts whoever disagrees with `ownOutput`. The accused when its
+    /// output differs (the evidence holds); the witnesses when the accused's output is this node's
+    /// own — they are the proven liars, and the sender is counted against for passing on false
+    /// evidence; both when neither matches.
+    public static func settle(_ c: Case, accusedOutput: [UInt8], witnessOutput: [UInt8], ownOutput: [UInt8]) -> Settlement {
+        let liars = c.witnesses.filter { $0 != c.receiver }
+        if ownOutput == witnessOutput {
+            return Settlement(convicted: [c.accused], evidenceHolds: true, senderAtFault: false)
+        }
+        if ownOutput == accusedOutput {
+            return Settlement(convicted: liars, evidenceHolds: false, senderAtFault: true)
+        }
+        return Settlement(convicted: [c.accused] + liars, evidenceHolds: true, senderAtFault: false)
+    }
+
+    private static func rounded(_ value: Double) -> String {
+        let hundredths = Int((value * 100).rounded())
+        return "\(hundredths / 100).\(hundredths % 100 < 10 ? "0" : "")\(hundredths % 100)"
+    }
+}
