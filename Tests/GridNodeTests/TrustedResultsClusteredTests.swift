@@ -74,6 +74,15 @@ import Testing
             #expect(try await Self.wrongResults(of: cluster[1].nodeID, seenBy: cluster[0]) == 0)
             let route = try await cluster[0].withClient { try await $0.route(RouteParams(skill: "sha256")) }
             #expect(route.first { $0.nodeId == cluster[2].nodeID.hex }?.excluded == "convicted")
+
+            // Two runs agreed against the liar: the proof travels. A node that joins later gets it
+            // from the requester, checks it by running the task itself, and convicts the liar too.
+            let observer = try await cluster.add(TestNodeSpec(skills: ["sha256"]), dialling: [cluster[0].address])
+            try await poll("the newcomer convicts the liar from the shared proof") {
+                try await observer.withClient { try await $0.evidence(EvidenceParams()) }
+                    .contains { $0.nodeId == cluster[2].nodeID.hex && $0.kind == "shared" }
+            }
+            #expect(try await observer.withClient { try await $0.evidence(EvidenceParams()) }.allSatisfy { $0.nodeId == cluster[2].nodeID.hex })
         }
     }
 

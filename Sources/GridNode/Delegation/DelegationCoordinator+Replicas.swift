@@ -19,7 +19,7 @@ extension DelegationCoordinator {
             if case .success(let output) = outcome, let executor, SHA256.digest(output) != settled,
                 let majority = vote.votes[settled]?.first
             {
-                convict([executor], task: entry.task, majority: majority, signed: entry.signedResults)
+                convict([executor], task: entry.task, agreeing: vote.votes[settled] ?? [majority], in: entry)
             }
             return retireIfDone(id)
         }
@@ -47,7 +47,7 @@ extension DelegationCoordinator {
             startExtraRun(id)
         case .accepted(let digest, let agreeing, let dissenting):
             inflight[id]?.settledDigest = digest
-            convict(dissenting, task: entry.task, majority: agreeing[0], signed: entry.signedResults)
+            convict(dissenting, task: entry.task, agreeing: agreeing, in: entry)
             confirm(agreeing, task: entry.task)
             if let delivered = entry.delivered {
                 verdictOnDelivered(id, delivered, digest: digest, agreeing: agreeing)
@@ -93,14 +93,18 @@ extension DelegationCoordinator {
         return output
     }
 
-    /// Runs that disagreed with the accepted output: convicted (strong negative experience), and
-    /// the two signed results kept as evidence. A node that did not declare the skill
-    /// deterministic is never convicted for a different output.
-    func convict(_ dissenting: [NodeID], task: TaskSpec, majority: NodeID, signed: [NodeID: Grid_V1_SignedEnvelope]) {
+    /// Runs that disagreed with the accepted output: convicted (strong negative experience), the
+    /// two signed results kept as evidence, and — when at least two runs agreed against it — the
+    /// whole proof (``EvidenceProof``) stored and shared with the peers. A node that did not declare
+    /// the skill deterministic is never convicted for a different output.
+    func convict(_ dissenting: [NodeID], task: TaskSpec, agreeing: [NodeID], in entry: Inflight) {
+        guard let majority = agreeing.first else { return }
         for peer in dissenting where peer != node.nodeID {
             let node = node
-            let theirs = signed[peer]
-            let other = signed[majority]
+            let theirs = entry.signedResults[peer]
+            let other = entry.signedResults[majority]
+            let proof = EvidenceProof(task: task, accused: peer, agreeing: agreeing, signedResults: entry.signedResults,
+                                      sentRequests: entry.sentRequests)
             node.tasks.spawn { [weak self] in
                 guard await node.declaresDeterministic(task.skill, on: peer) else {
                     node.logger.info("\(peer.short)'s output for task \(task.id) differs from the others, but it does not declare '\(task.skill)' deterministic: no conviction")
@@ -110,9 +114,11 @@ extension DelegationCoordinator {
                 node.logger.warning("\(peer.short) returned a result for task \(task.id) that the agreeing runs contradict: convicted")
                 await node.reputation.record(.wrongResult, node: peer, skill: task.skill, latency: nil)
                 guard let theirs, let other else { return }
+                let shared = proof.build(node: node)
                 TaskResultEvidence.store(
                     node: node, against: peer, task: task, kind: majority == node.nodeID ? .spotCheck : .replicaVote, theirs: theirs,
-                    otherNode: majority, other: other)
+                    otherNode: majority, other: other, conviction: shared.flatMap { try? $0.serializedBytes() })
+                if let shared { await node.evidence.share(shared) }
             }
         }
     }
