@@ -126,6 +126,27 @@ import Testing
         }
     }
 
+    /// Two new providers, both on probation, check each other's results while tasks keep coming:
+    /// the hold on a provider under check keeps ordinary work from it, never a check, so nothing
+    /// waits for its deadline.
+    @Test func providersOnProbationCheckEachOther() async throws {
+        try await withTestCluster([
+            TestNodeSpec(skills: ["echo"], configure: Self.defaults), TestNodeSpec(skills: ["sha256"]), TestNodeSpec(skills: ["sha256"]),
+        ]) { cluster in
+            try await cluster.waitUntilMeshed()
+            try await VerificationClusteredTests.waitForProviders(cluster[0], "sha256", count: 2)
+            let ids = try await cluster[0].withClient { client in
+                var ids: [String] = []
+                for n in 0..<24 { ids.append(try await client.submit(SubmitParams(skill: "sha256", input: "\(n)", timeoutMs: 20_000)).taskId) }
+                return ids
+            }
+            let done = try await cluster[0].withClient { try await $0.wait(TaskWaitParams(taskIds: ids, timeoutMs: 30_000)) }
+            #expect(done.pending.isEmpty)
+            #expect(done.done.allSatisfy { $0.status == .succeeded }, "\(done.done.compactMap(\.error?.message).prefix(2))")
+            #expect(try await Self.counters(cluster[0]).verified >= 2, "each new provider's first results are checked")
+        }
+    }
+
     /// An honest newcomer next to an established provider gets a bounded share of the work.
     @Test func explorationFindsAnHonestNewcomer() async throws {
         try await withTestCluster([

@@ -100,7 +100,9 @@ extension DelegationCoordinator {
                         placement.remove(entry)
                         continue
                     }
-                    let route = await node.route(skill, minimumTrust: task.minimumTrust, flow: flowState(skill: skill))
+                    let extra = isExtraRun(entry.task, replica: entry.replica)
+                    let route = await node.route(
+                        skill, minimumTrust: task.minimumTrust, flow: flowState(skill: skill, extraRun: extra), deterministicOnly: extra)
                     let siblings = siblingNodes(entry.task, replica: entry.replica)
                     guard route.nodes.contains(where: { !siblings.contains($0) }) else {
                         // No node has room. When no node serves the skill any more either (and the

@@ -67,7 +67,7 @@ extension DelegationCoordinator {
             emit(id, .verifying, message: "one more run to settle the result")
         }
         let node = node
-        let state = flowState(skill: task.skill)
+        let state = flowState(skill: task.skill, extraRun: true)
         let used = usedNodes(id)
         let policy = verification
         node.tasks.spawn { [weak self] in
@@ -90,6 +90,12 @@ extension DelegationCoordinator {
             resultTimeouts: flow.resultTimeouts(skill: entry.task.skill), now: .now)
         inflight[id]?.replicas.append(machine)
         perform(directives, for: id, replica: (inflight[id]?.replicas.count ?? 1) - 1)
+    }
+
+    /// Whether run `replica` of `id` is a check or a tie-breaker (beyond the runs it started with).
+    func isExtraRun(_ id: TaskID, replica: Int) -> Bool {
+        guard let entry = inflight[id], entry.vote != nil else { return false }
+        return replica >= Self.runs(of: entry.task)
     }
 
     /// Every node any run of `id` is on or was tried on.

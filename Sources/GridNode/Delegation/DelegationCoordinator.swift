@@ -126,8 +126,10 @@ actor DelegationCoordinator {
     }
 
     /// Open circuits, tasks in flight and full windows, for the router.
-    func flowState(skill: SkillID? = nil) -> FlowState {
-        let awaiting = skill.map { skill in Set(probationChecks.keys.lazy.filter { $0.skill == skill }.map(\.node)) } ?? []
+    /// `skill`'s providers on probation are held out of ordinary placements, never out of checks
+    /// and tie-breakers (`extraRun`): two new providers must be able to check each other.
+    func flowState(skill: SkillID? = nil, extraRun: Bool = false) -> FlowState {
+        let awaiting = extraRun ? [] : skill.map { skill in Set(probationChecks.keys.lazy.filter { $0.skill == skill }.map(\.node)) } ?? []
         return FlowState(
             circuitOpen: breakers.openPeers(now: .now), inFlight: flow.inFlight, windowFull: flow.full(now: .now),
             awaitingVerification: awaiting)
@@ -400,13 +402,14 @@ actor DelegationCoordinator {
             case .route:
                 guard !draining else { continue }  // retried after the next start
                 let node = node
-                let state = flowState(skill: task.skill)
                 // An extra run (a check, a tie-breaker) wants a node that vouches for the skill's
                 // determinism, not a novice.
-                let extra = inflight[id]?.vote != nil && replica >= task.replicas
+                let extra = isExtraRun(id, replica: replica)
+                let state = flowState(skill: task.skill, extraRun: extra)
                 let explore = extra ? false : exploration.next()
                 node.tasks.spawn { [weak self] in
-                    let route = await node.route(task.skill, minimumTrust: task.minimumTrust, flow: state, explore: explore)
+                    let route = await node.route(
+                        task.skill, minimumTrust: task.minimumTrust, flow: state, explore: explore, deterministicOnly: extra)
                     await self?.routed(id, replica: replica, route)
                 }
             case .recordExperience(let peer, let outcome, let latency):
