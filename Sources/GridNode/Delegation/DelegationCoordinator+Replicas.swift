@@ -43,7 +43,9 @@ extension DelegationCoordinator {
             guard !draining, !handedBack else { return retireIfDone(id) }
             inflight[id]?.vote?.addRun()
             metrics.tieBreaker(skill: entry.task.skill)
-            node.logger.info("task \(id): its runs disagree (\(Self.split(vote.votes))); running a tie-breaker")
+            let failed = vote.failed.count + vote.unassignedFailures
+            let state = Self.split(vote.votes) + (failed == 0 ? "" : "; \(failed) failed")
+            node.logger.info("task \(id): no output has the \(vote.quorum) agreeing runs it needs yet (\(state)); running a tie-breaker")
             startExtraRun(id)
         case .accepted(let digest, let agreeing, let dissenting):
             inflight[id]?.settledDigest = digest
@@ -105,22 +107,37 @@ extension DelegationCoordinator {
             let other = entry.signedResults[majority]
             let proof = EvidenceProof(task: task, accused: peer, agreeing: agreeing, signedResults: entry.signedResults,
                                       sentRequests: entry.sentRequests)
+            // No more work for it until the conviction is on record (or found not to apply).
+            let key = Experience.Key(node: peer, skill: task.skill)
+            hold(key)
             node.tasks.spawn { [weak self] in
-                guard await node.declaresDeterministic(task.skill, on: peer) else {
-                    node.logger.info("\(peer.short)'s output for task \(task.id) differs from the others, but it does not declare '\(task.skill)' deterministic: no conviction")
-                    return
+                if await Self.recordConviction(of: peer, task: task, majority: majority, theirs: theirs, other: other, proof: proof, node: node) {
+                    await self?.countConviction(task.skill)
                 }
-                await self?.countConviction(task.skill)
-                node.logger.warning("\(peer.short) returned a result for task \(task.id) that the agreeing runs contradict: convicted")
-                await node.reputation.record(.wrongResult, node: peer, skill: task.skill, latency: nil)
-                guard let theirs, let other else { return }
-                let shared = proof.build(node: node)
-                TaskResultEvidence.store(
-                    node: node, against: peer, task: task, kind: majority == node.nodeID ? .spotCheck : .replicaVote, theirs: theirs,
-                    otherNode: majority, other: other, conviction: shared.flatMap { try? $0.serializedBytes() })
-                if let shared { await node.evidence.share(shared) }
+                await self?.release(key)
             }
         }
+    }
+
+    /// Convicts `peer` (when it declared the skill deterministic), keeps the two signed results,
+    /// and stores and shares the whole proof when there is one. False when it was not convicted.
+    private static func recordConviction(
+        of peer: NodeID, task: TaskSpec, majority: NodeID, theirs: Grid_V1_SignedEnvelope?, other: Grid_V1_SignedEnvelope?,
+        proof: EvidenceProof, node: NodeContext
+    ) async -> Bool {
+        guard await node.declaresDeterministic(task.skill, on: peer) else {
+            node.logger.info("\(peer.short)'s output for task \(task.id) differs from the others, but it does not declare '\(task.skill)' deterministic: no conviction")
+            return false
+        }
+        node.logger.warning("\(peer.short) returned a result for task \(task.id) that the agreeing runs contradict: convicted")
+        await node.reputation.record(.wrongResult, node: peer, skill: task.skill, latency: nil)
+        guard let theirs, let other else { return true }
+        let shared = proof.build(node: node)
+        TaskResultEvidence.store(
+            node: node, against: peer, task: task, kind: majority == node.nodeID ? .spotCheck : .replicaVote, theirs: theirs,
+            otherNode: majority, other: other, conviction: shared.flatMap { try? $0.serializedBytes() })
+        if let shared { await node.evidence.share(shared) }
+        return true
     }
 
     func countConviction(_ skill: SkillID) {

@@ -19,9 +19,10 @@ extension DelegationCoordinator {
         let node = node
         let skill = entry.task.skill
         let digest = SHA256.digest(output)
-        // Held back from more of this skill's work until the decision (and the check, while it
-        // is on probation): a new liar must not get a second task while its first is weighed.
-        holdForProbation(id, Experience.Key(node: executor, skill: skill))
+        // A provider that may be on probation is held back from more of this skill's work until the
+        // decision (and the check): a new liar must not get a second task while its first is weighed.
+        let key = Experience.Key(node: executor, skill: skill)
+        if knownVerified[key, default: 0] < verification.probation { holdForProbation(id, key) }
         node.tasks.spawn { [weak self] in
             let verified = await node.reputation.verifiedCount(node: executor, skill: skill)
             let deterministic = await node.declaresDeterministic(skill, on: executor)
@@ -31,29 +32,45 @@ extension DelegationCoordinator {
 
     func decideCheck(_ id: TaskID, executor: NodeID, digest: [UInt8], verified: Int, deterministic: Bool) {
         guard let entry = inflight[id], entry.delivered != nil, entry.vote == nil else { return }
+        learnVerified(Experience.Key(node: executor, skill: entry.task.skill), verified)
         guard !draining, !handedBack,
             verification.shouldVerify(verified: verified, deterministic: deterministic, mode: entry.task.verify, using: &verificationRNG)
         else { return retire(id) }
         var vote = ResultVote.check(tieBreakers: verification.maxTieBreakers, trusted: node.nodeID)
         _ = vote.add(executor, digest: digest)
         inflight[id]?.vote = vote
-        inflight[id]?.checking = true
         if verified >= verification.probation { releaseProbation(id) }
         metrics.verified(skill: entry.task.skill)
         node.logger.debug("task \(id): checking \(executor.short)'s result (\(verified) of its results confirmed so far)")
         startExtraRun(id)
     }
 
+    /// What the coordinator knows of a provider's confirmed results (the reputation has the
+    /// truth): enough to skip the probation hold for one past it.
+    func learnVerified(_ key: Experience.Key, _ verified: Int) {
+        if knownVerified.count >= 100_000, knownVerified[key] == nil { knownVerified.removeAll() }
+        knownVerified[key] = verified
+    }
+
     func holdForProbation(_ id: TaskID, _ key: Experience.Key) {
         guard inflight[id]?.probation == nil else { return }
         inflight[id]?.probation = key
-        probationChecks[key, default: 0] += 1
+        hold(key)
     }
 
     /// The provider of `id`'s result may take work again (it is past probation, or the check ended).
     func releaseProbation(_ id: TaskID) {
         guard let key = inflight[id]?.probation else { return }
         inflight[id]?.probation = nil
+        release(key)
+    }
+
+    /// Holds `key`'s provider out of that skill's ordinary placements until ``release(_:)``.
+    func hold(_ key: Experience.Key) {
+        probationChecks[key, default: 0] += 1
+    }
+
+    func release(_ key: Experience.Key) {
         probationChecks[key, default: 1] -= 1
         if probationChecks[key] == 0 { probationChecks[key] = nil }
         schedulePlacement()
@@ -110,6 +127,8 @@ extension DelegationCoordinator {
         guard agreeing.count >= 2 else { return }
         let reputation = node.reputation
         for peer in agreeing where peer != node.nodeID {
+            let key = Experience.Key(node: peer, skill: task.skill)
+            learnVerified(key, knownVerified[key, default: 0] + 1)
             node.tasks.spawn { await reputation.recordVerified(node: peer, skill: task.skill) }
         }
     }

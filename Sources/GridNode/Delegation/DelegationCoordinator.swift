@@ -25,8 +25,6 @@ actor DelegationCoordinator {
         /// One machine per replica (one for an ordinary task).
         var replicas: [DelegationMachine]
         var vote: ResultVote?
-        /// The delivered result is being verified by another run (a sampled check).
-        var checking = false
         /// The provider on probation whose result this check holds back from more work.
         var probation: Experience.Key?
         /// Each executor's result as it arrived, signed: the evidence if it turns out wrong.
@@ -71,6 +69,8 @@ actor DelegationCoordinator {
     /// Checks in progress of providers still on probation, per (provider, skill): they get no
     /// more of that skill's work until the check settles.
     var probationChecks: [Experience.Key: Int] = [:]
+    /// Confirmed results per (provider, skill) as last learnt from the reputation (at most 100,000).
+    var knownVerified: [Experience.Key: Int] = [:]
     /// Seeds each machine's backoff jitter.
     var rng = SystemRandomNumberGenerator()
     /// Per-peer circuit breakers and in-flight windows, fed by every attempt's outcome.
@@ -483,11 +483,7 @@ actor DelegationCoordinator {
     func retire(_ id: TaskID) {
         guard let entry = inflight.removeValue(forKey: id) else { return }
         placement.removeAll(task: id)
-        if let key = entry.probation {
-            probationChecks[key, default: 1] -= 1
-            if probationChecks[key] == 0 { probationChecks[key] = nil }
-            schedulePlacement()  // the provider may take work again
-        }  // (releaseProbation's twin, for an entry already out of `inflight`)
+        if let key = entry.probation { release(key) }  // the provider may take work again
         entry.deadlineTimer?.cancel()
         entry.localRun?.cancel()
         for timer in entry.timers { timer.cancel() }
