@@ -51,6 +51,7 @@ import Testing
             }
             node = try await cluster.restart(0, bootstrapFrom: [1, 2, 3])
             try await VerificationClusteredTests.waitForProviders(node, "sha256", count: 2)
+            try await poll("the liar to be known again") { try await Self.route(node)[liar] != nil }
             let after = try await Self.route(node)
             #expect(honest.map { after[$0]?.samples ?? 0 } == samples, "each peer's record came back")
             #expect(after[liar]?.excluded == "convicted")
