@@ -37,6 +37,7 @@ private let payloadTypes: [String] = [
     Grid_V1_TaskRequest.protoMessageName, Grid_V1_TaskAck.protoMessageName,
     Grid_V1_TaskResult.protoMessageName, Grid_V1_TaskCancel.protoMessageName,
     Grid_V1_TrustReport.protoMessageName, Grid_V1_TaskProgress.protoMessageName,
+    Grid_V1_ConvictionEvidence.protoMessageName,
     // Types that verify but no handler knows, or that must be refused as malformed.
     Grid_V1_Frame.protoMessageName, "grid.v2.Future", "", "grid v1", "grid.v1.\u{7f}", "é",
     String(repeating: "t", count: 255), String(repeating: "t", count: 256),
@@ -132,6 +133,9 @@ private func exercise(_ envelope: Grid_V1_SignedEnvelope) {
     decode(claim, as: Grid_V1_TaskCancel.self)
     if let progress = decode(claim, as: Grid_V1_TaskProgress.self) { _ = try? TaskProgressMessage(progress) }
     decode(claim, as: Grid_V1_TrustReport.self)
+    if let evidence = decode(claim, as: Grid_V1_ConvictionEvidence.self) {
+        _ = try? ConvictionEvidenceMessage(evidence, maxBytes: 1 << 20)  // every inner signature and rule checked
+    }
 
     var guardian = ReplayGuard(skewMs: 60_000, capacity: 2, notBeforeMs: startedAtMs)
     do {
