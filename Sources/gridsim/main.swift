@@ -33,6 +33,8 @@ struct Gridsim: ParsableCommand {
     @Option(name: .customLong("tie-breakers"), help: "VerificationPolicy tie-breakers.") var tieBreakers = 2
     @Option(help: "Share of routing decisions that may explore a novice.") var exploration = 0.1
     @ArgumentParser.Flag(name: .customLong("local-copy"), help: "Requesters run the skill themselves (and check as trusted voters).") var localCopy = false
+    @ArgumentParser.Flag(name: .customLong("confirm-needs-standing"), help: "Experiment: only a run by a node with standing confirms another's result.") var confirmNeedsStanding = false
+    @ArgumentParser.Flag(name: .customLong("verifiers-by-trust"), help: "Experiment: checks go to the most trusted fresh candidate.") var verifiersByTrust = false
     @Option(help: "Who receives evidence of a conviction: none, knowers, everyone.") var evidence = "knowers"
     @Option(name: .customLong("evidence-delay"), help: "Tasks between a conviction and its evidence arriving (D).") var evidenceDelay = 1000
     @Option(help: "Share of honest and of malicious nodes that join mid-run.") var newcomers = 0.0
@@ -81,6 +83,8 @@ struct Gridsim: ParsableCommand {
         s.verification = VerificationPolicy(probation: probation, floor: floor, maxTieBreakers: tieBreakers)
         s.explorationShare = exploration
         s.requestersRunSkill = localCopy
+        s.confirmationNeedsStanding = confirmNeedsStanding
+        s.verifiersByTrust = verifiersByTrust
         s.evidenceReach = .init(rawValue: evidence)!
         s.evidenceDelay = evidenceDelay
         s.newcomerShare = newcomers
@@ -102,7 +106,7 @@ struct Gridsim: ParsableCommand {
         let seconds = Date().timeIntervalSince(started)
         switch format {
         case .text:
-            print("gridsim: \(settings.nodes) nodes, \(Int(settings.maliciousShare * 100)) % malicious, model \(settings.model.rawValue), \(settings.strategy.rawValue), \(total) tasks, seed \(settings.seed)")
+            print(describe(settings))
             print(report.text)
         case .markdown:
             print("| \(label ?? settings.model.rawValue) " + report.markdownRow)
@@ -113,6 +117,29 @@ struct Gridsim: ParsableCommand {
         }
         FileHandle.standardError.write(Data("gridsim: done in \(Int(seconds.rounded())) s\n".utf8))
     }
+}
+
+/// The settings a report depends on, in one line.
+func describe(_ s: GridSimulation.Settings) -> String {
+    var parts = ["\(s.nodes) nodes", "\(s.maliciousShare) malicious", "model \(s.model.rawValue)"]
+    if s.model == .camouflage { parts.append("honest on \(s.camouflageHonesty) of tasks") }
+    if s.model == .spies { parts.append("\(s.spyShare) of the malicious are spies") }
+    parts.append("\(s.tasks) tasks (\(s.tasksPerNode) per node)")
+    if s.strategy == .baseline {
+        parts.append("baseline: random provider, no verification, no trust")
+    } else {
+        let v = s.verification
+        parts.append("verify \(s.verifyMode.rawValue) (probation \(v.probation), floor \(v.floor), tie-breakers \(v.maxTieBreakers))")
+        parts.append("evidence to \(s.evidenceReach.rawValue) after \(s.evidenceDelay) tasks")
+        parts.append("trust every \(s.trustEvery) tasks")
+        if s.requestersRunSkill { parts.append("requesters run the skill") }
+        if s.confirmationNeedsStanding { parts.append("experiment: confirmations need standing") }
+        if s.verifiersByTrust { parts.append("experiment: verifiers by trust") }
+    }
+    if s.newcomerShare > 0 { parts.append("\(s.newcomerShare) newcomers") }
+    if s.sybilIdentities > 0 { parts.append("Sybils: up to \(s.sybilIdentities) fresh identities at \(s.sybilRejoinShare) of knowers convicting") }
+    parts.append("\(s.knownPeers) known peers + \(s.bootstrapNodes) bootstrap, capacity \(s.capacity), utilisation \(s.utilisation), seed \(s.seed)")
+    return "gridsim: " + parts.joined(separator: ", ")
 }
 
 Gridsim.main()

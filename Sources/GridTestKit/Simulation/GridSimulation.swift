@@ -89,6 +89,15 @@ public struct GridSimulation: Sendable {
         /// rank first, and run checks themselves as the vote's trusted voter. Default false: every
         /// check is another provider's run (the worst case).
         public var requestersRunSkill = false
+        /// Experiment, not the coordinator's rule: an agreeing run confirms another node's result
+        /// (``Experience/recordVerified(node:skill:now:)``) only when its own node already has
+        /// standing at the requester (the requester, a pre-trusted node, or at least `probation`
+        /// confirmed results). Default false: every agreeing run confirms the others, as now.
+        public var confirmationNeedsStanding = false
+        /// Experiment, not the policy's order: the check or tie-breaker goes to the fresh
+        /// candidate with the highest trust score (EigenTrust, the requester's view), the policy's
+        /// order breaking ties. Default false: ``VerificationPolicy/verifierOrder(ranked:verified:trusted:)``.
+        public var verifiersByTrust = false
         /// Default ``EvidenceReach/knowers``.
         public var evidenceReach: EvidenceReach = .knowers
         /// Tasks (grid-wide) between a conviction and its evidence reaching others (D). Default 1,000.

@@ -93,6 +93,7 @@ extension SimulationEngine {
                 vote.addRun()
                 decision = vote.decision
             case .accepted(let digest, let agreeing, let dissenting):
+                if digest != SimDigest.correct(input) { report.votesWronglySettled += 1 }
                 for node in dissenting { convict(node, by: r, witnesses: agreeing, fromEvidence: false) }
                 confirm(agreeing, by: r)
                 return digest
@@ -116,7 +117,14 @@ extension SimulationEngine {
         guard !fresh.isEmpty else { return nil }
         var verified: [NodeID: Int] = [:]
         for node in fresh { verified[node] = requesters[r].experience.verifiedCount(node: node, skill: skill) }
-        return policy.verifierOrder(ranked: fresh, verified: verified, trusted: trustedVoter(r)).first
+        let order = policy.verifierOrder(ranked: fresh, verified: verified, trusted: trustedVoter(r))
+        guard settings.verifiersByTrust else { return order.first }
+        // Experiment: the most trusted node (EigenTrust score) first; the policy's order among equals.
+        let trust = requesters[r].trust
+        return order.enumerated().max { a, b in
+            let (ta, tb) = (trust[a.element] ?? 0, trust[b.element] ?? 0)
+            return ta != tb ? ta < tb : a.offset > b.offset
+        }?.element
     }
 
     /// `route` as a request without exploration would have ranked it: the novice an exploring
@@ -219,10 +227,22 @@ extension SimulationEngine {
 
     /// Runs that agreed on the accepted output: each one's results are confirmed once more (the
     /// coordinator's `confirm`), so it is checked less often and ranks higher as a verifier.
+    ///
+    /// With ``GridSimulation/Settings/confirmationNeedsStanding`` (an experiment, not what the
+    /// coordinator does), a run confirms another only when its node has standing at this requester
+    /// before the vote: the requester itself, a pre-trusted node, or one with at least `probation`
+    /// confirmed results. Two newcomers — or two colluders — cannot then confirm each other.
     mutating func confirm(_ agreeing: [NodeID], by r: Int) {
         guard agreeing.count >= 2 else { return }
+        let standing = settings.confirmationNeedsStanding ? agreeing.filter { hasStanding($0, at: r) } : agreeing
         for node in agreeing where node != requesters[r].id {
+            guard standing.contains(where: { $0 != node }) else { continue }
             requesters[r].experience.recordVerified(node: node, skill: skill, now: now)
         }
+    }
+
+    private func hasStanding(_ node: NodeID, at r: Int) -> Bool {
+        node == requesters[r].id || preTrusted.contains(node)
+            || requesters[r].experience.verifiedCount(node: node, skill: skill) >= policy.probation
     }
 }

@@ -61,11 +61,17 @@ extension SimulationEngine {
         requesters[r].graph.removeReport(from: node)
         let identity = identityOf[node]!
         if fromEvidence { identities[identity].convictedByEvidence += 1 } else { identities[identity].convictedDirectly += 1 }
+        let known = fromEvidence && providers[identities[identity].slot].id == node
+            && requesters[r].known.contains(identities[identity].slot)
         switch (identities[identity].role, fromEvidence) {
         case (.honest, false): report.framings += 1
-        case (.honest, true): report.framingsByEvidence += 1
+        case (.honest, true):
+            report.framingsByEvidence += 1
+            if known { report.framingsByEvidenceWhereKnown += 1 }
         case (.liar, false): report.liarConvictions += 1
-        case (.liar, true): report.liarConvictionsByEvidence += 1
+        case (.liar, true):
+            report.liarConvictionsByEvidence += 1
+            if known { report.liarConvictionsByEvidenceWhereKnown += 1 }
         case (.spy, false): report.spyConvictions += 1
         case (.spy, true): report.spyConvictionsByEvidence += 1
         }

@@ -211,6 +211,23 @@ extension SimulationEngine {
         let perNode = liarNodeWork.keys.sorted().map { liarNodeWork[$0]! }
         report.liarNodeWorkMedian = SimulationReport.percentile(perNode, 0.5)
         report.liarNodeWorkP90 = SimulationReport.percentile(perNode, 0.9)
+        var trustSums = (honest: 0.0, honestCount: 0, liar: 0.0, liarCount: 0)
+        for requester in requesters {
+            for peer in requester.known where !isBootstrap[peer] {
+                let score = requester.trust[providers[peer].id] ?? 0
+                switch providers[peer].role {
+                case .honest:
+                    trustSums.honest += score
+                    trustSums.honestCount += 1
+                case .liar:
+                    trustSums.liar += score
+                    trustSums.liarCount += 1
+                case .spy: break
+                }
+            }
+        }
+        report.meanTrustInHonest = trustSums.honestCount == 0 ? 0 : trustSums.honest / Double(trustSums.honestCount)
+        report.meanTrustInLiars = trustSums.liarCount == 0 ? 0 : trustSums.liar / Double(trustSums.liarCount)
         report.honestSteadyRuns = SimulationReport.median(honestSteady)
         report.honestNewcomerSteadyRuns = SimulationReport.median(newcomerSteady)
         return report

@@ -36,6 +36,12 @@ public struct SimulationReport: Sendable, Equatable, Codable {
     /// Honest nodes convicted: framings.
     public var framings = 0
     public var framingsByEvidence = 0
+    /// Of the convictions from evidence, those at a requester that had the accused in its
+    /// registry (the ones that cost the accused work; the others only matter if they meet later).
+    public var liarConvictionsByEvidenceWhereKnown = 0
+    public var framingsByEvidenceWhereKnown = 0
+    /// Votes (checks and their tie-breakers) that accepted a wrong output: liars agreeing.
+    public var votesWronglySettled = 0
     public var spyConvictions = 0
     public var spyConvictionsByEvidence = 0
     /// Liar identities convicted by at least one requester, and honest ones (framed).
@@ -65,6 +71,12 @@ public struct SimulationReport: Sendable, Equatable, Codable {
     public var steadyExtraRuns = 0
     public var steadyRuns = 0
     public var steadyLiarRuns = 0
+
+    /// Mean trust score (0...1, the router's trust part) that requesters give, at the end of the
+    /// run, to the honest nodes and to the liars in their registries (bootstrap nodes left out:
+    /// they are pre-trusted), convicted ones included.
+    public var meanTrustInHonest = 0.0
+    public var meanTrustInLiars = 0.0
 
     public var trustRecomputes = 0
     public var reportsRefused = 0
@@ -128,19 +140,20 @@ extension SimulationReport {
         lines.append(
             "wrong results accepted: \(wrongAccepted) = \(Self.percent(wrongShare)) (\(wrongUndetected) never contradicted); per tenth of the run: \(wrongPerBlock.map(String.init).joined(separator: " "))")
         lines.append(
-            "extra work: \(checks) checks + \(tieBreakers) tie-breakers = \(Self.percent(extraWork, digits: 1)) of tasks; \(inconclusive) votes without a majority, \(noExtraRunner) without a node for the next run; \(extraRunsWaited) extra runs waited for a place")
+            "extra work: \(checks) checks + \(tieBreakers) tie-breakers = \(Self.percent(extraWork, digits: 1)) of tasks; \(votesWronglySettled) votes settled on a wrong output, \(inconclusive) without a majority, \(noExtraRunner) without a node for the next run; \(extraRunsWaited) extra runs waited for a place")
         lines.append(
             "liars' share of runs: \(Self.percent(liarWorkShare, digits: 1)) (steady \(Self.percent(steadyLiarWorkShare, digits: 1)))")
         lines.append(
             "runs per liar until it loses its work: median \(liarWorkMedian), p90 \(liarWorkP90) (per node over its identities: median \(liarNodeWorkMedian), p90 \(liarNodeWorkP90)); \(liarsStillWorking) liar identities still got work in the steady state")
         lines.append(
-            "liars convicted: \(liarsConvicted) identities by someone; \(liarConvictions) convictions from own votes + \(liarConvictionsByEvidence) from evidence")
+            "liars convicted: \(liarsConvicted) identities by someone; \(liarConvictions) convictions from own votes + \(liarConvictionsByEvidence) from evidence (\(liarConvictionsByEvidenceWhereKnown) where the liar was known)")
         lines.append(
-            "framings: \(honestFramed) honest nodes convicted by someone; \(framings) convictions from own votes + \(framingsByEvidence) from evidence; spies convicted: \(spiesConvicted) (\(spyConvictions) + \(spyConvictionsByEvidence))")
+            "framings: \(honestFramed) honest nodes convicted by someone; \(framings) convictions from own votes + \(framingsByEvidence) from evidence (\(framingsByEvidenceWhereKnown) where the node was known); spies convicted: \(spiesConvicted) (\(spyConvictions) + \(spyConvictionsByEvidence))")
         lines.append("evidence: \(evidenceSent) sent, \(evidenceIgnored) times ignored by a receiver; Sybil identities taken: \(sybilRebirths)")
         lines.append(
             "steady state (\(steadyTasks) tasks): wrong \(steadyWrong) = \(Self.percent(steadyWrongShare)), extra work \(Self.percent(steadyExtraWork, digits: 1)); median steady runs per honest node \(Self.fixed(honestSteadyRuns, digits: 1)), per honest newcomer \(Self.fixed(honestNewcomerSteadyRuns, digits: 1))")
-        lines.append("trust recomputes: \(trustRecomputes); reports refused: \(reportsRefused)")
+        lines.append(
+            "trust recomputes: \(trustRecomputes); reports refused: \(reportsRefused); mean trust score at the end in known honest nodes \(Self.fixed(meanTrustInHonest, digits: 3)), in known liars \(Self.fixed(meanTrustInLiars, digits: 3))")
         return lines.joined(separator: "\n")
     }
 
