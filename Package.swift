@@ -107,6 +107,11 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
+        // The grid-scale simulation of lying providers (docs/TRUST.md): `swift run -c release gridsim --help`.
+        .executableTarget(
+            name: "gridsim",
+            dependencies: ["GridCore", "GridTestKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
         .testTarget(name: "GridCoreTests", dependencies: ["GridCore", "GridTestKit"]),
         .testTarget(name: "GridCryptoTests", dependencies: ["GridCrypto"]),
         .testTarget(

@@ -1,0 +1,124 @@
+import GridCore
+
+/// Trust, convictions and the evidence that spreads them.
+extension SimulationEngine {
+    /// Requester `r` recomputes its trust, as `Reputation` does every `trustIntervalMs`: its local
+    /// trust from its experience, the latest TrustReport of each peer it knows and has not
+    /// convicted, then the power iteration. Honest peers report their local trust as of their own
+    /// last recompute; liars and spies report what the threat model says.
+    mutating func recomputeTrust(_ r: Int) {
+        requesters[r].graph.setLocalTrust(requesters[r].experience.localTrust(now: now))
+        let known = requesters[r].known
+        let epoch = UInt64(requesters[r].recomputes + 1)
+        var liarsKnown: [NodeID] = []
+        if settings.model.liarsVouchForEachOther {
+            liarsKnown = known.filter { providers[$0].role == .liar }.map { providers[$0].id }
+        }
+        var incoming: [(from: NodeID, epoch: UInt64, entries: [(node: NodeID, trust: Double)])] = []
+        for peer in known {
+            let id = providers[peer].id
+            guard !requesters[r].experience.isConvicted(id, now: now) else { continue }
+            switch providers[peer].role {
+            case .honest:
+                let q = requesterOf[peer]
+                guard q >= 0, requesters[q].reportEpoch > requesters[r].seenEpoch[peer, default: 0] else { continue }
+                requesters[r].seenEpoch[peer] = requesters[q].reportEpoch
+                incoming.append((id, requesters[q].reportEpoch, requesters[q].report))
+            case .liar, .spy:
+                // A liar vouches for the other liars this requester knows; a spy for all of them.
+                let named = liarsKnown.filter { $0 != id }
+                guard !named.isEmpty else { continue }
+                let share = 1 / Double(named.count)
+                incoming.append((id, epoch, named.map { ($0, share) }))
+            }
+        }
+        for report in incoming {
+            do {
+                try requesters[r].graph.receiveReport(from: report.from, epoch: report.epoch, entries: report.entries)
+            } catch {
+                self.report.reportsRefused += 1
+            }
+        }
+        requesters[r].graph.recompute()
+        var trust: [NodeID: Double] = [:]
+        for peer in known {
+            let id = providers[peer].id
+            trust[id] = requesters[r].graph.trustScore(of: id)
+        }
+        requesters[r].trust = trust
+        requesters[r].report = requesters[r].graph.localTrustVector()
+        requesters[r].reportEpoch += 1
+        requesters[r].recomputes += 1
+        report.trustRecomputes += 1
+    }
+
+    /// Requester `r` convicts `node` (from its own vote, or from evidence it received): a
+    /// `wrongResult` in its experience, its report dropped. A conviction from its own vote, backed
+    /// by at least two agreeing runs other than the accused, is sent on as evidence.
+    mutating func convict(_ node: NodeID, by r: Int, witnesses: [NodeID], fromEvidence: Bool) {
+        guard node != requesters[r].id, !requesters[r].experience.isConvicted(node, now: now) else { return }
+        requesters[r].experience.record(.wrongResult, node: node, skill: skill, now: now)
+        requesters[r].graph.removeReport(from: node)
+        let identity = identityOf[node]!
+        if fromEvidence { identities[identity].convictedByEvidence += 1 } else { identities[identity].convictedDirectly += 1 }
+        let known = fromEvidence && providers[identities[identity].slot].id == node
+            && requesters[r].known.contains(identities[identity].slot)
+        switch (identities[identity].role, fromEvidence) {
+        case (.honest, false): report.framings += 1
+        case (.honest, true):
+            report.framingsByEvidence += 1
+            if known { report.framingsByEvidenceWhereKnown += 1 }
+        case (.liar, false): report.liarConvictions += 1
+        case (.liar, true):
+            report.liarConvictionsByEvidence += 1
+            if known { report.liarConvictionsByEvidenceWhereKnown += 1 }
+        case (.spy, false): report.spyConvictions += 1
+        case (.spy, true): report.spyConvictionsByEvidence += 1
+        }
+        if !fromEvidence, settings.evidenceReach != .none {
+            let backing = witnesses.filter { $0 != node }
+            if backing.count >= 2 {
+                evidence.append(
+                    SimEvidence(due: task + settings.evidenceDelay, accused: node, accusedIdentity: identity, witnesses: backing, from: r))
+                report.evidenceSent += 1
+            }
+        }
+        if identities[identity].role == .liar, settings.sybilIdentities > 0 { considerRebirth(identities[identity].slot) }
+    }
+
+    /// Evidence due by now reaches its receivers. A receiver convicts when at least two witnesses
+    /// are not convicted by it and their summed trust (its scores) is at least the accused's;
+    /// else it ignores the evidence.
+    mutating func deliverEvidence() {
+        while nextEvidence < evidence.count, evidence[nextEvidence].due <= task {
+            let item = evidence[nextEvidence]
+            nextEvidence += 1
+            let receivers: [Int]
+            switch settings.evidenceReach {
+            case .none: receivers = []
+            case .knowers: receivers = knowers[requesters[item.from].slot]
+            case .everyone: receivers = active
+            }
+            for q in receivers where q != item.from { receive(item, at: q) }
+        }
+        if nextEvidence > 4096, nextEvidence * 2 > evidence.count {
+            evidence.removeFirst(nextEvidence)
+            nextEvidence = 0
+        }
+    }
+
+    private mutating func receive(_ item: SimEvidence, at q: Int) {
+        guard requesters[q].id != item.accused, !requesters[q].experience.isConvicted(item.accused, now: now) else { return }
+        var standing = 0
+        var weight = 0.0
+        for witness in item.witnesses where !requesters[q].experience.isConvicted(witness, now: now) {
+            standing += 1
+            weight += requesters[q].graph.trustScore(of: witness)
+        }
+        guard standing >= 2, weight >= requesters[q].graph.trustScore(of: item.accused) else {
+            report.evidenceIgnored += 1
+            return
+        }
+        convict(item.accused, by: q, witnesses: item.witnesses, fromEvidence: true)
+    }
+}
