@@ -39,7 +39,7 @@ extension NodeContext {
     /// Whether `node` vouches that `skill`'s output depends only on its input, so that its results
     /// may be compared with other nodes' (verification, votes, convictions).
     func declaresDeterministic(_ skill: SkillID, on node: NodeID) async -> Bool {
-        if node == nodeID { return executor.isDeterministic(skill) }
-        return await peers.routingView().registry.isDeterministic(skill, on: node)
+        if node == nodeID { return isDeterministic(skill) }
+        return await peers.isDeterministic(skill, on: node)  // one lookup, not a copy of the registry
     }
 }
