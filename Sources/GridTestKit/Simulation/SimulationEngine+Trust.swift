@@ -89,7 +89,7 @@ extension SimulationEngine {
             let backing = witnesses.filter { $0 != node }
             if backing.count >= 2 {
                 evidence.append(
-                    SimEvidence(due: task + settings.evidenceDelay, accused: node, accusedIdentity: identity, witnesses: backing, from: r))
+                    SimEvidence(due: task + settings.evidenceDelay, accused: node, witnesses: backing, from: r))
                 report.evidenceSent += 1
             }
         }
