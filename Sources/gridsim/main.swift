@@ -35,6 +35,8 @@ struct Gridsim: ParsableCommand {
     @ArgumentParser.Flag(name: .customLong("local-copy"), help: "Requesters run the skill themselves (and check as trusted voters).") var localCopy = false
     @ArgumentParser.Flag(name: .customLong("confirm-needs-standing"), help: "Experiment: only a run by a node with standing confirms another's result.") var confirmNeedsStanding = false
     @ArgumentParser.Flag(name: .customLong("verifiers-by-trust"), help: "Experiment: checks go to the most trusted fresh candidate.") var verifiersByTrust = false
+    @ArgumentParser.Flag(name: .customLong("hold-while-on-probation"), help: "Experiment: a result of a provider on probation waits for its check.") var holdWhileOnProbation = false
+    @ArgumentParser.Flag(name: .customLong("local-trust-from-confirmed"), help: "Experiment: local trust counts confirmed results only.") var localTrustFromConfirmed = false
     @Option(help: "Who receives evidence of a conviction: none, knowers, everyone.") var evidence = "knowers"
     @Option(name: .customLong("evidence-delay"), help: "Tasks between a conviction and its evidence arriving (D).") var evidenceDelay = 1000
     @Option(help: "Share of honest and of malicious nodes that join mid-run.") var newcomers = 0.0
@@ -85,6 +87,8 @@ struct Gridsim: ParsableCommand {
         s.requestersRunSkill = localCopy
         s.confirmationNeedsStanding = confirmNeedsStanding
         s.verifiersByTrust = verifiersByTrust
+        s.holdWhileOnProbation = holdWhileOnProbation
+        s.localTrustFromConfirmed = localTrustFromConfirmed
         s.evidenceReach = .init(rawValue: evidence)!
         s.evidenceDelay = evidenceDelay
         s.newcomerShare = newcomers
@@ -135,6 +139,8 @@ func describe(_ s: GridSimulation.Settings) -> String {
         if s.requestersRunSkill { parts.append("requesters run the skill") }
         if s.confirmationNeedsStanding { parts.append("experiment: confirmations need standing") }
         if s.verifiersByTrust { parts.append("experiment: verifiers by trust") }
+        if s.holdWhileOnProbation { parts.append("experiment: hold results while on probation") }
+        if s.localTrustFromConfirmed { parts.append("experiment: local trust from confirmed results") }
     }
     if s.newcomerShare > 0 { parts.append("\(s.newcomerShare) newcomers") }
     if s.sybilIdentities > 0 { parts.append("Sybils: up to \(s.sybilIdentities) fresh identities at \(s.sybilRejoinShare) of knowers convicting") }

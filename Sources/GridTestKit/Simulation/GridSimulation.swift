@@ -98,6 +98,15 @@ public struct GridSimulation: Sendable {
         /// candidate with the highest trust score (EigenTrust, the requester's view), the policy's
         /// order breaking ties. Default false: ``VerificationPolicy/verifierOrder(ranked:verified:trusted:)``.
         public var verifiersByTrust = false
+        /// Experiment, not the coordinator's behaviour: in `sample` mode, a result of a provider
+        /// still on probation (fewer than `probation` confirmed results, so checked for certain)
+        /// is held until its check settles, and the vote's output is delivered (nothing when the
+        /// vote has none). Default false: delivered at once, as now.
+        public var holdWhileOnProbation = false
+        /// Experiment, not `Experience.localTrust`: a requester's local trust in a peer is the
+        /// number of its confirmed results (``Experience/verifiedCount(node:skill:)``), not its
+        /// decayed successes, checked or not. Default false.
+        public var localTrustFromConfirmed = false
         /// Default ``EvidenceReach/knowers``.
         public var evidenceReach: EvidenceReach = .knowers
         /// Tasks (grid-wide) between a conviction and its evidence reaching others (D). Default 1,000.

@@ -24,8 +24,7 @@ struct SimProvider {
 struct SimIdentity {
     let slot: Int
     let role: SimRole
-    /// The task index at which it appeared (0 for nodes present from the start).
-    let joinedAt: Int
+    /// Whether it appeared mid-run (a newcomer, or a Sybil's fresh identity).
     let newcomer: Bool
     /// Runs it was given (deliveries, checks and tie-breakers).
     var runs = 0
@@ -67,7 +66,6 @@ struct SimEvidence {
     /// Grid-wide task index at which it arrives.
     let due: Int
     let accused: NodeID
-    let accusedIdentity: Int
     /// The agreeing runs that contradict the accused (two or more, none of them the accused).
     let witnesses: [NodeID]
     /// The requester that convicted (its index among the requesters).

@@ -10,7 +10,7 @@ extension SimulationEngine {
         providers[slot].present = true
         present.append(slot)
         let identity = providers[slot].identity
-        identities[identity] = SimIdentity(slot: slot, role: providers[slot].role, joinedAt: task, newcomer: true)
+        identities[identity] = SimIdentity(slot: slot, role: providers[slot].role, newcomer: true)
         if providers[slot].role == .honest { makeRequester(slot) }
         announce(slot)
     }
@@ -81,7 +81,7 @@ extension SimulationEngine {
 
         let identity = identities.count
         let id = Self.id(identity)
-        identities.append(SimIdentity(slot: slot, role: providers[slot].role, joinedAt: task, newcomer: true))
+        identities.append(SimIdentity(slot: slot, role: providers[slot].role, newcomer: true))
         identityOf[id] = identity
         providers[slot].id = id
         providers[slot].identity = identity

@@ -24,8 +24,12 @@ extension SimulationEngine {
         }
         let output = execute(executor, input: input, for: r, kind: .delivery)
         let wrong = output != correct
-        countDelivered(wrong: wrong)
         let verified = requesters[r].experience.verifiedCount(node: executor, skill: skill)
+        // Experiment: a result of a provider on probation is checked anyway (the policy's chance
+        // is 1 there), so it may as well wait for its check and deliver what the vote accepts.
+        let hold = settings.holdWhileOnProbation && verified < policy.probation && executor != requesters[r].id
+            && settings.verifyMode == .sample
+        if !hold { countDelivered(wrong: wrong) }
         guard executor != requesters[r].id,
             policy.shouldVerify(verified: verified, deterministic: true, mode: settings.verifyMode, using: &rng)
         else {
@@ -35,7 +39,17 @@ extension SimulationEngine {
         var vote = ResultVote.check(tieBreakers: policy.maxTieBreakers, trusted: trustedVoter(r))
         _ = vote.add(executor, digest: output)
         let accepted = settle(&vote, for: r, input: input, ranked: Self.unexplored(route))
-        if wrong, accepted == nil || accepted == output { report.wrongUndetected += 1 }
+        if hold {
+            if let accepted {
+                countDelivered(wrong: accepted != correct)
+                if accepted != correct { report.wrongUndetected += 1 }
+            } else {
+                report.failed += 1
+                if inSteadyState { report.steadyFailed += 1 }
+            }
+        } else if wrong, accepted == nil || accepted == output {
+            report.wrongUndetected += 1
+        }
     }
 
     /// `verify: strict`: the two best candidates run the task, and only an output two runs agree

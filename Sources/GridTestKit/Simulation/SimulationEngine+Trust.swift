@@ -7,7 +7,17 @@ extension SimulationEngine {
     /// convicted, then the power iteration. Honest peers report their local trust as of their own
     /// last recompute; liars and spies report what the threat model says.
     mutating func recomputeTrust(_ r: Int) {
-        requesters[r].graph.setLocalTrust(requesters[r].experience.localTrust(now: now))
+        if settings.localTrustFromConfirmed {
+            // Experiment: local trust is the confirmed results only, not every unchecked success.
+            var scores: [NodeID: Double] = [:]
+            for (key, record) in requesters[r].experience.records
+            where record.verified > 0 && !requesters[r].experience.isConvicted(key.node, now: now) {
+                scores[key.node, default: 0] += Double(record.verified)
+            }
+            requesters[r].graph.setLocalTrust(scores)
+        } else {
+            requesters[r].graph.setLocalTrust(requesters[r].experience.localTrust(now: now))
+        }
         let known = requesters[r].known
         let epoch = UInt64(requesters[r].recomputes + 1)
         var liarsKnown: [NodeID] = []
@@ -79,7 +89,7 @@ extension SimulationEngine {
             let backing = witnesses.filter { $0 != node }
             if backing.count >= 2 {
                 evidence.append(
-                    SimEvidence(due: task + settings.evidenceDelay, accused: node, accusedIdentity: identity, witnesses: backing, from: r))
+                    SimEvidence(due: task + settings.evidenceDelay, accused: node, witnesses: backing, from: r))
                 report.evidenceSent += 1
             }
         }

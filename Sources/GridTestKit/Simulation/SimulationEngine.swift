@@ -88,7 +88,7 @@ struct SimulationEngine {
         for slot in 0..<n {
             let id = Self.id(slot)
             providers.append(SimProvider(id: id, role: roles[slot], present: !isLate.contains(slot), identity: slot))
-            identities.append(SimIdentity(slot: slot, role: roles[slot], joinedAt: 0, newcomer: isLate.contains(slot)))
+            identities.append(SimIdentity(slot: slot, role: roles[slot], newcomer: isLate.contains(slot)))
             identityOf[id] = slot
             if !isLate.contains(slot) { present.append(slot) }
         }
