@@ -33,11 +33,9 @@ struct Gridsim: ParsableCommand {
     @Option(name: .customLong("tie-breakers"), help: "VerificationPolicy tie-breakers.") var tieBreakers = 2
     @Option(help: "Share of routing decisions that may explore a novice.") var exploration = 0.1
     @ArgumentParser.Flag(name: .customLong("local-copy"), help: "Requesters run the skill themselves (and check as trusted voters).") var localCopy = false
-    @ArgumentParser.Flag(name: .customLong("confirm-needs-standing"), help: "Experiment: only a run by a node with standing confirms another's result.") var confirmNeedsStanding = false
-    @ArgumentParser.Flag(name: .customLong("verifiers-by-trust"), help: "Experiment: checks go to the most trusted fresh candidate.") var verifiersByTrust = false
-    @ArgumentParser.Flag(name: .customLong("hold-while-on-probation"), help: "Experiment: a result of a provider on probation waits for its check.") var holdWhileOnProbation = false
+    @ArgumentParser.Flag(name: .customLong("no-hold"), help: "Deliver a result of a provider on probation before its check settles.") var noHold = false
     @ArgumentParser.Flag(name: .customLong("local-trust-from-confirmed"), help: "Experiment: local trust counts confirmed results only.") var localTrustFromConfirmed = false
-    @Option(help: "Who receives evidence of a conviction: none, knowers, everyone.") var evidence = "knowers"
+    @Option(help: "Who receives evidence of a conviction: none, knowers, everyone.") var evidence = "everyone"
     @Option(name: .customLong("evidence-delay"), help: "Tasks between a conviction and its evidence arriving (D).") var evidenceDelay = 1000
     @Option(help: "Share of honest and of malicious nodes that join mid-run.") var newcomers = 0.0
     @Option(help: "Times a convicted liar comes back under a fresh identity (K).") var sybils = 0
@@ -82,12 +80,9 @@ struct Gridsim: ParsableCommand {
         s.runMilliseconds = runRange!
         s.strategy = baseline ? .baseline : .verified
         s.verifyMode = strict ? .strict : .sample
-        s.verification = VerificationPolicy(probation: probation, floor: floor, maxTieBreakers: tieBreakers)
+        s.verification = VerificationPolicy(probation: probation, floor: floor, maxTieBreakers: tieBreakers, holdOnProbation: !noHold)
         s.explorationShare = exploration
         s.requestersRunSkill = localCopy
-        s.confirmationNeedsStanding = confirmNeedsStanding
-        s.verifiersByTrust = verifiersByTrust
-        s.holdWhileOnProbation = holdWhileOnProbation
         s.localTrustFromConfirmed = localTrustFromConfirmed
         s.evidenceReach = .init(rawValue: evidence)!
         s.evidenceDelay = evidenceDelay
@@ -137,9 +132,7 @@ func describe(_ s: GridSimulation.Settings) -> String {
         parts.append("evidence to \(s.evidenceReach.rawValue) after \(s.evidenceDelay) tasks")
         parts.append("trust every \(s.trustEvery) tasks")
         if s.requestersRunSkill { parts.append("requesters run the skill") }
-        if s.confirmationNeedsStanding { parts.append("experiment: confirmations need standing") }
-        if s.verifiersByTrust { parts.append("experiment: verifiers by trust") }
-        if s.holdWhileOnProbation { parts.append("experiment: hold results while on probation") }
+        if !s.verification.holdOnProbation { parts.append("results of providers on probation not held") }
         if s.localTrustFromConfirmed { parts.append("experiment: local trust from confirmed results") }
     }
     if s.newcomerShare > 0 { parts.append("\(s.newcomerShare) newcomers") }

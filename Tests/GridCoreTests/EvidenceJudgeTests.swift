@@ -18,35 +18,39 @@ import Testing
 
     static func c(
         accused: NodeID = accused, witnesses: [NodeID] = [w1, w2], convicted: Bool = false, declared: Bool? = nil,
-        trust: [NodeID: Double] = [:], convictedWitnesses: Set<NodeID> = [], canRerun: Bool = false
+        confirmed: [NodeID: Int] = [:], pinned: Set<NodeID> = [], convictedWitnesses: Set<NodeID> = [], canRerun: Bool = false
     ) -> EvidenceJudge.Case {
         EvidenceJudge.Case(
             receiver: me, accused: accused, witnesses: witnesses, accusedConvicted: convicted, accusedDeclaredDeterministic: declared,
-            trust: trust, convictedWitnesses: convictedWitnesses, canRerun: canRerun)
+            confirmed: confirmed, pinned: pinned, minimumStanding: 3, convictedWitnesses: convictedWitnesses, canRerun: canRerun)
     }
 
     static let rows: [Row] = [
         Row(name: "evidence against this node itself", c: c(accused: me, canRerun: true), expected: .ignore("this node itself")),
         Row(name: "already convicted: nothing to do, nothing passed on", c: c(convicted: true, declared: false, canRerun: true),
             expected: .ignore("convicted here already")),
-        Row(name: "the accused says the skill is not deterministic", c: c(declared: false, trust: [w1: 1, w2: 1], canRerun: true),
+        Row(name: "the accused says the skill is not deterministic", c: c(declared: false, pinned: [w1, w2], canRerun: true),
             expected: .refuse("not deterministic")),
-        Row(name: "this node has the skill: it runs the task", c: c(declared: true, trust: [accused: 1], canRerun: true), expected: .rerun),
+        Row(name: "this node has the skill: it runs the task", c: c(declared: true, pinned: [accused], canRerun: true), expected: .rerun),
         Row(name: "an unknown accused and a skill this node can run", c: c(canRerun: true), expected: .rerun),
-        Row(name: "trusted witnesses outweigh an untrusted accused", c: c(declared: true, trust: [w1: 0.3, w2: 0.2]), expected: .convict),
-        Row(name: "witnesses' summed trust equal to the accused's is enough", c: c(trust: [accused: 0.5, w1: 0.25, w2: 0.25]),
-            expected: .convict),
-        Row(name: "a crowd of strangers cannot frame a trusted node", c: c(witnesses: [w1, w2, w3], trust: [accused: 0.1]),
-            expected: .ignore("below the accused's")),
-        Row(name: "strangers accusing a stranger prove nothing", c: c(), expected: .ignore("or zero")),
-        Row(name: "the witnesses' trust below the accused's", c: c(trust: [accused: 0.9, w1: 0.4, w2: 0.4]), expected: .ignore("below")),
-        Row(name: "a convicted witness does not count", c: c(trust: [w1: 1, w2: 1], convictedWitnesses: [w2]),
+        Row(name: "a witness with standing against a stranger", c: c(declared: true, confirmed: [w1: 3]), expected: .convict),
+        Row(name: "a pinned witness against a stranger", c: c(pinned: [w2]), expected: .convict),
+        Row(name: "this node's own run as a witness", c: c(witnesses: [w1, me], confirmed: [accused: 50]), expected: .convict),
+        Row(name: "a pinned witness against a pinned accused", c: c(pinned: [accused, w1]), expected: .convict),
+        Row(name: "a witness with more confirmed results than the accused", c: c(confirmed: [accused: 4, w1: 5]), expected: .convict),
+        Row(name: "as many confirmed results as the accused is enough", c: c(confirmed: [accused: 5, w1: 5]), expected: .convict),
+        Row(name: "strangers accusing a stranger prove nothing", c: c(), expected: .ignore("none of the witnesses has standing")),
+        Row(name: "a crowd of strangers cannot frame a provider with standing",
+            c: c(witnesses: [w1, w2, w3], confirmed: [accused: 3]), expected: .ignore("none of the witnesses has standing")),
+        Row(name: "confirmed results below the standing count for nothing", c: c(confirmed: [w1: 2, w2: 2]),
+            expected: .ignore("none of the witnesses has standing")),
+        Row(name: "the accused has more standing than any witness", c: c(confirmed: [accused: 9, w1: 4]), expected: .ignore("more standing")),
+        Row(name: "witnesses cannot outweigh a pinned accused", c: c(confirmed: [accused: 0, w1: 1_000], pinned: [accused]),
+            expected: .ignore("more standing")),
+        Row(name: "a convicted witness does not count", c: c(confirmed: [w1: 9, w2: 9], convictedWitnesses: [w2]),
             expected: .ignore("only 1 of the 2 witnesses")),
-        Row(name: "its trust does not count either", c: c(witnesses: [w1, w2, w3], trust: [accused: 0.5, w1: 0.2, w2: 0.2, w3: 1], convictedWitnesses: [w3]),
-            expected: .ignore("below")),
-        Row(name: "this node's own run as a witness counts with trust 1", c: c(witnesses: [w1, me], trust: [accused: 1]), expected: .convict),
-        Row(name: "scores outside 0...1 are clamped", c: c(trust: [accused: 0.5, w1: -4, w2: .nan]), expected: .ignore("or zero")),
-        Row(name: "a witness score above 1 counts as 1", c: c(trust: [accused: 1, w1: 7, w2: 0]), expected: .convict),
+        Row(name: "its standing does not count either", c: c(witnesses: [w1, w2, w3], pinned: [w3], convictedWitnesses: [w3]),
+            expected: .ignore("none of the witnesses has standing")),
     ]
 
     @Test(arguments: rows)

@@ -181,13 +181,16 @@ import Testing
         var experience = Experience()
         let now = ContinuousClock.now
         experience.recordVerified(node: node(2), skill: skill("sha256"), now: now)
-        experience.recordVerified(node: node(2), skill: skill("sha256"), now: now)
+        experience.recordVerified(node: node(2), skill: skill("sha256"), anchored: false, now: now)
         #expect(experience.verifiedCount(node: node(2), skill: skill("sha256")) == 2)
+        #expect(experience.anchoredCount(node: node(2), skill: skill("sha256")) == 1, "only anchored agreement gives standing")
         #expect(experience.verifiedCount(node: node(2), skill: skill("echo")) == 0)
         let restored = Experience(restoring: experience.snapshot(now: now, nowMs: 1_000), now: now, nowMs: 2_000)
         #expect(restored.verifiedCount(node: node(2), skill: skill("sha256")) == 2, "kept across a restart")
+        #expect(restored.anchoredCount(node: node(2), skill: skill("sha256")) == 1)
         experience.record(.wrongResult, node: node(2), skill: skill("sha256"), now: now)
         #expect(experience.verifiedCount(node: node(2), skill: skill("sha256")) == 0)
+        #expect(experience.anchoredCount(node: node(2), skill: skill("sha256")) == 0)
     }
 }
 

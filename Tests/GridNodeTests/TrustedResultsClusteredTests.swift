@@ -88,7 +88,8 @@ import Testing
 
     /// Defaults: two honest providers have worked for the requester; a liar joins. Exploration
     /// gives the newcomer a task, verification checks its first results on the provider with the
-    /// longest record, the split goes to the other honest one, and the liar gets no more work.
+    /// longest record, the split goes to the other honest one, and the liar gets no more work. Its
+    /// result is held until the check settles (it is on probation), so none reaches the application.
     @Test func withDefaultsALiarThatJoinsIsTriedCheckedAndConvicted() async throws {
         try await withTestCluster([
             TestNodeSpec(skills: ["echo"], configure: Self.defaults),
@@ -113,7 +114,7 @@ import Testing
                 if view.executor == liar.nodeID.hex { toTheLiar += 1 }
             }
             try await poll("the liar convicted") { try await Self.wrongResults(of: liar.nodeID, seenBy: cluster[0]) >= 1 }
-            #expect(wrong <= 1, "at most the liar's first result reaches the application before its check")
+            #expect(wrong == 0, "a provider on probation has its results held until their check settles")
             #expect(toTheLiar <= 1)
             for n in 60..<70 {
                 let view = try await cluster[0].withClient { try await $0.submit(SubmitParams(skill: "sha256", input: "\(n)", wait: true)) }
@@ -123,6 +124,20 @@ import Testing
             #expect(counters.convictions >= 1 && counters.verified >= 1)
             #expect(try await Self.wrongResults(of: cluster[1].nodeID, seenBy: cluster[0]) == 0)
             #expect(try await Self.wrongResults(of: cluster[2].nodeID, seenBy: cluster[0]) == 0)
+        }
+    }
+
+    /// Defaults, and a single provider of the skill: its results on probation cannot be checked
+    /// by anyone, so they are delivered unchecked rather than held or failed.
+    @Test func aResultNobodyCanCheckIsDeliveredUnchecked() async throws {
+        try await withTestCluster([TestNodeSpec(skills: ["echo"], configure: Self.defaults), TestNodeSpec(skills: ["sha256"])]) { cluster in
+            try await cluster.waitUntilMeshed()
+            try await VerificationClusteredTests.waitForProviders(cluster[0], "sha256", count: 1)
+            for n in 0..<4 {
+                let view = try await cluster[0].withClient { try await $0.submit(SubmitParams(skill: "sha256", input: "\(n)", wait: true)) }
+                #expect(view.status == .succeeded && view.output == SHA256.hex(Array("\(n)".utf8)) && view.executor == cluster[1].nodeID.hex)
+            }
+            #expect(try await Self.counters(cluster[0]).verified == 4, "each result was weighed for a check")
         }
     }
 

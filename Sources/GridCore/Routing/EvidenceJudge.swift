@@ -9,16 +9,21 @@
 /// 2. An accused already convicted here is ignored: nothing to learn, and not forwarded again.
 /// 3. An accused that announces the skill here as not deterministic is refused: its outputs may
 ///    differ without a lie, so the sender should not have accused it (counted against the sender).
-/// 4. When this node serves the skill as deterministic itself, it settles the question by running
-///    the task once (``Decision/rerun``), then ``settle(_:accusedOutput:witnessOutput:ownOutput:)``
-///    convicts whoever disagrees with its own output.
-/// 5. Otherwise it weighs trust: it convicts when at least 2 witnesses are not convicted here and
-///    their trust scores (0...1, this node's own view; this node itself scores 1) add up to at
-///    least the accused's, and to more than 0. So a crowd of nodes nobody trusts — fresh
-///    identities made to frame someone — proves nothing, and cannot outweigh a trusted node.
-///    Otherwise it ignores the evidence: it cannot judge, and counts it against no one.
+/// 4. It weighs standing, never trust scores (which colluders vouching for each other
+///    inflate): it convicts when at least 2 witnesses are not convicted here, at least one of them
+///    has standing here — this node itself, a pinned peer, or a provider with at least
+///    `minimumStanding` results of the skill confirmed here by anchored votes
+///    (``VerificationPolicy/hasStanding(anchored:pinned:)``) — and the accused has no more: it
+///    is not pinned (unless a pinned witness or this node testifies) and has no more confirmed
+///    results than that witness. So a crowd of nodes without standing here — fresh identities
+///    made to frame someone, or colluders that only ever confirmed each other — proves nothing.
+/// 5. When standing does not settle it and this node serves the skill as deterministic itself, it
+///    runs the task once (``Decision/rerun``), then ``settle(_:accusedOutput:witnessOutput:ownOutput:)``
+///    convicts whoever disagrees with its own output. So a run is spent only on evidence that
+///    standing cannot decide.
+/// 6. Otherwise it ignores the evidence: it cannot judge, and counts it against no one.
 public enum EvidenceJudge {
-    /// Least number of witnesses, not convicted here, for a conviction by trust.
+    /// Least number of witnesses, not convicted here, for a conviction by standing.
     public static let minimumWitnesses = 2
 
     /// What this node knows that bears on one evidence.
@@ -33,8 +38,12 @@ public enum EvidenceJudge {
         /// false (served, not deterministic), nil (this node does not know: the accused is not
         /// connected, or does not announce the skill).
         public var accusedDeclaredDeterministic: Bool?
-        /// This node's trust scores, 0...1; a node absent scores 0 (this node itself 1).
-        public var trust: [NodeID: Double]
+        /// Results of the skill confirmed here by anchored votes, per node (absent: none).
+        public var confirmed: [NodeID: Int]
+        /// The pinned peers among the accused and the witnesses.
+        public var pinned: Set<NodeID>
+        /// Confirmed results that give a provider standing (the policy's probation).
+        public var minimumStanding: Int
         /// The witnesses convicted here: their word counts for nothing.
         public var convictedWitnesses: Set<NodeID>
         /// Whether this node serves the skill as deterministic, so it can run the task itself.
@@ -42,22 +51,27 @@ public enum EvidenceJudge {
 
         public init(
             receiver: NodeID, accused: NodeID, witnesses: [NodeID], accusedConvicted: Bool = false, accusedDeclaredDeterministic: Bool? = nil,
-            trust: [NodeID: Double] = [:], convictedWitnesses: Set<NodeID> = [], canRerun: Bool = false
+            confirmed: [NodeID: Int] = [:], pinned: Set<NodeID> = [], minimumStanding: Int = VerificationPolicy.default.probation,
+            convictedWitnesses: Set<NodeID> = [], canRerun: Bool = false
         ) {
             self.receiver = receiver
             self.accused = accused
             self.witnesses = witnesses
             self.accusedConvicted = accusedConvicted
             self.accusedDeclaredDeterministic = accusedDeclaredDeterministic
-            self.trust = trust
+            self.confirmed = confirmed
+            self.pinned = pinned
+            self.minimumStanding = max(minimumStanding, 1)
             self.convictedWitnesses = convictedWitnesses
             self.canRerun = canRerun
         }
 
-        func score(_ node: NodeID) -> Double {
-            guard node != receiver else { return 1 }
-            let value = trust[node] ?? 0
-            return value.isNaN ? 0 : min(max(value, 0), 1)
+        /// A node's standing here, as a rank: this node and pinned peers above every count of
+        /// confirmed results; 0 for a node without standing.
+        func standing(_ node: NodeID) -> Int {
+            if node == receiver || pinned.contains(node) { return Int.max }
+            let count = confirmed[node] ?? 0
+            return count >= minimumStanding ? count : 0
         }
     }
 
@@ -82,20 +96,26 @@ public enum EvidenceJudge {
         if c.accusedDeclaredDeterministic == false {
             return .refuse("\(c.accused.short) announces the skill as not deterministic: its outputs may differ from others' without a lie")
         }
-        if c.canRerun {
-            return .rerun
+        switch weighStanding(c) {
+        case nil: return .convict(c.accused)
+        case let why? where !c.canRerun: return .ignore(why + ", and this node cannot run the skill to see")
+        case _?: return .rerun
         }
+    }
+
+    /// Nil when the witnesses' standing here convicts the accused (rule 5); else why not.
+    static func weighStanding(_ c: Case) -> String? {
         let standing = Set(c.witnesses).subtracting(c.convictedWitnesses)
         guard standing.count >= minimumWitnesses else {
-            return .ignore("only \(standing.count) of the \(c.witnesses.count) witnesses are not convicted here; \(minimumWitnesses) are needed")
+            return "only \(standing.count) of the \(c.witnesses.count) witnesses are not convicted here; \(minimumWitnesses) are needed"
         }
-        let witnessTrust = standing.reduce(0) { $0 + c.score($1) }
-        let accusedTrust = c.score(c.accused)
-        guard witnessTrust > 0, witnessTrust >= accusedTrust else {
-            return .ignore(
-                "the witnesses' trust here (\(rounded(witnessTrust))) is below the accused's (\(rounded(accusedTrust))) or zero, and this node cannot run the skill to see")
+        let best = standing.map(c.standing).max() ?? 0
+        guard best > 0 else {
+            return "none of the witnesses has standing here (this node, a pinned peer, or \(c.minimumStanding) results confirmed here)"
         }
-        return .convict(c.accused)
+        let accused = c.pinned.contains(c.accused) ? Int.max : c.confirmed[c.accused] ?? 0
+        guard accused <= best else { return "\(c.accused.short) has more standing here than any witness" }
+        return nil
     }
 
     /// What this node's own run of the task settles.
@@ -129,8 +149,4 @@ public enum EvidenceJudge {
         return Settlement(convicted: [c.accused] + liars, evidenceHolds: true, senderAtFault: false)
     }
 
-    private static func rounded(_ value: Double) -> String {
-        let hundredths = Int((value * 100).rounded())
-        return "\(hundredths / 100).\(hundredths % 100 < 10 ? "0" : "")\(hundredths % 100)"
-    }
 }

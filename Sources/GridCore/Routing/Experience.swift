@@ -67,6 +67,9 @@ public struct Experience: Sendable {
         /// Results of this (node, skill) that an independent run confirmed, since its last wrong
         /// one: what ``VerificationPolicy`` checks less often the higher it is.
         public fileprivate(set) var verified = 0
+        /// Of those, the ones confirmed by an anchored vote (one that this node, a pinned peer or a
+        /// provider with standing took part in): the node's standing here.
+        public fileprivate(set) var anchored = 0
 
         /// Rated outcomes in the window.
         public var samples: Int { recent.count }
@@ -117,7 +120,10 @@ public struct Experience: Sendable {
             record.latencyMs = record.latencyMs.map { alpha * sample + (1 - alpha) * $0 } ?? sample
         }
         record.counts[outcome, default: 0] += 1
-        if outcome == .wrongResult { record.verified = 0 }
+        if outcome == .wrongResult {
+            record.verified = 0
+            record.anchored = 0
+        }
         records[key] = record
         if outcome == .wrongResult {
             convictions[node] = max(convictions[node] ?? now, now)
@@ -128,11 +134,12 @@ public struct Experience: Sendable {
     }
 
     /// An independent run confirmed a result of `node` for `skill` (a check, or replicas that
-    /// agreed with it).
-    public mutating func recordVerified(node: NodeID, skill: SkillID, now: ContinuousClock.Instant) {
+    /// agreed with it); `anchored` when the agreement was anchored (``ResultVote/isAnchored(_:)``).
+    public mutating func recordVerified(node: NodeID, skill: SkillID, anchored: Bool = true, now: ContinuousClock.Instant) {
         let key = Key(node: node, skill: skill)
         makeRoom(for: key)
         records[key, default: Record(updatedAt: now)].verified += 1
+        if anchored { records[key]?.anchored += 1 }
     }
 
     /// Drops the least recently updated record when `key` is new and the table is full.
@@ -147,6 +154,11 @@ public struct Experience: Sendable {
     /// Confirmed results of `node` for `skill` since its last wrong one.
     public func verifiedCount(node: NodeID, skill: SkillID) -> Int {
         records[Key(node: node, skill: skill)]?.verified ?? 0
+    }
+
+    /// Of those, the ones confirmed by anchored votes: `node`'s standing here for `skill`.
+    public func anchoredCount(node: NodeID, skill: SkillID) -> Int {
+        records[Key(node: node, skill: skill)]?.anchored ?? 0
     }
 
     /// Whether `node` returned a wrong result within the conviction memory.
@@ -223,6 +235,8 @@ extension Experience {
             public var counts: [String: Int]
             /// Absent in snapshots taken before verification counted confirmed results.
             public var verified: Int?
+            /// Absent in snapshots taken before anchored confirmations were counted.
+            public var anchored: Int?
         }
 
         public var records: [Entry]
@@ -239,7 +253,7 @@ extension Experience {
                     node: key.node.hex, skill: key.skill.name, recent: record.recent, latencyMs: record.latencyMs,
                     positive: record.positive, negative: record.negative, updatedAtMs: ms(record.updatedAt),
                     counts: Dictionary(uniqueKeysWithValues: record.counts.map { ($0.key.rawValue, $0.value) }),
-                    verified: record.verified)
+                    verified: record.verified, anchored: record.anchored)
             }.sorted { ($0.node, $0.skill) < ($1.node, $1.skill) },
             convictions: Dictionary(uniqueKeysWithValues: convictions.map { ($0.key.hex, ms($0.value)) }))
     }
@@ -260,6 +274,7 @@ extension Experience {
                 if let outcome = ExperienceOutcome(rawValue: name) { record.counts[outcome] = max(0, count) }
             }
             record.verified = max(0, entry.verified ?? 0)
+            record.anchored = min(max(0, entry.anchored ?? 0), record.verified)
             records[Key(node: node, skill: skill)] = record
         }
         for (hex, atMs) in snapshot.convictions.sorted(by: { $0.value > $1.value }).prefix(settings.maxRecords) {

@@ -13,6 +13,20 @@
 /// - A **trusted** voter (the node that runs the vote, when it ran the task itself) settles it at
 ///   once: its own computation is what it trusts most, so its digest is accepted as soon as it
 ///   votes, and every other digest dissents.
+/// - **Anchors** are voters with standing at the node that runs the vote (a pinned peer, or a
+///   provider with enough results confirmed by anchored votes, ``VerificationPolicy``). An
+///   agreement with an anchor in it is **anchored**; agreement among nodes without standing — two
+///   colluders, say — proves less:
+///   - when exactly one digest has anchors and it has the quorum, it is accepted, whatever the
+///     other digests' counts (anchored agreement outweighs an unanchored crowd);
+///   - a digest without anchors is never accepted over a digest with one: while more runs may
+///     come the vote waits or asks for one, else there is no majority;
+///   - while ``seeksAnchor`` is set, an unanchored majority is not accepted yet: the vote asks for
+///     one more run (which the shell gives an anchor) as long as ``maxRuns`` allows. The shell
+///     clears it when no anchor is left to ask; an unanchored majority is then accepted
+///     (``isAnchored(_:)`` says which it was).
+///   - Only an anchored agreement convicts and confirms (``settles(_:)``), unless the node has no
+///     anchor for the skill at all (``anchorsExist``).
 ///
 /// Only successful results vote; a failed run counts as an answer with no digest. With `replicas`
 /// K the quorum is a strict majority of K (⌊K/2⌋ + 1), and at least 2 for a verified task: one run
@@ -42,6 +56,16 @@ public struct ResultVote: Sendable, Equatable {
     public private(set) var unassignedFailures = 0
     /// The voter whose digest is accepted as soon as it votes.
     public let trusted: NodeID?
+    /// Voters with standing: an agreement they are in is anchored. The shell adds a voter here
+    /// before or as it votes (``add(_:digest:anchor:)``).
+    public var anchors: Set<NodeID> = []
+    /// Whether an unanchored majority should wait for one more run, on an anchor. Default false;
+    /// the shell sets it while an anchor that has not run the task could.
+    public var seeksAnchor = false
+    /// Whether the node has any anchor for the skill (free or busy): an unanchored agreement then
+    /// proves too little to convict or confirm. Default false (a strict majority is all there
+    /// is); the shell sets it when it sees one.
+    public var anchorsExist = false
 
     /// A vote over `runs` runs needing `quorum` agreeing ones, that may grow to `maxRuns`.
     public init(runs: Int, quorum: Int, maxRuns: Int, trusted: NodeID? = nil) {
@@ -70,11 +94,27 @@ public struct ResultVote: Sendable, Equatable {
     /// Runs started but not answered yet.
     public var outstanding: Int { max(runs - answered, 0) }
 
-    /// `node`'s run produced output with `digest`. A node votes once; later votes are ignored.
-    public mutating func add(_ node: NodeID, digest: [UInt8]) -> Decision {
+    /// `node`'s run produced output with `digest`; `anchor` when `node` has standing. A node votes
+    /// once; later votes are ignored.
+    public mutating func add(_ node: NodeID, digest: [UInt8], anchor: Bool = false) -> Decision {
         guard !hasAnswered(node), answered < runs else { return decision }
         votes[digest, default: []].append(node)
+        if anchor { anchors.insert(node) }
         return decision
+    }
+
+    /// Whether accepting `digest` convicts the dissenting runs and confirms the agreeing ones
+    /// (counts towards their standing): when it is anchored, or when the node has no anchor for
+    /// the skill at all (a strict majority is all it has). Where anchors exist, an unanchored
+    /// majority — two colluders against an honest node, say — convicts and confirms nobody, so
+    /// standing grows only outwards from this node and its pinned peers.
+    public func settles(_ digest: [UInt8]) -> Bool {
+        isAnchored(digest) || !anchorsExist
+    }
+
+    /// Whether the runs that produced `digest` include the trusted voter or an anchor.
+    public func isAnchored(_ digest: [UInt8]) -> Bool {
+        votes[digest]?.contains { $0 == trusted || anchors.contains($0) } ?? false
     }
 
     /// `node`'s run failed; nil when no node ran it at all.
@@ -97,20 +137,32 @@ public struct ResultVote: Sendable, Equatable {
 
     public var decision: Decision {
         if let trusted, let (digest, agreeing) = votes.first(where: { $0.value.contains(trusted) }) {
-            let dissenting = votes.filter { $0.key != digest }.values.flatMap { $0 }.sorted()
-            return .accepted(digest: digest, agreeing: agreeing, dissenting: dissenting)
+            return accept(digest, agreeing)
+        }
+        let anchored = votes.filter { isAnchored($0.key) }
+        if anchored.count == 1, let (digest, agreeing) = anchored.first, agreeing.count >= quorum {
+            return accept(digest, agreeing)
         }
         let ranked = votes.sorted { $0.value.count != $1.value.count ? $0.value.count > $1.value.count : $0.key.lexicographicallyPrecedes($1.key) }
         let best = ranked.first?.value.count ?? 0
         let second = ranked.dropFirst().first?.value.count ?? 0
+        let more = outstanding + (maxRuns - runs)
         if let (digest, agreeing) = ranked.first, best >= quorum, best > second {
-            let dissenting = votes.filter { $0.key != digest }.values.flatMap { $0 }.sorted()
-            return .accepted(digest: digest, agreeing: agreeing, dissenting: dissenting)
+            if isAnchored(digest) { return accept(digest, agreeing) }
+            // Unanchored: never over an anchored dissent, and not while an anchor may still vote.
+            if anchored.isEmpty, !seeksAnchor || more == 0 { return accept(digest, agreeing) }
+            guard more > 0 else { return .noMajority(votes: votes, failed: failed) }
+            return outstanding > 0 ? .pending : .needsRun
         }
         // Could any digest still be accepted with the runs out and those the bound allows?
-        let reachable = best + outstanding + (maxRuns - runs)
+        let reachable = best + more
         guard reachable >= quorum, reachable > second else { return .noMajority(votes: votes, failed: failed) }
         return outstanding > 0 ? .pending : .needsRun
+    }
+
+    private func accept(_ digest: [UInt8], _ agreeing: [NodeID]) -> Decision {
+        let dissenting = votes.filter { $0.key != digest }.values.flatMap { $0 }.sorted()
+        return .accepted(digest: digest, agreeing: agreeing, dissenting: dissenting)
     }
 
     /// Nodes that ran the task, whatever their answer.

@@ -3,17 +3,14 @@ import GridCore
 import GridCrypto
 import GridWire
 
-/// How a run's outcome settles its task: an ordinary task is delivered (and perhaps verified by one
-/// more run, DelegationCoordinator+Verification.swift); one with a vote — replicas, a strict task,
+/// How a run's outcome settles its task: an ordinary task is delivered, or weighed first and
+/// perhaps verified by one more run (DelegationCoordinator+Verification.swift); one with a vote — replicas, a strict task,
 /// or a delivered result under check — goes to the ``ResultVote``, which may ask for tie-breakers.
 /// Late dissenters and evidence are handled here.
 extension DelegationCoordinator {
     func replicaCompleted(_ id: TaskID, _ outcome: TaskOutcome, executor: NodeID?) {
         guard var entry = inflight[id] else { return }
-        guard var vote = entry.vote else {
-            deliver(id, outcome, executor: executor)
-            return considerCheck(id, outcome, executor: executor)
-        }
+        guard var vote = entry.vote else { return considerCheck(id, outcome, executor: executor) }
         if let settled = entry.settledDigest {
             // The vote is decided; a late run that disagrees is caught all the same.
             if case .success(let output) = outcome, let executor, SHA256.digest(output) != settled,
@@ -25,7 +22,9 @@ extension DelegationCoordinator {
         }
         let decision: ResultVote.Decision
         switch outcome {
-        case .success(let output): decision = vote.add(executor ?? node.nodeID, digest: SHA256.digest(output))
+        case .success(let output):
+            let voter = executor ?? node.nodeID
+            decision = vote.add(voter, digest: SHA256.digest(output), anchor: standing.isAnchor(voter, skill: entry.task.skill))
         case .failure: decision = vote.addFailure(executor)
         }
         entry.vote = vote
@@ -49,10 +48,16 @@ extension DelegationCoordinator {
             startExtraRun(id)
         case .accepted(let digest, let agreeing, let dissenting):
             inflight[id]?.settledDigest = digest
-            convict(dissenting, task: entry.task, agreeing: agreeing, in: entry)
-            confirm(agreeing, task: entry.task)
+            let settles = vote.settles(digest)
+            confirm(agreeing, task: entry.task, anchored: settles)
+            if settles {
+                convict(dissenting, task: entry.task, agreeing: agreeing, in: entry)
+            } else if !dissenting.isEmpty {
+                node.logger.info(
+                    "task \(id): \(agreeing.map(\.short)) agree against \(dissenting.map(\.short)), but none of them has standing here: nobody is convicted")
+            }
             if let delivered = entry.delivered {
-                verdictOnDelivered(id, delivered, digest: digest, agreeing: agreeing)
+                verdictOnDelivered(id, delivered, digest: digest, agreeing: agreeing, convicted: vote.settles(digest))
             } else {
                 let output = outputOf(agreeing[0], in: entry) ?? []
                 node.logger.info(
@@ -109,7 +114,7 @@ extension DelegationCoordinator {
                                       sentRequests: entry.sentRequests)
             // No more work for it until the conviction is on record (or found not to apply).
             let key = Experience.Key(node: peer, skill: task.skill)
-            hold(key)
+            standing.hold(key)
             node.tasks.spawn { [weak self] in
                 if await Self.recordConviction(of: peer, task: task, majority: majority, theirs: theirs, other: other, proof: proof, node: node) {
                     await self?.countConviction(task.skill)

@@ -10,52 +10,68 @@ extension DelegationCoordinator {
         spec.verify == .strict ? max(spec.replicas, 2) : spec.replicas
     }
 
-    /// After an ordinary task's result is delivered: perhaps check it by one more run (the task
-    /// stays in flight meanwhile), else retire it.
+    /// An ordinary task's result arrived: delivered at once, or — when it is a remote success —
+    /// weighed first (``decideCheck(_:executor:digest:confirmations:deterministic:pinned:)``): perhaps
+    /// checked by one more run, and held until that check settles while its provider is on
+    /// probation. The task stays in flight meanwhile.
     func considerCheck(_ id: TaskID, _ outcome: TaskOutcome, executor: NodeID?) {
         guard case .success(let output) = outcome, let executor, executor != node.nodeID, let entry = inflight[id],
             entry.task.verify != .off, !entry.replicas.isEmpty, !draining, !handedBack
-        else { return retire(id) }
+        else {
+            deliver(id, outcome, executor: executor)
+            return retire(id)
+        }
+        inflight[id]?.weighing = Completion(outcome: outcome, executor: executor)
         let node = node
         let skill = entry.task.skill
         let digest = SHA256.digest(output)
         // A provider that may be on probation is held back from more of this skill's work until the
         // decision (and the check): a new liar must not get a second task while its first is weighed.
         let key = Experience.Key(node: executor, skill: skill)
-        if knownVerified[key, default: 0] < verification.probation { holdForProbation(id, key) }
+        if standing.mayBeOnProbation(key) { holdForProbation(id, key) }
         node.tasks.spawn { [weak self] in
-            let verified = await node.reputation.verifiedCount(node: executor, skill: skill)
+            let confirmations = await node.reputation.confirmations(of: [executor], skill: skill)[executor] ?? .init()
             let deterministic = await node.declaresDeterministic(skill, on: executor)
-            await self?.decideCheck(id, executor: executor, digest: digest, verified: verified, deterministic: deterministic)
+            let pinned = await node.reputation.preTrusted
+            await self?.decideCheck(
+                id, executor: executor, digest: digest, confirmations: confirmations, deterministic: deterministic, pinned: pinned)
         }
     }
 
-    func decideCheck(_ id: TaskID, executor: NodeID, digest: [UInt8], verified: Int, deterministic: Bool) {
-        guard let entry = inflight[id], entry.delivered != nil, entry.vote == nil else { return }
-        learnVerified(Experience.Key(node: executor, skill: entry.task.skill), verified)
+    func decideCheck(
+        _ id: TaskID, executor: NodeID, digest: [UInt8], confirmations: StandingLedger.Confirmations, deterministic: Bool, pinned: Set<NodeID>
+    ) {
+        guard let entry = inflight[id], let weighing = entry.weighing, entry.vote == nil else { return }
+        let key = Experience.Key(node: executor, skill: entry.task.skill)
+        let verified = confirmations.verified
+        standing.learn(key, confirmations)
+        standing.learnPinned(pinned)
+        let hold = verification.holdsResult(verified: verified, deterministic: deterministic, mode: entry.task.verify)
         guard !draining, !handedBack,
-            verification.shouldVerify(verified: verified, deterministic: deterministic, mode: entry.task.verify, using: &verificationRNG)
-        else { return retire(id) }
+            hold || verification.shouldVerify(verified: verified, deterministic: deterministic, mode: entry.task.verify, using: &verificationRNG)
+        else { return deliverWeighed(id, weighing, retiring: true) }
+        if !hold { deliverWeighed(id, weighing, retiring: false) }
         var vote = ResultVote.check(tieBreakers: verification.maxTieBreakers, trusted: node.nodeID)
-        _ = vote.add(executor, digest: digest)
+        _ = vote.add(executor, digest: digest, anchor: standing.isAnchor(executor, skill: entry.task.skill))
         inflight[id]?.vote = vote
-        if verified >= verification.probation { releaseProbation(id) }
+        if !standing.mayBeOnProbation(key) { releaseProbation(id) }
         metrics.verified(skill: entry.task.skill)
-        node.logger.debug("task \(id): checking \(executor.short)'s result (\(verified) of its results confirmed so far)")
+        node.logger.debug(
+            "task \(id): checking \(executor.short)'s result (\(verified) of its results confirmed so far)\(hold ? "; held until the check settles" : "")")
         startExtraRun(id)
     }
 
-    /// What the coordinator knows of a provider's confirmed results (the reputation has the
-    /// truth): enough to skip the probation hold for one past it.
-    func learnVerified(_ key: Experience.Key, _ verified: Int) {
-        if knownVerified.count >= 100_000, knownVerified[key] == nil { knownVerified.removeAll() }
-        knownVerified[key] = verified
+    /// Gives the application the result that was being weighed.
+    func deliverWeighed(_ id: TaskID, _ weighing: Completion, retiring: Bool) {
+        inflight[id]?.weighing = nil
+        deliver(id, weighing.outcome, executor: weighing.executor)
+        if retiring { retire(id) }
     }
 
     func holdForProbation(_ id: TaskID, _ key: Experience.Key) {
         guard inflight[id]?.probation == nil else { return }
         inflight[id]?.probation = key
-        hold(key)
+        standing.hold(key)
     }
 
     /// The provider of `id`'s result may take work again (it is past probation, or the check ended).
@@ -65,15 +81,9 @@ extension DelegationCoordinator {
         release(key)
     }
 
-    /// Holds `key`'s provider out of that skill's ordinary placements until ``release(_:)``.
-    func hold(_ key: Experience.Key) {
-        probationChecks[key, default: 0] += 1
-    }
-
+    /// Releases one hold on `key`'s provider (``StandingLedger``); placements may use it again.
     func release(_ key: Experience.Key) {
-        probationChecks[key, default: 1] -= 1
-        if probationChecks[key] == 0 { probationChecks[key] = nil }
-        schedulePlacement()
+        if standing.release(key) { schedulePlacement() }
     }
 
     /// Routes and starts one more run of `id` (a check or a tie-breaker) on a node none of its runs
@@ -86,21 +96,49 @@ extension DelegationCoordinator {
         let node = node
         let state = flowState(skill: task.skill, extraRun: true)
         let used = usedNodes(id)
-        let policy = verification
         node.tasks.spawn { [weak self] in
             let route = await node.route(task.skill, minimumTrust: task.minimumTrust, flow: state, deterministicOnly: true)
             let fresh = route.nodes.filter { !used.contains($0) }
-            let verified = await node.reputation.verifiedCounts(of: fresh, skill: task.skill)
-            let candidates = policy.verifierOrder(ranked: fresh, verified: verified, trusted: node.nodeID)
-            await self?.extraRunRouted(id, candidates: candidates, route: route)
+            let confirmations = await node.reputation.confirmations(of: fresh, skill: task.skill)
+            let pinned = await node.reputation.preTrusted
+            await self?.extraRunRouted(id, fresh: fresh, confirmations: confirmations, pinned: pinned, route: route)
         }
     }
 
-    func extraRunRouted(_ id: TaskID, candidates: [NodeID], route: Route) {
+    /// Starts the extra run on the best of `fresh` in the policy's verifier order (this node, then
+    /// anchors, then the most confirmed results). When no anchor is among them the vote stops
+    /// seeking one; when no node at all can run it, a result held for its check is delivered as it
+    /// is (nothing could check it), and any other vote counts the run as failed.
+    func extraRunRouted(
+        _ id: TaskID, fresh: [NodeID], confirmations: [NodeID: StandingLedger.Confirmations], pinned: Set<NodeID>, route: Route
+    ) {
         guard let entry = inflight[id], let deadline = entry.deadline else { return }
+        let skill = entry.task.skill
+        standing.learnPinned(pinned)
+        for (peer, known) in confirmations { standing.learn(Experience.Key(node: peer, skill: skill), known) }
         let used = usedNodes(id)
-        let candidates = candidates.filter { !used.contains($0) }
+        var fresh = fresh.filter { !used.contains($0) }
+        if !used.contains(node.nodeID), !fresh.contains(node.nodeID),
+            route.excluded.contains(where: { $0.isLocal && $0.reason == .atCapacity })
+        {
+            // This node's own run is the check it trusts most: it waits for a place in its own queue.
+            fresh.insert(node.nodeID, at: 0)
+        }
+        let anchors = Set(fresh.filter { standing.isAnchor($0, skill: skill) })
+        let candidates = verification.verifierOrder(
+            ranked: fresh, verified: confirmations.mapValues(\.anchored), trusted: node.nodeID, anchors: anchors)
         let busy = !Self.busyProviders(route).subtracting(used).isEmpty
+        // Anchors this node has for the skill, free or busy (its own queue counts as free).
+        let busyAnchors = route.excluded.contains { !used.contains($0.node) && Self.isBusy($0.reason) && standing.isAnchor($0.node, skill: skill) }
+        if let vote = inflight[id]?.vote {
+            inflight[id]?.vote?.seeksAnchor = !anchors.isEmpty
+            inflight[id]?.vote?.anchorsExist = vote.anchorsExist || !anchors.isEmpty || busyAnchors
+        }
+        if candidates.isEmpty, !busy, let weighing = entry.weighing, (entry.vote?.answered ?? 0) <= 1 {
+            node.logger.info("task \(id): no other node can check \(weighing.executor?.short ?? "?")'s result; delivered unchecked")
+            inflight[id]?.vote = nil
+            return deliverWeighed(id, weighing, retiring: true)
+        }
         var machine = DelegationMachine(task: entry.task, localNode: node.nodeID, policy: node.settings.retryPolicy, seed: rng.next())
         let directives = machine.start(
             candidates: candidates, providersBusy: busy, deadline: deadline, ackTimeouts: flow.ackTimeouts,
@@ -122,21 +160,21 @@ extension DelegationCoordinator {
     }
 
     /// Runs that agreed on the accepted output: each remote one's results are confirmed once more,
-    /// so it is checked less often from now on.
-    func confirm(_ agreeing: [NodeID], task: TaskSpec) {
+    /// so it is checked less often from now on; when the agreement was `anchored` it also counts
+    /// towards the provider's standing (past probation, it anchors votes).
+    func confirm(_ agreeing: [NodeID], task: TaskSpec, anchored: Bool) {
         guard agreeing.count >= 2 else { return }
         let reputation = node.reputation
         for peer in agreeing where peer != node.nodeID {
-            let key = Experience.Key(node: peer, skill: task.skill)
-            learnVerified(key, knownVerified[key, default: 0] + 1)
-            node.tasks.spawn { await reputation.recordVerified(node: peer, skill: task.skill) }
+            standing.confirmed(Experience.Key(node: peer, skill: task.skill), anchored: anchored)
+            node.tasks.spawn { await reputation.recordVerified(node: peer, skill: task.skill, anchored: anchored) }
         }
     }
 
     /// The check of a result already delivered is settled: confirmed, or proven wrong (its
     /// provider is convicted by ``convict(_:task:majority:signed:)``; the application has the
     /// wrong output, which the log and the `contradicted` counter say).
-    func verdictOnDelivered(_ id: TaskID, _ delivered: Completion, digest: [UInt8], agreeing: [NodeID]) {
+    func verdictOnDelivered(_ id: TaskID, _ delivered: Completion, digest: [UInt8], agreeing: [NodeID], convicted: Bool) {
         guard let executor = delivered.executor, let task = inflight[id]?.task else { return }
         if agreeing.contains(executor) {
             node.logger.debug("task \(id): \(executor.short)'s result confirmed by \(agreeing.filter { $0 != executor }.map(\.short))")
@@ -145,8 +183,9 @@ extension DelegationCoordinator {
             if task.cacheable, case .success(let wrong) = delivered.outcome {
                 cache.discard(Self.cacheKey(task), ifOutput: wrong)  // identical tasks must not reuse it
             }
+            let verdict = convicted ? "\(executor.short) is convicted (gridnode peers evidence)" : "none of them has standing here, so nobody is convicted"
             node.logger.warning(
-                "task \(id) (\(task.skill)): the result delivered from \(executor.short) was wrong: \(agreeing.count) other runs agree on \(Hex.encode(digest).prefix(16))…; \(executor.short) is convicted (gridnode peers evidence). Submit with verify: strict to get only verified results")
+                "task \(id) (\(task.skill)): the result delivered from \(executor.short) was wrong: \(agreeing.count) other runs agree on \(Hex.encode(digest).prefix(16))…; \(verdict). Submit with verify: strict to get only verified results")
         }
     }
 }

@@ -27,6 +27,9 @@ actor DelegationCoordinator {
         var vote: ResultVote?
         /// The provider on probation whose result this check holds back from more work.
         var probation: Experience.Key?
+        /// A remote result being weighed (``DelegationCoordinator/decideCheck(_:executor:digest:verified:deterministic:pinned:)``)
+        /// or held until its check settles, not yet given to the application.
+        var weighing: Completion?
         /// Each executor's result as it arrived, signed: the evidence if it turns out wrong.
         var signedResults: [NodeID: Grid_V1_SignedEnvelope] = [:]
         /// The signed TaskRequest sent to each peer (the last one), which its result answers.
@@ -66,11 +69,9 @@ actor DelegationCoordinator {
     var verificationRNG = SystemRandomNumberGenerator()
     /// When routing tries a novice provider instead of the best-ranked node.
     var exploration: ExplorationBudget
-    /// Checks in progress of providers still on probation, per (provider, skill): they get no
-    /// more of that skill's work until the check settles.
-    var probationChecks: [Experience.Key: Int] = [:]
-    /// Confirmed results per (provider, skill) as last learnt from the reputation (at most 100,000).
-    var knownVerified: [Experience.Key: Int] = [:]
+    /// Providers' standing as last learnt from the reputation, and the providers held out of a
+    /// skill's ordinary work while a check of them is weighed or a conviction recorded.
+    var standing: StandingLedger
     /// Seeds each machine's backoff jitter.
     var rng = SystemRandomNumberGenerator()
     /// Per-peer circuit breakers and in-flight windows, fed by every attempt's outcome.
@@ -113,6 +114,7 @@ actor DelegationCoordinator {
         placement = PlacementQueue(settings: .init(queue: node.settings.queueSettings))
         cache = ResultCache(window: .milliseconds(node.settings.resultCacheWindowMs))
         verification = node.settings.verificationPolicy
+        standing = StandingLedger(localNode: node.nodeID, policy: node.settings.verificationPolicy)
         exploration = ExplorationBudget(share: node.settings.explorationShare)
     }
 
@@ -129,7 +131,7 @@ actor DelegationCoordinator {
     /// `skill`'s providers on probation are held out of ordinary placements, never out of checks
     /// and tie-breakers (`extraRun`): two new providers must be able to check each other.
     func flowState(skill: SkillID? = nil, extraRun: Bool = false) -> FlowState {
-        let awaiting = extraRun ? [] : skill.map { skill in Set(probationChecks.keys.lazy.filter { $0.skill == skill }.map(\.node)) } ?? []
+        let awaiting = extraRun ? [] : skill.map { standing.held(skill: $0) } ?? []
         return FlowState(
             circuitOpen: breakers.openPeers(now: .now), inFlight: flow.inFlight, windowFull: flow.full(now: .now),
             awaitingVerification: awaiting)
@@ -464,6 +466,7 @@ actor DelegationCoordinator {
         let completion = Completion(outcome: outcome, executor: executor)
         emitOutcome(id, outcome, executor: executor)
         inflight[id]?.delivered = completion
+        inflight[id]?.weighing = nil
         inflight[id]?.waiters = [:]
         for waiter in entry.waiters.values { waiter.resume(returning: completion) }
         if entry.task.cacheable, !entry.replicas.isEmpty {

@@ -9,7 +9,8 @@ import Logging
 /// ``EvidenceJudge`` from this node's own knowledge — never the messenger's word — and carried out:
 /// a conviction is recorded, stored and passed on to every other peer, once per
 /// (accused, requester, task); a task this node can run settles the question by a re-run at low
-/// priority; false evidence counts against its sender. ``share(_:)`` sends this node's own proofs,
+/// priority; evidence this node cannot judge is passed on too (others may); false evidence counts
+/// against its sender. ``share(_:)`` sends this node's own proofs,
 /// and a peer that connects gets the proofs of the convictions still in force.
 ///
 /// Bounds: each peer may send `evidencePerPeerPerMinute` evidence messages (and is sent no more);
@@ -143,7 +144,11 @@ actor EvidenceGossip {
             tasks.spawn { await self.rerun(evidence, judged, key: key, from: sender) }
         case .ignore(let why):
             counts.ignored += 1
+            remember(key)
             logger.info("ignored evidence against \(key.accused.short) for task \(key.task) from \(sender.short): \(why)")
+            // Others may be able to judge it (the accused or a witness has standing there): passed
+            // on unless there is nothing new in it (this node is the accused, or convicted it).
+            if judged.accused != localNode, !judged.accusedConvicted { await forward(evidence, except: sender) }
         case .refuse(let why):
             counts.refused += 1
             await stats.dropped(.falseEvidence)
@@ -154,18 +159,17 @@ actor EvidenceGossip {
 
     /// What this node knows that bears on `evidence`.
     private func judgeCase(_ evidence: ConvictionEvidenceMessage) async -> EvidenceJudge.Case {
-        var trust: [NodeID: Double] = [:]
+        let nodes = [evidence.accusedNode] + evidence.witnessNodes
         var convictedWitnesses: Set<NodeID> = []
-        for node in [evidence.accusedNode] + evidence.witnessNodes {
-            trust[node] = await reputation.trustScore(of: node)
-        }
         for witness in evidence.witnessNodes where await reputation.isConvicted(witness) {
             convictedWitnesses.insert(witness)
         }
         return EvidenceJudge.Case(
             receiver: localNode, accused: evidence.accusedNode, witnesses: evidence.witnessNodes,
             accusedConvicted: await reputation.isConvicted(evidence.accusedNode),
-            accusedDeclaredDeterministic: await peers.deterministicDeclaration(of: evidence.skill, by: evidence.accusedNode), trust: trust,
+            accusedDeclaredDeterministic: await peers.deterministicDeclaration(of: evidence.skill, by: evidence.accusedNode),
+            confirmed: await reputation.confirmations(of: nodes, skill: evidence.skill).mapValues(\.anchored),
+            pinned: await reputation.preTrusted.intersection(nodes), minimumStanding: settings.verificationPolicy.probation,
             convictedWitnesses: convictedWitnesses, canRerun: executor.serves(evidence.skill) && executor.isDeterministic(evidence.skill))
     }
 

@@ -50,16 +50,17 @@ actor Reputation {
         }
     }
 
-    func recordVerified(node: NodeID, skill: SkillID) {
-        experience.recordVerified(node: node, skill: skill, now: .now)
+    func recordVerified(node: NodeID, skill: SkillID, anchored: Bool) {
+        experience.recordVerified(node: node, skill: skill, anchored: anchored, now: .now)
     }
 
-    func verifiedCount(node: NodeID, skill: SkillID) -> Int {
-        experience.verifiedCount(node: node, skill: skill)
-    }
-
-    func verifiedCounts(of nodes: [NodeID], skill: SkillID) -> [NodeID: Int] {
-        Dictionary(uniqueKeysWithValues: nodes.map { ($0, experience.verifiedCount(node: $0, skill: skill)) })
+    /// Each node's confirmed results for `skill`, and how many of them anchored votes confirmed.
+    func confirmations(of nodes: [NodeID], skill: SkillID) -> [NodeID: StandingLedger.Confirmations] {
+        Dictionary(
+            nodes.map {
+                ($0, StandingLedger.Confirmations(
+                    verified: experience.verifiedCount(node: $0, skill: skill), anchored: experience.anchoredCount(node: $0, skill: skill)))
+            }, uniquingKeysWith: { first, _ in first })
     }
 
     func summary(of node: NodeID) -> Experience.Summary {

@@ -81,7 +81,7 @@ public struct GridSimulation: Sendable {
         /// before delivery). Default `sample`.
         public var verifyMode: VerifyMode = .sample
         /// Every requester's policy. Default ``VerificationPolicy/default`` (probation 3, floor
-        /// 0.05, 2 tie-breakers).
+        /// 0.05, 2 tie-breakers, results held while on probation).
         public var verification = VerificationPolicy.default
         /// Share of routing decisions that may go to a novice (``ExplorationBudget``). Default 0.1.
         public var explorationShare = 0.1
@@ -89,26 +89,13 @@ public struct GridSimulation: Sendable {
         /// rank first, and run checks themselves as the vote's trusted voter. Default false: every
         /// check is another provider's run (the worst case).
         public var requestersRunSkill = false
-        /// Experiment, not the coordinator's rule: an agreeing run confirms another node's result
-        /// (``Experience/recordVerified(node:skill:now:)``) only when its own node already has
-        /// standing at the requester (the requester, a pre-trusted node, or at least `probation`
-        /// confirmed results). Default false: every agreeing run confirms the others, as now.
-        public var confirmationNeedsStanding = false
-        /// Experiment, not the policy's order: the check or tie-breaker goes to the fresh
-        /// candidate with the highest trust score (EigenTrust, the requester's view), the policy's
-        /// order breaking ties. Default false: ``VerificationPolicy/verifierOrder(ranked:verified:trusted:)``.
-        public var verifiersByTrust = false
-        /// Experiment, not the coordinator's behaviour: in `sample` mode, a result of a provider
-        /// still on probation (fewer than `probation` confirmed results, so checked for certain)
-        /// is held until its check settles, and the vote's output is delivered (nothing when the
-        /// vote has none). Default false: delivered at once, as now.
-        public var holdWhileOnProbation = false
         /// Experiment, not `Experience.localTrust`: a requester's local trust in a peer is the
         /// number of its confirmed results (``Experience/verifiedCount(node:skill:)``), not its
         /// decayed successes, checked or not. Default false.
         public var localTrustFromConfirmed = false
-        /// Default ``EvidenceReach/knowers``.
-        public var evidenceReach: EvidenceReach = .knowers
+        /// Default ``EvidenceReach/everyone``: nodes pass on evidence they could not judge too
+        /// (`EvidenceGossip`), so in a connected grid it reaches every node.
+        public var evidenceReach: EvidenceReach = .everyone
         /// Tasks (grid-wide) between a conviction and its evidence reaching others (D). Default 1,000.
         public var evidenceDelay = 1000
         /// Share of the honest and of the malicious nodes (never a bootstrap node) that join

@@ -70,4 +70,7 @@ struct SimEvidence {
     let witnesses: [NodeID]
     /// The requester that convicted (its index among the requesters).
     let from: Int
+    /// The task's input, and the output the witnesses agreed on.
+    let input: UInt64
+    let witnessOutput: [UInt8]
 }

@@ -25,20 +25,21 @@ extension SimulationEngine {
         let output = execute(executor, input: input, for: r, kind: .delivery)
         let wrong = output != correct
         let verified = requesters[r].experience.verifiedCount(node: executor, skill: skill)
-        // Experiment: a result of a provider on probation is checked anyway (the policy's chance
-        // is 1 there), so it may as well wait for its check and deliver what the vote accepts.
-        let hold = settings.holdWhileOnProbation && verified < policy.probation && executor != requesters[r].id
-            && settings.verifyMode == .sample
+        // A result of a provider on probation waits for its check; the vote's output is delivered.
+        let hold = executor != requesters[r].id && policy.holdsResult(verified: verified, deterministic: true, mode: settings.verifyMode)
         if !hold { countDelivered(wrong: wrong) }
         guard executor != requesters[r].id,
-            policy.shouldVerify(verified: verified, deterministic: true, mode: settings.verifyMode, using: &rng)
+            hold || policy.shouldVerify(verified: verified, deterministic: true, mode: settings.verifyMode, using: &rng)
         else {
             if wrong { report.wrongUndetected += 1 }
             return
         }
         var vote = ResultVote.check(tieBreakers: policy.maxTieBreakers, trusted: trustedVoter(r))
-        _ = vote.add(executor, digest: output)
-        let accepted = settle(&vote, for: r, input: input, ranked: Self.unexplored(route))
+        _ = vote.add(executor, digest: output, anchor: hasStanding(executor, at: r))
+        var accepted = settle(&vote, for: r, input: input, ranked: Self.unexplored(route))
+        if accepted == nil, vote.answered <= 1 {
+            accepted = output  // no node could check it: delivered unchecked, as the coordinator does
+        }
         if hold {
             if let accepted {
                 countDelivered(wrong: accepted != correct)
@@ -61,8 +62,9 @@ extension SimulationEngine {
             return
         }
         var vote = ResultVote(replicas: 2, verified: true, tieBreakers: policy.maxTieBreakers, trusted: trustedVoter(r))
+        vote.anchorsExist = true
         for (index, node) in first.enumerated() {
-            _ = vote.add(node, digest: execute(node, input: input, for: r, kind: index == 0 ? .delivery : .check))
+            _ = vote.add(node, digest: execute(node, input: input, for: r, kind: index == 0 ? .delivery : .check), anchor: hasStanding(node, at: r))
         }
         if let accepted = settle(&vote, for: r, input: input) {
             countDelivered(wrong: accepted != correct)
@@ -83,8 +85,9 @@ extension SimulationEngine {
     }
 
     /// Carries out the vote's decisions until it is settled: runs the check or tie-breaker it waits
-    /// for on the node ``VerificationPolicy/verifierOrder(ranked:verified:trusted:)`` puts first,
-    /// convicts the dissenting and confirms the agreeing. Returns the accepted digest, if any.
+    /// for on the node ``VerificationPolicy/verifierOrder(ranked:verified:trusted:anchors:)`` puts
+    /// first (the vote stops seeking an anchor when none is left), convicts the dissenting and,
+    /// when the agreement is anchored, confirms the agreeing. Returns the accepted digest, if any.
     ///
     /// `ranked` is the ranking the task was routed with, if the first extra run may take it (the
     /// same instant, so the same ranking but for the delivered run's place); later runs are routed
@@ -97,19 +100,32 @@ extension SimulationEngine {
             case .pending:
                 let route = ranked ?? self.route(for: r, explore: false)
                 ranked = nil
-                guard let node = extraRunner(for: r, route: route, used: vote.voters) else {
+                let order = extraRunners(for: r, route: route, used: vote.voters)
+                // The pre-trusted bootstrap nodes are in every registry: anchors always exist.
+                vote.anchorsExist = true
+                let seeks = order.contains { hasStanding($0, at: r) }
+                if vote.seeksAnchor != seeks {
+                    vote.seeksAnchor = seeks
+                    decision = vote.decision
+                    if decision != .pending { continue }
+                }
+                guard let node = order.first else {
                     report.noExtraRunner += 1
                     return nil
                 }
                 let kind: RunKind = vote.answered <= 1 ? .check : .tieBreaker
-                decision = vote.add(node, digest: execute(node, input: input, for: r, kind: kind))
+                decision = vote.add(node, digest: execute(node, input: input, for: r, kind: kind), anchor: hasStanding(node, at: r))
             case .needsRun:
                 vote.addRun()
                 decision = vote.decision
             case .accepted(let digest, let agreeing, let dissenting):
                 if digest != SimDigest.correct(input) { report.votesWronglySettled += 1 }
-                for node in dissenting { convict(node, by: r, witnesses: agreeing, fromEvidence: false) }
-                confirm(agreeing, by: r)
+                if !vote.isAnchored(digest) { report.unanchoredVotes += 1 }
+                let settles = vote.settles(digest)
+                if settles {
+                    for node in dissenting { convict(node, by: r, witnesses: agreeing, fromEvidence: false, input: input, witnessOutput: digest) }
+                }
+                confirm(agreeing, by: r, anchored: settles)
                 return digest
             case .noMajority:
                 report.inconclusive += 1
@@ -118,27 +134,35 @@ extension SimulationEngine {
         }
     }
 
-    /// The node for one more run: the router's ranking less the nodes that ran the task, in the
-    /// policy's verifier order (most confirmed results first).
-    private mutating func extraRunner(for r: Int, route: Route, used: Set<NodeID>) -> NodeID? {
+    /// The nodes for one more run, best first: the router's ranking less the nodes that ran the
+    /// task, in the policy's verifier order (this requester, then nodes with standing, then the
+    /// most confirmed results).
+    private mutating func extraRunners(for r: Int, route: Route, used: Set<NodeID>) -> [NodeID] {
         var fresh = route.nodes.filter { !used.contains($0) }
+        if let me = trustedVoter(r), !used.contains(me), !fresh.contains(me) {
+            // The requester's own run is the check it trusts most: it waits for its own place.
+            fresh.insert(me, at: 0)
+        }
         if fresh.isEmpty {
             // No fresh node has room: the run waits for a place, as the coordinator's would, on
             // one of the busy ones (it is settled now all the same).
             fresh = route.excluded.filter { $0.reason == .atCapacity && !used.contains($0.node) }.map(\.node)
             if !fresh.isEmpty { report.extraRunsWaited += 1 }
         }
-        guard !fresh.isEmpty else { return nil }
         var verified: [NodeID: Int] = [:]
-        for node in fresh { verified[node] = requesters[r].experience.verifiedCount(node: node, skill: skill) }
-        let order = policy.verifierOrder(ranked: fresh, verified: verified, trusted: trustedVoter(r))
-        guard settings.verifiersByTrust else { return order.first }
-        // Experiment: the most trusted node (EigenTrust score) first; the policy's order among equals.
-        let trust = requesters[r].trust
-        return order.enumerated().max { a, b in
-            let (ta, tb) = (trust[a.element] ?? 0, trust[b.element] ?? 0)
-            return ta != tb ? ta < tb : a.offset > b.offset
-        }?.element
+        var anchors: Set<NodeID> = []
+        for node in fresh {
+            verified[node] = requesters[r].experience.anchoredCount(node: node, skill: skill)
+            if hasStanding(node, at: r) { anchors.insert(node) }
+        }
+        return policy.verifierOrder(ranked: fresh, verified: verified, trusted: trustedVoter(r), anchors: anchors)
+    }
+
+    /// Whether `node` anchors a vote of requester `r`: `r` itself, a pre-trusted (pinned) node,
+    /// or a provider with standing at `r` (``VerificationPolicy/hasStanding(anchored:pinned:)``).
+    func hasStanding(_ node: NodeID, at r: Int) -> Bool {
+        node == requesters[r].id
+            || policy.hasStanding(anchored: requesters[r].experience.anchoredCount(node: node, skill: skill), pinned: preTrusted.contains(node))
     }
 
     /// `route` as a request without exploration would have ranked it: the novice an exploring
@@ -240,23 +264,13 @@ extension SimulationEngine {
     }
 
     /// Runs that agreed on the accepted output: each one's results are confirmed once more (the
-    /// coordinator's `confirm`), so it is checked less often and ranks higher as a verifier.
-    ///
-    /// With ``GridSimulation/Settings/confirmationNeedsStanding`` (an experiment, not what the
-    /// coordinator does), a run confirms another only when its node has standing at this requester
-    /// before the vote: the requester itself, a pre-trusted node, or one with at least `probation`
-    /// confirmed results. Two newcomers — or two colluders — cannot then confirm each other.
-    mutating func confirm(_ agreeing: [NodeID], by r: Int) {
+    /// coordinator's `confirm`), so it is checked less often; when the agreement was `anchored`, it
+    /// also counts towards its standing (it ranks higher as a verifier and, past probation,
+    /// anchors votes itself).
+    mutating func confirm(_ agreeing: [NodeID], by r: Int, anchored: Bool) {
         guard agreeing.count >= 2 else { return }
-        let standing = settings.confirmationNeedsStanding ? agreeing.filter { hasStanding($0, at: r) } : agreeing
         for node in agreeing where node != requesters[r].id {
-            guard standing.contains(where: { $0 != node }) else { continue }
-            requesters[r].experience.recordVerified(node: node, skill: skill, now: now)
+            requesters[r].experience.recordVerified(node: node, skill: skill, anchored: anchored, now: now)
         }
-    }
-
-    private func hasStanding(_ node: NodeID, at r: Int) -> Bool {
-        node == requesters[r].id || preTrusted.contains(node)
-            || requesters[r].experience.verifiedCount(node: node, skill: skill) >= policy.probation
     }
 }

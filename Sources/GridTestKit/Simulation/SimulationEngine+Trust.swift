@@ -65,7 +65,7 @@ extension SimulationEngine {
     /// Requester `r` convicts `node` (from its own vote, or from evidence it received): a
     /// `wrongResult` in its experience, its report dropped. A conviction from its own vote, backed
     /// by at least two agreeing runs other than the accused, is sent on as evidence.
-    mutating func convict(_ node: NodeID, by r: Int, witnesses: [NodeID], fromEvidence: Bool) {
+    mutating func convict(_ node: NodeID, by r: Int, witnesses: [NodeID], fromEvidence: Bool, input: UInt64, witnessOutput: [UInt8]) {
         guard node != requesters[r].id, !requesters[r].experience.isConvicted(node, now: now) else { return }
         requesters[r].experience.record(.wrongResult, node: node, skill: skill, now: now)
         requesters[r].graph.removeReport(from: node)
@@ -89,16 +89,17 @@ extension SimulationEngine {
             let backing = witnesses.filter { $0 != node }
             if backing.count >= 2 {
                 evidence.append(
-                    SimEvidence(due: task + settings.evidenceDelay, accused: node, witnesses: backing, from: r))
+                    SimEvidence(
+                        due: task + settings.evidenceDelay, accused: node, witnesses: backing, from: r, input: input, witnessOutput: witnessOutput))
                 report.evidenceSent += 1
             }
         }
         if identities[identity].role == .liar, settings.sybilIdentities > 0 { considerRebirth(identities[identity].slot) }
     }
 
-    /// Evidence due by now reaches its receivers. A receiver convicts when at least two witnesses
-    /// are not convicted by it and their summed trust (its scores) is at least the accused's;
-    /// else it ignores the evidence.
+    /// Evidence due by now reaches its receivers, each of which judges it with ``EvidenceJudge``
+    /// from its own knowledge: the witnesses' and the accused's results confirmed there, and which
+    /// of them it pre-trusts; never the sender's word or trust scores.
     mutating func deliverEvidence() {
         while nextEvidence < evidence.count, evidence[nextEvidence].due <= task {
             let item = evidence[nextEvidence]
@@ -118,17 +119,36 @@ extension SimulationEngine {
     }
 
     private mutating func receive(_ item: SimEvidence, at q: Int) {
-        guard requesters[q].id != item.accused, !requesters[q].experience.isConvicted(item.accused, now: now) else { return }
-        var standing = 0
-        var weight = 0.0
-        for witness in item.witnesses where !requesters[q].experience.isConvicted(witness, now: now) {
-            standing += 1
-            weight += requesters[q].graph.trustScore(of: witness)
-        }
-        guard standing >= 2, weight >= requesters[q].graph.trustScore(of: item.accused) else {
+        let nodes = [item.accused] + item.witnesses
+        var confirmed: [NodeID: Int] = [:]
+        for node in nodes { confirmed[node] = requesters[q].experience.anchoredCount(node: node, skill: skill) }
+        let c = EvidenceJudge.Case(
+            receiver: requesters[q].id, accused: item.accused, witnesses: item.witnesses,
+            accusedConvicted: requesters[q].experience.isConvicted(item.accused, now: now), accusedDeclaredDeterministic: true,
+            confirmed: confirmed, pinned: preTrusted.intersection(nodes), minimumStanding: policy.probation,
+            convictedWitnesses: Set(item.witnesses.filter { requesters[q].experience.isConvicted($0, now: now) }),
+            canRerun: settings.requestersRunSkill)
+        switch EvidenceJudge.judge(c) {
+        case .convict(let accused):
+            convict(accused, by: q, witnesses: item.witnesses, fromEvidence: true, input: item.input, witnessOutput: item.witnessOutput)
+        case .rerun:
+            // A run costs work: spent only on an accused this requester may use (in its registry).
+            guard let slot = identityOf[item.accused].map({ identities[$0].slot }), providers[slot].id == item.accused,
+                requesters[q].known.contains(slot)
+            else {
+                report.evidenceIgnored += 1
+                return
+            }
+            report.evidenceReruns += 1
+            if inSteadyState { report.steadyExtraRuns += 1 }
+            let accusedOutput = output(of: slot, identity: identityOf[item.accused]!, input: item.input)
+            let settlement = EvidenceJudge.settle(
+                c, accusedOutput: accusedOutput, witnessOutput: item.witnessOutput, ownOutput: SimDigest.correct(item.input))
+            for node in settlement.convicted {
+                convict(node, by: q, witnesses: item.witnesses, fromEvidence: true, input: item.input, witnessOutput: item.witnessOutput)
+            }
+        case .ignore, .refuse:
             report.evidenceIgnored += 1
-            return
         }
-        convict(item.accused, by: q, witnesses: item.witnesses, fromEvidence: true)
     }
 }

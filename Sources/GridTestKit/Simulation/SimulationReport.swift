@@ -50,6 +50,10 @@ public struct SimulationReport: Sendable, Equatable, Codable {
     public var spiesConvicted = 0
     public var evidenceSent = 0
     public var evidenceIgnored = 0
+    /// Evidence a receiver settled by running the task itself (extra work too).
+    public var evidenceReruns = 0
+    /// Votes accepted without an anchor in the agreement (none was left to ask).
+    public var unanchoredVotes = 0
 
     /// Runs each liar identity got over the run (it gets none once every requester using it has
     /// convicted it): median and 90th percentile. `perNode` sums a Sybil's identities.
@@ -86,7 +90,7 @@ public struct SimulationReport: Sendable, Equatable, Codable {
     /// Wrong results accepted per task.
     public var wrongShare: Double { Self.ratio(wrongAccepted, tasks) }
     /// Extra runs per task.
-    public var extraWork: Double { Self.ratio(checks + tieBreakers, tasks + failed) }
+    public var extraWork: Double { Self.ratio(checks + tieBreakers + evidenceReruns, tasks + failed) }
     public var steadyWrongShare: Double { Self.ratio(steadyWrong, steadyTasks) }
     public var steadyExtraWork: Double { Self.ratio(steadyExtraRuns, steadyTasks + steadyFailed) }
     /// Share of all runs that went to liars.
@@ -140,7 +144,7 @@ extension SimulationReport {
         lines.append(
             "wrong results accepted: \(wrongAccepted) = \(Self.percent(wrongShare)) (\(wrongUndetected) never contradicted); per tenth of the run: \(wrongPerBlock.map(String.init).joined(separator: " "))")
         lines.append(
-            "extra work: \(checks) checks + \(tieBreakers) tie-breakers = \(Self.percent(extraWork, digits: 1)) of tasks; \(votesWronglySettled) votes settled on a wrong output, \(inconclusive) without a majority, \(noExtraRunner) without a node for the next run; \(extraRunsWaited) extra runs waited for a place")
+            "extra work: \(checks) checks + \(tieBreakers) tie-breakers + \(evidenceReruns) re-runs of evidence = \(Self.percent(extraWork, digits: 1)) of tasks; \(votesWronglySettled) votes settled on a wrong output, \(unanchoredVotes) accepted unanchored, \(inconclusive) without a majority, \(noExtraRunner) without a node for the next run; \(extraRunsWaited) extra runs waited for a place")
         lines.append(
             "liars' share of runs: \(Self.percent(liarWorkShare, digits: 1)) (steady \(Self.percent(steadyLiarWorkShare, digits: 1)))")
         lines.append(
