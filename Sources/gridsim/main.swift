@@ -31,7 +31,7 @@ struct Gridsim: ParsableCommand {
     @Option(help: "VerificationPolicy probation.") var probation = 3
     @Option(help: "VerificationPolicy floor.") var floor = 0.05
     @Option(name: .customLong("tie-breakers"), help: "VerificationPolicy tie-breakers.") var tieBreakers = 2
-    @Option(help: "Share of routing decisions that may explore a novice.") var exploration = 0.1
+    @Option(help: "Share of routing decisions that may explore a novice.") var exploration = 0.02
     @ArgumentParser.Flag(name: .customLong("local-copy"), help: "Requesters run the skill themselves (and check as trusted voters).") var localCopy = false
     @ArgumentParser.Flag(name: .customLong("no-hold"), help: "Deliver a result of a provider on probation before its check settles.") var noHold = false
     @ArgumentParser.Flag(name: .customLong("local-trust-from-confirmed"), help: "Experiment: local trust counts confirmed results only.") var localTrustFromConfirmed = false

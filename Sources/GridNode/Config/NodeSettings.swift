@@ -143,8 +143,10 @@ public struct NodeSettings: Sendable, Equatable, Codable {
     /// (tie-breakers). 0-5; default 2.
     public var verifyTieBreakers = 2
     /// Share of routing decisions that go to a novice provider (fewer than 5 rated outcomes for
-    /// the skill) instead of the best-ranked node, so that a newcomer is tried, 0-1. Default 0.1.
-    public var explorationShare = 0.1
+    /// the skill) instead of the best-ranked node, so that a newcomer is tried, 0-1. Default 0.02:
+    /// each exploring task goes to a provider on probation, so it is checked (docs/ROUTING.md,
+    /// section 4, for what the share costs).
+    public var explorationShare = 0.02
     /// After a restart, how long a resumed task waits for a node that serves its skill to
     /// (re)appear before it fails as having no provider, in ms (within the task's own deadline).
     /// Default 15000: time for the peers to reconnect and announce their skills.

@@ -83,8 +83,9 @@ public struct GridSimulation: Sendable {
         /// Every requester's policy. Default ``VerificationPolicy/default`` (probation 3, floor
         /// 0.05, 2 tie-breakers, results held while on probation).
         public var verification = VerificationPolicy.default
-        /// Share of routing decisions that may go to a novice (``ExplorationBudget``). Default 0.1.
-        public var explorationShare = 0.1
+        /// Share of routing decisions that may go to a novice (``ExplorationBudget``). Default
+        /// 0.02, as the node's.
+        public var explorationShare = 0.02
         /// Whether requesters run the skill themselves: they then take their own tasks when they
         /// rank first, and run checks themselves as the vote's trusted voter. Default false: every
         /// check is another provider's run (the worst case).

@@ -50,6 +50,7 @@ def test_a_liar_among_honest_providers_loses_its_work_fast_under_defaults(nodes:
     assert all(not peers[node.node_id].wrong_results for node in honest), "no honest provider is convicted"
     assert last_to_liar < 200, f"the liar still got task #{last_to_liar}"
     assert wrong <= TASKS // 100, f"{wrong} of {TASKS} wrong results reached the application"
+    assert wrong == 0, "a provider on probation has its results held until their check settles"
     assert metrics["verified"] + metrics["tieBreakers"] <= TASKS * 0.25, metrics
 
     # A kill -9 of the requester does not forgive the liar: its conviction comes back from the
