@@ -139,6 +139,39 @@ import Testing
         }
     }
 
+    /// A receiver that neither runs the skill nor knows the witnesses (no standing: strangers)
+    /// cannot judge the proof: it convicts nobody, and passes the proof on all the same, since a
+    /// node where a witness has standing can judge it.
+    @Test func aProofTheReceiverCannotJudgeConvictsNobodyThereAndIsPassedOn() async throws {
+        try await withTestCluster([
+            TestNodeSpec(skills: ["echo"]),
+            TestNodeSpec(skills: [], customSkills: [Self.sha256: LyingSha256()]),
+        ]) { cluster in
+            try await cluster.waitUntilMeshed()
+            let liar = cluster[1].nodeID
+            let alice = SigningIdentity(), bob = SigningIdentity()
+            let task = Self.request(0x52)
+            let accused = try await Self.ask(cluster[1], task, as: alice)
+            let evidence = try ConvictionEvidenceMessage(
+                accused: accused,
+                witnesses: [
+                    try Self.selfRun(task, by: alice, output: Self.helloDigest),
+                    try Self.witnessRun(task, asker: alice, witness: bob, output: Self.helloDigest),
+                ], maxBytes: 1 << 22)
+            try await RawPeer.withConnection(to: cluster[0].address) { observer in
+                _ = try await observer.nextClaim(Grid_V1_SkillAnnouncement.self)
+                try await RawPeer.withConnection(to: cluster[0].address, identity: alice) { sender in
+                    try await sender.send(try sender.sealed(evidence.wire))
+                    let passed = try #require(try await Self.nextEvidence(observer))
+                    #expect(passed.author == cluster[0].nodeID && passed.evidence.wire == evidence.wire)
+                }
+            }
+            let peers = try await cluster[0].withClient { try await $0.peers() }
+            #expect((peers.first { $0.nodeId == liar.hex }?.wrongResults ?? 0) == 0, "strangers' word convicts nobody here")
+            #expect(try await cluster[0].withClient { try await $0.info() }.droppedMessages == 0, "nor counts against the sender")
+        }
+    }
+
     @Test func forgedAndFalseProofsConvictNoOneHonestAndCountAgainstTheirSender() async throws {
         try await withTestCluster([
             TestNodeSpec(skills: ["sha256"]) { $0.evidencePerPeerPerMinute = 3 },
