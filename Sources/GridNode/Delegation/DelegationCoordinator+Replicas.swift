@@ -39,7 +39,13 @@ extension DelegationCoordinator {
         case .pending:
             return
         case .needsRun:
-            guard !draining, !handedBack else { return retireIfDone(id) }
+            guard !draining, !handedBack else {
+                if entry.weighing != nil, vote.votes.count <= 1 { return endUnsettled(id, why: "the node is stopping") }
+                return retireIfDone(id)
+            }
+            if let deadline = entry.deadline, deadline <= .now {
+                return endUnsettled(id, why: "the task's deadline passed before its runs agreed")
+            }
             inflight[id]?.vote?.addRun()
             metrics.tieBreaker(skill: entry.task.skill)
             let failed = vote.failed.count + vote.unassignedFailures
@@ -65,19 +71,33 @@ extension DelegationCoordinator {
                 deliver(id, .success(output: output), executor: agreeing[0])
             }
             retireIfDone(id)
-        case .noMajority(let votes, let failed):
-            stopUnfinishedReplicas(id, reason: "the runs cannot reach a majority")
-            guard entry.delivered == nil else {
-                node.logger.info("task \(id): its check was inconclusive (\(Self.split(votes)); \(failed.count) failed)")
-                return retire(id)
-            }
-            let failure = TaskFailure(
-                .noQuorum,
-                "no output of '\(entry.task.skill)' has the \(vote.quorum) agreeing runs it needs (\(Self.split(votes))"
-                    + (failed.isEmpty && vote.unassignedFailures == 0 ? "" : "; \(failed.count + vote.unassignedFailures) failed")
-                    + "); retry, or ask for more replicas")
-            complete(id, .failure(failure), executor: nil)
+        case .noMajority:
+            endUnsettled(id, why: "the runs cannot reach a majority")
         }
+    }
+
+    /// The vote of `id` ends without an accepted output. A result held for its check is delivered
+    /// as it is when nothing contradicted it (the check only failed or could not finish); an
+    /// undelivered task with a disagreement fails `no_quorum`; a check of a delivered result just
+    /// ends, inconclusive.
+    func endUnsettled(_ id: TaskID, why: String) {
+        guard let entry = inflight[id], let vote = entry.vote else { return }
+        stopUnfinishedReplicas(id, reason: why)
+        let failed = vote.failed.count + vote.unassignedFailures
+        if let weighing = entry.weighing, vote.votes.count <= 1 {
+            node.logger.info(
+                "task \(id): the check of \(weighing.executor?.short ?? "?")'s result did not finish (\(why); \(failed) failed); delivered unchecked")
+            return deliverWeighed(id, weighing, retiring: true)
+        }
+        guard entry.delivered == nil else {
+            node.logger.info("task \(id): its check was inconclusive (\(Self.split(vote.votes)); \(failed) failed)")
+            return retire(id)
+        }
+        let failure = TaskFailure(
+            .noQuorum,
+            "no output of '\(entry.task.skill)' has the \(vote.quorum) agreeing runs it needs (\(Self.split(vote.votes))"
+                + (failed == 0 ? "" : "; \(failed) failed") + "); retry, or ask for more replicas")
+        complete(id, .failure(failure), executor: nil)
     }
 
     /// Each digest's first bytes and who produced it, for logs and messages.
