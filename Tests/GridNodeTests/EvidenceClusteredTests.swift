@@ -63,6 +63,21 @@ import Testing
             deadlineMs: request.deadlineMs, sealer: EnvelopeSealer(identity: identity))
     }
 
+    /// Alice asks the liar for a task and runs it herself; Bob, a stranger, says what he got: the
+    /// proof against the liar, with two witnesses nobody has standing for.
+    static func strangersProof(against liar: TestNode, taskByte: UInt8, by alice: SigningIdentity) async throws -> ConvictionEvidenceMessage {
+        let bob = SigningIdentity()
+        let task = request(taskByte)
+        let accused = try await ask(liar, task, as: alice)
+        #expect(try Grid_V1_TaskResult(serializedBytes: accused.result.payload).output == Data("forged".utf8))
+        return try ConvictionEvidenceMessage(
+            accused: accused,
+            witnesses: [
+                try selfRun(task, by: alice, output: helloDigest),
+                try witnessRun(task, asker: alice, witness: bob, output: helloDigest),
+            ], maxBytes: 1 << 22)
+    }
+
     static func route(_ node: TestNode) async throws -> [String: RouteEntryView] {
         let views = try await node.withClient { try await $0.route(RouteParams(skill: "sha256")) }
         return Dictionary(uniqueKeysWithValues: views.map { ($0.nodeId, $0) })
@@ -90,17 +105,8 @@ import Testing
             }
             #expect(try await Self.route(cluster[0])[liar.hex]?.rank != nil, "the liar is a candidate before")
 
-            // Alice asks the liar and runs the task herself; Bob, a stranger, says what he got.
-            let alice = SigningIdentity(), bob = SigningIdentity()
-            let task = Self.request(0x51)
-            let accused = try await Self.ask(cluster[1], task, as: alice)
-            #expect(try Grid_V1_TaskResult(serializedBytes: accused.result.payload).output == Data("forged".utf8))
-            let evidence = try ConvictionEvidenceMessage(
-                accused: accused,
-                witnesses: [
-                    try Self.selfRun(task, by: alice, output: Self.helloDigest),
-                    try Self.witnessRun(task, asker: alice, witness: bob, output: Self.helloDigest),
-                ], maxBytes: 1 << 22)
+            let alice = SigningIdentity()
+            let evidence = try await Self.strangersProof(against: cluster[1], taskByte: 0x51, by: alice)
 
             try await RawPeer.withConnection(to: cluster[0].address) { observer in
                 _ = try await observer.nextClaim(Grid_V1_SkillAnnouncement.self)  // the node has registered it
@@ -149,15 +155,8 @@ import Testing
         ]) { cluster in
             try await cluster.waitUntilMeshed()
             let liar = cluster[1].nodeID
-            let alice = SigningIdentity(), bob = SigningIdentity()
-            let task = Self.request(0x52)
-            let accused = try await Self.ask(cluster[1], task, as: alice)
-            let evidence = try ConvictionEvidenceMessage(
-                accused: accused,
-                witnesses: [
-                    try Self.selfRun(task, by: alice, output: Self.helloDigest),
-                    try Self.witnessRun(task, asker: alice, witness: bob, output: Self.helloDigest),
-                ], maxBytes: 1 << 22)
+            let alice = SigningIdentity()
+            let evidence = try await Self.strangersProof(against: cluster[1], taskByte: 0x52, by: alice)
             try await RawPeer.withConnection(to: cluster[0].address) { observer in
                 _ = try await observer.nextClaim(Grid_V1_SkillAnnouncement.self)
                 try await RawPeer.withConnection(to: cluster[0].address, identity: alice) { sender in

@@ -83,9 +83,10 @@ public struct VerificationPolicy: Sendable, Equatable {
 
     /// The order in which to ask nodes for an extra run (a check or a tie-breaker): `trusted`
     /// (this node) whenever it can run the task, then the `anchors` (nodes with standing), then
-    /// those with the most confirmed results in `verified` (the shell passes the anchored counts) — a verifier is only as good as its own record, and a
-    /// colluder that has never been checked should not decide a vote — and among equals the
-    /// router's order. `ranked` is the router's ranking, less the nodes that ran the task already.
+    /// those with the most confirmed results in `verified` (the shell passes the anchored counts:
+    /// a verifier is only as good as its own record, and colluders that confirmed each other
+    /// should not decide a vote), and among equals the router's order. `ranked` is the router's
+    /// ranking, less the nodes that ran the task already.
     public func verifierOrder(
         ranked: [NodeID], verified: [NodeID: Int], trusted: NodeID? = nil, anchors: Set<NodeID> = []
     ) -> [NodeID] {

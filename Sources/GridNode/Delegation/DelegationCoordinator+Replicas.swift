@@ -4,8 +4,9 @@ import GridCrypto
 import GridWire
 
 /// How a run's outcome settles its task: an ordinary task is delivered, or weighed first and
-/// perhaps verified by one more run (DelegationCoordinator+Verification.swift); one with a vote — replicas, a strict task,
-/// or a delivered result under check — goes to the ``ResultVote``, which may ask for tie-breakers.
+/// perhaps verified by one more run (DelegationCoordinator+Verification.swift); one with a vote —
+/// replicas, a strict task, or a result under check — goes to the ``ResultVote``, which may ask
+/// for tie-breakers.
 /// Late dissenters and evidence are handled here.
 extension DelegationCoordinator {
     func replicaCompleted(_ id: TaskID, _ outcome: TaskOutcome, executor: NodeID?) {

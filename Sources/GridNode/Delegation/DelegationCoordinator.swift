@@ -27,7 +27,7 @@ actor DelegationCoordinator {
         var vote: ResultVote?
         /// The provider on probation whose result this check holds back from more work.
         var probation: Experience.Key?
-        /// A remote result being weighed (``DelegationCoordinator/decideCheck(_:executor:digest:verified:deterministic:pinned:)``)
+        /// A remote result being weighed (``DelegationCoordinator/decideCheck(_:executor:digest:confirmations:deterministic:pinned:)``)
         /// or held until its check settles, not yet given to the application.
         var weighing: Completion?
         /// Each executor's result as it arrived, signed: the evidence if it turns out wrong.

@@ -10,9 +10,11 @@ import GridCore
 ///
 /// Every node provides one deterministic skill; honest nodes also request tasks. Each task goes
 /// from a random honest requester, through its own router over the peers it knows, to one provider;
-/// the requester checks a share of results by one more run elsewhere, settles a split with
-/// tie-breakers, convicts the outvoted and spreads the evidence of what it convicted. Malicious
-/// nodes behave as a ``ThreatModel`` says. A ``Settings/Strategy/baseline`` run instead picks a
+/// the requester checks a share of results by one more run (on itself when it runs the skill, else
+/// on an anchor or another provider), holds a result of a provider on probation until its check
+/// settles, settles a split with tie-breakers, convicts the outvoted when the agreement is
+/// anchored, and spreads the evidence of what it convicted, which each receiver judges with
+/// ``EvidenceJudge``. Malicious nodes behave as a ``ThreatModel`` says. A ``Settings/Strategy/baseline`` run instead picks a
 /// provider at random and checks nothing.
 ///
 /// Simplifications, all deliberate: every run of a task (its delivery, its check, its tie-breakers)
