@@ -59,4 +59,17 @@ import Testing
         #expect(report.liarsConvicted >= report.liars * 9 / 10)
         #expect(report.honestFramed == 0, "individual liars never agree, so they never outvote an honest node")
     }
+
+    /// A collective (model B) against requesters that serve the skill: their own run is the check
+    /// and anchors every vote, so colluders that agree with each other neither get a wrong result
+    /// through (results on probation are held) nor frame anyone.
+    @Test func aCollectiveGetsNothingPastRequestersThatCheckThemselves() async {
+        var settings = Self.small(.collective)
+        settings.requestersRunSkill = true
+        let report = await GridSimulation(settings: settings).runOnOwnThread()
+        print("gridsim model B, requesters run the skill, 100 nodes, 2000 tasks:\n\(report.text)")
+        #expect(report.wrongShare <= 0.01)
+        #expect(report.honestFramed == 0)
+        #expect(report.liarWorkShare < 0.05, "a liar is caught by each requester at its first try (the baseline gives them about 30 %)")
+    }
 }

@@ -128,7 +128,7 @@ actor EvidenceGossip {
         case .convict(let accused):
             remember(key)
             logger.warning(
-                "convicted \(accused.short) of a wrong result for task \(evidence.taskID) (\(evidence.skill)) on evidence from \(sender.short): \(evidence.witnesses.count) witnesses outweigh it")
+                "convicted \(accused.short) of a wrong result for task \(evidence.taskID) (\(evidence.skill)) on evidence from \(sender.short): a witness has standing here")
             await convictAccused(evidence)
             await forward(evidence, except: sender)
         case .rerun:
