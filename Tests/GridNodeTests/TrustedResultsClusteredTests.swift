@@ -141,6 +141,36 @@ import Testing
         }
     }
 
+    /// Defaults: a provider on probation, and a second one whose run never ends. The first's
+    /// result is held for its check on the second; when the task's deadline passes with the check
+    /// still out, the held result is delivered unchecked (nothing contradicted it), not failed.
+    @Test func aHeldResultWhoseCheckOutlivesTheDeadlineIsDeliveredUnchecked() async throws {
+        try await withTestCluster([TestNodeSpec(skills: ["echo"], configure: Self.defaults), TestNodeSpec(skills: ["sha256"])]) { cluster in
+            try await cluster.waitUntilMeshed()
+            try await VerificationClusteredTests.waitForProviders(cluster[0], "sha256", count: 1)
+            for n in 0..<3 {  // the honest provider gets a record (delivered unchecked: nobody else has the skill)
+                _ = try await cluster[0].withClient { try await $0.submit(SubmitParams(skill: "sha256", input: "\(n)", wait: true)) }
+            }
+            let staller = try await cluster.add(TestNodeSpec(skills: ["echo"], customSkills: [Self.sha256: Stall()]), dialling: [cluster[0].address])
+            try await VerificationClusteredTests.waitForProviders(cluster[0], "sha256", count: 2)
+            let view = try await cluster[0].withClient {
+                try await $0.submit(SubmitParams(skill: "sha256", input: "late", wait: true, timeoutMs: 1_500))
+            }
+            #expect(view.status == .succeeded && view.output == SHA256.hex(Array("late".utf8)), "\(view.error?.message ?? "")")
+            #expect(view.executor == cluster[1].nodeID.hex)
+            #expect(try await Self.wrongResults(of: staller.nodeID, seenBy: cluster[0]) == 0, "a check that never answered convicts nobody")
+        }
+    }
+
+    /// A deterministic skill whose run never ends (until it is cancelled).
+    struct Stall: Skill {
+        var isDeterministic: Bool { true }
+        func run(_ input: [UInt8]) async -> TaskOutcome {
+            while !Task.isCancelled { try? await Task.sleep(for: .seconds(1)) }
+            return .failure(TaskFailure(.cancelled, "cancelled"))
+        }
+    }
+
     /// Two new providers, both on probation, check each other's results while tasks keep coming:
     /// the hold on a provider under check keeps ordinary work from it, never a check, so nothing
     /// waits for its deadline.
