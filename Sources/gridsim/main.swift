@@ -34,7 +34,8 @@ struct Gridsim: ParsableCommand {
     @Option(help: "Share of routing decisions that may explore a novice.") var exploration = 0.02
     @ArgumentParser.Flag(name: .customLong("local-copy"), help: "Requesters run the skill themselves (and check as trusted voters).") var localCopy = false
     @ArgumentParser.Flag(name: .customLong("no-hold"), help: "Deliver a result of a provider on probation before its check settles.") var noHold = false
-    @ArgumentParser.Flag(name: .customLong("local-trust-from-confirmed"), help: "Experiment: local trust counts confirmed results only.") var localTrustFromConfirmed = false
+    @ArgumentParser.Flag(name: .customLong("local-trust-from-confirmed"), help: "Experiment: local trust counts anchored confirmations only.") var localTrustFromConfirmed = false
+    @Option(name: .customLong("trust-standing"), help: "Experiment: a trust score giving standing (0: off).") var trustStanding = 0.0
     @Option(help: "Who receives evidence of a conviction: none, knowers, everyone.") var evidence = "everyone"
     @Option(name: .customLong("evidence-delay"), help: "Tasks between a conviction and its evidence arriving (D).") var evidenceDelay = 1000
     @Option(help: "Share of honest and of malicious nodes that join mid-run.") var newcomers = 0.0
@@ -84,6 +85,7 @@ struct Gridsim: ParsableCommand {
         s.explorationShare = exploration
         s.requestersRunSkill = localCopy
         s.localTrustFromConfirmed = localTrustFromConfirmed
+        s.trustStanding = trustStanding
         s.evidenceReach = .init(rawValue: evidence)!
         s.evidenceDelay = evidenceDelay
         s.newcomerShare = newcomers
@@ -133,7 +135,8 @@ func describe(_ s: GridSimulation.Settings) -> String {
         parts.append("trust every \(s.trustEvery) tasks")
         if s.requestersRunSkill { parts.append("requesters run the skill") }
         if !s.verification.holdOnProbation { parts.append("results of providers on probation not held") }
-        if s.localTrustFromConfirmed { parts.append("experiment: local trust from confirmed results") }
+        if s.localTrustFromConfirmed { parts.append("experiment: local trust from anchored confirmations") }
+        if s.trustStanding > 0 { parts.append("experiment: standing from a trust score of \(s.trustStanding)") }
     }
     if s.newcomerShare > 0 { parts.append("\(s.newcomerShare) newcomers") }
     if s.sybilIdentities > 0 { parts.append("Sybils: up to \(s.sybilIdentities) fresh identities at \(s.sybilRejoinShare) of knowers convicting") }

@@ -93,9 +93,15 @@ public struct GridSimulation: Sendable {
         /// check is another provider's run (the worst case).
         public var requestersRunSkill = false
         /// Experiment, not `Experience.localTrust`: a requester's local trust in a peer is the
-        /// number of its confirmed results (``Experience/verifiedCount(node:skill:)``), not its
-        /// decayed successes, checked or not. Default false.
+        /// number of its results confirmed by anchored votes (``Experience/anchoredCount(node:skill:)``),
+        /// not its decayed successes, checked or not. Default false.
         public var localTrustFromConfirmed = false
+        /// Experiment, not the coordinator's rule (0 is off, the default): a provider whose trust
+        /// score (EigenTrust, this requester's view, 0...1) is at least this, and that passed at
+        /// least one anchored check here, has standing as if vouched for — it anchors votes, and is
+        /// checked at the policy's floor, its results not held. Implies ``localTrustFromConfirmed``, so trust flows from the pinned nodes
+        /// only along anchored confirmations: standing that other nodes vouch for.
+        public var trustStanding = 0.0
         /// Default ``EvidenceReach/everyone``: nodes pass on evidence they could not judge too
         /// (`EvidenceGossip`), so in a connected grid it reaches every node.
         public var evidenceReach: EvidenceReach = .everyone

@@ -24,7 +24,10 @@ extension SimulationEngine {
         }
         let output = execute(executor, input: input, for: r, kind: .delivery)
         let wrong = output != correct
-        let verified = requesters[r].experience.verifiedCount(node: executor, skill: skill)
+        var verified = requesters[r].experience.verifiedCount(node: executor, skill: skill)
+        if isVouchedFor(executor, at: r) {
+            verified = max(verified, Int((Double(policy.probation) / max(policy.floor, 0.001)).rounded(.up)))
+        }
         // A result of a provider on probation waits for its check; the vote's output is delivered.
         let hold = executor != requesters[r].id && policy.holdsResult(verified: verified, deterministic: true, mode: settings.verifyMode)
         if !hold { countDelivered(wrong: wrong) }
@@ -163,6 +166,15 @@ extension SimulationEngine {
     func hasStanding(_ node: NodeID, at r: Int) -> Bool {
         node == requesters[r].id
             || policy.hasStanding(anchored: requesters[r].experience.anchoredCount(node: node, skill: skill), pinned: preTrusted.contains(node))
+            || isVouchedFor(node, at: r)
+    }
+
+    /// The ``GridSimulation/Settings/trustStanding`` experiment: standing from trust, for a
+    /// provider that also passed at least one anchored check here (spies cannot vouch a liar in).
+    func isVouchedFor(_ node: NodeID, at r: Int) -> Bool {
+        settings.trustStanding > 0 && (requesters[r].trust[node] ?? 0) >= settings.trustStanding
+            && requesters[r].experience.anchoredCount(node: node, skill: skill) >= 1
+            && !requesters[r].experience.isConvicted(node, now: now)
     }
 
     /// `route` as a request without exploration would have ranked it: the novice an exploring

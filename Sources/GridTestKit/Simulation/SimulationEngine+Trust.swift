@@ -7,12 +7,12 @@ extension SimulationEngine {
     /// convicted, then the power iteration. Honest peers report their local trust as of their own
     /// last recompute; liars and spies report what the threat model says.
     mutating func recomputeTrust(_ r: Int) {
-        if settings.localTrustFromConfirmed {
-            // Experiment: local trust is the confirmed results only, not every unchecked success.
+        if settings.localTrustFromConfirmed || settings.trustStanding > 0 {
+            // Experiment: local trust is the anchored confirmations only, not every unchecked success.
             var scores: [NodeID: Double] = [:]
             for (key, record) in requesters[r].experience.records
-            where record.verified > 0 && !requesters[r].experience.isConvicted(key.node, now: now) {
-                scores[key.node, default: 0] += Double(record.verified)
+            where record.anchored > 0 && !requesters[r].experience.isConvicted(key.node, now: now) {
+                scores[key.node, default: 0] += Double(record.anchored)
             }
             requesters[r].graph.setLocalTrust(scores)
         } else {
