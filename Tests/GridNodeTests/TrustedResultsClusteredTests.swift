@@ -145,17 +145,28 @@ import Testing
     /// result is held for its check on the second; when the task's deadline passes with the check
     /// still out, the held result is delivered unchecked (nothing contradicted it), not failed.
     @Test func aHeldResultWhoseCheckOutlivesTheDeadlineIsDeliveredUnchecked() async throws {
-        try await withTestCluster([TestNodeSpec(skills: ["echo"], configure: Self.defaults), TestNodeSpec(skills: ["sha256"])]) { cluster in
+        let requester = TestNodeSpec(skills: ["echo"]) { settings in
+            Self.defaults(&settings)
+            settings.trustIntervalMs = 100  // the pin below shows in the trust scores soon
+        }
+        try await withTestCluster([requester, TestNodeSpec(skills: ["sha256"])]) { cluster in
             try await cluster.waitUntilMeshed()
             try await VerificationClusteredTests.waitForProviders(cluster[0], "sha256", count: 1)
+            // Pinned, the honest provider ranks first by trust whatever the latencies under load.
+            _ = try await cluster[0].withClient { try await $0.addPeer(PeerAddParams(address: "\(cluster[1].address)", nodeId: cluster[1].nodeID.hex)) }
+            try await poll("the pinned provider fully trusted") {
+                try await cluster[0].withClient { try await $0.route(RouteParams(skill: "sha256")) }
+                    .contains { $0.nodeId == cluster[1].nodeID.hex && ($0.trust ?? 0) >= 0.99 }
+            }
             for n in 0..<3 {  // the honest provider gets a record (delivered unchecked: nobody else has the skill)
                 _ = try await cluster[0].withClient { try await $0.submit(SubmitParams(skill: "sha256", input: "\(n)", wait: true)) }
             }
             let staller = try await cluster.add(TestNodeSpec(skills: ["echo"], customSkills: [Self.sha256: Stall()]), dialling: [cluster[0].address])
             try await VerificationClusteredTests.waitForProviders(cluster[0], "sha256", count: 2)
-            let view = try await cluster[0].withClient {
-                try await $0.submit(SubmitParams(skill: "sha256", input: "late", wait: true, timeoutMs: 1_500))
-            }
+            let submitted = try await cluster[0].withClient { try await $0.submit(SubmitParams(skill: "sha256", input: "late", timeoutMs: 4_000)) }
+            // Waited for longer than the task's own timeout: the outcome comes just after it.
+            let done = try await cluster[0].withClient { try await $0.wait(TaskWaitParams(taskIds: [submitted.taskId], timeoutMs: 20_000)) }
+            let view = try #require(done.done.first)
             #expect(view.status == .succeeded && view.output == SHA256.hex(Array("late".utf8)), "\(view.error?.message ?? "")")
             #expect(view.executor == cluster[1].nodeID.hex)
             #expect(try await Self.wrongResults(of: staller.nodeID, seenBy: cluster[0]) == 0, "a check that never answered convicts nobody")

@@ -10,6 +10,16 @@ extension DelegationCoordinator {
         spec.verify == .strict ? max(spec.replicas, 2) : spec.replicas
     }
 
+    /// The vote of a task that starts with several runs. Unless the task turns checks off, an
+    /// agreement of its runs without an anchor in it waits for one more run on an anchor, when
+    /// routing finds one (``extraRunRouted(_:fresh:confirmations:pinned:route:)``): two colluders
+    /// picked for a strict task do not settle it between them.
+    static func initialVote(_ spec: TaskSpec, runs: Int, verification: VerificationPolicy, localNode: NodeID) -> ResultVote {
+        var vote = ResultVote(replicas: runs, tieBreakers: verification.maxTieBreakers, trusted: localNode)
+        vote.seeksAnchor = spec.verify != .off
+        return vote
+    }
+
     /// An ordinary task's result arrived: delivered at once, or — when it is a remote success —
     /// weighed first (``decideCheck(_:executor:digest:confirmations:deterministic:pinned:)``): perhaps
     /// checked by one more run, and held until that check settles while its provider is on
@@ -133,6 +143,11 @@ extension DelegationCoordinator {
         if let vote = inflight[id]?.vote {
             inflight[id]?.vote?.seeksAnchor = !anchors.isEmpty
             inflight[id]?.vote?.anchorsExist = vote.anchorsExist || !anchors.isEmpty || busyAnchors
+            // The run was asked for an anchor, and there is none with room: what the vote has is
+            // what it gets.
+            if anchors.isEmpty, vote.seeksAnchor, let now = inflight[id]?.vote?.decision, case .accepted = now {
+                return settle(id, now)
+            }
         }
         if candidates.isEmpty, !busy, let weighing = entry.weighing, (entry.vote?.answered ?? 0) <= 1 {
             node.logger.info("task \(id): no other node can check \(weighing.executor?.short ?? "?")'s result; delivered unchecked")

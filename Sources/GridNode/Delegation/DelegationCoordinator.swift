@@ -208,7 +208,7 @@ actor DelegationCoordinator {
             machines.append(machine)
         }
         begin(spec.id, Inflight(
-            task: spec, replicas: machines, vote: k > 1 ? ResultVote(replicas: k, tieBreakers: verification.maxTieBreakers, trusted: node.nodeID) : nil,
+            task: spec, replicas: machines, vote: k > 1 ? Self.initialVote(spec, runs: k, verification: verification, localNode: node.nodeID) : nil,
             waitForProvidersUntil: waitForProvidersUntil,
             deadline: deadline))
         for (replica, directives) in starts.enumerated() {

@@ -66,6 +66,7 @@ extension SimulationEngine {
         }
         var vote = ResultVote(replicas: 2, verified: true, tieBreakers: policy.maxTieBreakers, trusted: trustedVoter(r))
         vote.anchorsExist = true
+        vote.seeksAnchor = true  // as the coordinator's initialVote
         for (index, node) in first.enumerated() {
             _ = vote.add(node, digest: execute(node, input: input, for: r, kind: index == 0 ? .delivery : .check), anchor: hasStanding(node, at: r))
         }
