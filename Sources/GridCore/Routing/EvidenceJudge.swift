@@ -103,7 +103,7 @@ public enum EvidenceJudge {
         }
     }
 
-    /// Nil when the witnesses' standing here convicts the accused (rule 5); else why not.
+    /// Nil when the witnesses' standing here convicts the accused (rule 4); else why not.
     static func weighStanding(_ c: Case) -> String? {
         let standing = Set(c.witnesses).subtracting(c.convictedWitnesses)
         guard standing.count >= minimumWitnesses else {

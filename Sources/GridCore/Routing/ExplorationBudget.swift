@@ -8,7 +8,8 @@
 /// go to novices, deterministically — every ⌈1/share⌉-th one while there is a novice to try — and
 /// none is spent while there is none.
 public struct ExplorationBudget: Sendable, Equatable {
-    /// Share of routing decisions that may go to a novice, 0...1. Default 0.02 (docs/ROUTING.md, section 4).
+    /// Share of routing decisions that may go to a novice, 0...1. Default 0.02 (docs/ROUTING.md,
+    /// section 4, says what a larger share costs in checks).
     public let share: Double
     public private(set) var credit: Double = 0
 
