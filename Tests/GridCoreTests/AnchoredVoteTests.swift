@@ -1,4 +1,4 @@
-import GridCore
+@testable import GridCore
 import GridTestKit
 import Testing
 
@@ -138,5 +138,40 @@ import Testing
             ranked: [node(2), node(3), node(4), node(1)], verified: [node(2): 50, node(3): 1], trusted: node(1), anchors: [node(4)])
         #expect(order == [node(1), node(4), node(2), node(3)])
         #expect(policy.hasStanding(anchored: 3) && !policy.hasStanding(anchored: 2) && policy.hasStanding(anchored: 0, pinned: true))
+    }
+}
+
+@Suite struct ExtraRunPlanTests {
+    let skill = try! SkillID("sha256")
+
+    static func candidate(_ node: NodeID, local: Bool = false) -> Route.Candidate {
+        Route.Candidate(
+            node: node, isLocal: local, score: 0.5, parts: ScoreParts(trust: 0, rating: 0.5, latency: 0.5, load: 1, recency: 1), samples: 0)
+    }
+
+    /// Each row: the route's candidates and exclusions, the nodes used, who anchors; the plan.
+    @Test func thisNodeThenAnchorsThenTheRest() {
+        var ledger = StandingLedger(localNode: node(1), policy: VerificationPolicy(probation: 3))
+        ledger.learnPinned([node(4)])
+        ledger.learn(Experience.Key(node: node(3), skill: skill), .init(verified: 9, anchored: 1))
+        let route = Route(
+            ranked: [Self.candidate(node(2)), Self.candidate(node(3)), Self.candidate(node(4)), Self.candidate(node(5))],
+            excluded: [Route.Excluded(node: node(1), isLocal: true, reason: .atCapacity), Route.Excluded(node: node(6), isLocal: false, reason: .lacksSkill)])
+        let plan = ledger.extraRunPlan(route: route, used: [node(5)], skill: skill)
+        #expect(plan.candidates == [node(1), node(4), node(3), node(2)], "this node waits for its queue; the pinned peer; most anchored")
+        #expect(plan.seeksAnchor && plan.anchorsExist && plan.providersBusy)
+    }
+
+    @Test func onlyBusyAnchorsExistAndNoneSought() {
+        var ledger = StandingLedger(localNode: node(1), policy: VerificationPolicy(probation: 3))
+        ledger.learnPinned([node(4)])
+        let route = Route(
+            ranked: [Self.candidate(node(2))],
+            excluded: [Route.Excluded(node: node(1), isLocal: true, reason: .lacksSkill), Route.Excluded(node: node(4), isLocal: false, reason: .atCapacity)])
+        let plan = ledger.extraRunPlan(route: route, used: [], skill: skill)
+        #expect(plan.candidates == [node(2)])
+        #expect(!plan.seeksAnchor && plan.anchorsExist && plan.providersBusy)
+        let none = ledger.extraRunPlan(route: Route(ranked: [], excluded: []), used: [], skill: skill)
+        #expect(none == .init(candidates: [], seeksAnchor: false, anchorsExist: false, providersBusy: false))
     }
 }

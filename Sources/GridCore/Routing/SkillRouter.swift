@@ -309,6 +309,15 @@ public struct Route: Sendable, Equatable {
     }
 
     public enum Reason: Sendable, Equatable, CustomStringConvertible {
+        /// Whether a node left out for this reason serves the skill and may have room later (full,
+        /// window full, awaiting verification, circuit open, not alive): a task may wait for it.
+        public var isTransient: Bool {
+            switch self {
+            case .atCapacity, .windowFull, .circuitOpen, .notAlive, .awaitingVerification: true
+            case .lacksSkill, .notDeterministic, .alreadyFailed, .convicted, .belowMinimumTrust: false
+            }
+        }
+
         case lacksSkill
         case notDeterministic
         case notAlive

@@ -79,6 +79,40 @@ public struct StandingLedger: Sendable, Equatable {
         key.node != localNode && confirmations(key).verified < policy.probation
     }
 
+    /// Where one more run of a vote (a check or a tie-breaker) goes, from a route of the skill.
+    public struct ExtraRunPlan: Sendable, Equatable {
+        /// The nodes to try, best first (``VerificationPolicy/verifierOrder(ranked:verified:trusted:anchors:)``
+        /// over the anchored counts): this node first when it serves the skill, even with its
+        /// slots full (its run waits in its own queue), then anchors.
+        public var candidates: [NodeID]
+        /// Whether an anchor with room is among them (the vote's ``ResultVote/seeksAnchor``).
+        public var seeksAnchor: Bool
+        /// Whether any anchor serves the skill, free or busy (``ResultVote/anchorsExist``).
+        public var anchorsExist: Bool
+        /// Whether nodes that have not run the task serve the skill but have no room now.
+        public var providersBusy: Bool
+    }
+
+    /// The plan for one more run of a task on `skill`, given its `route` and the nodes its runs
+    /// used. Uses what this ledger knows (learn the candidates' confirmations first).
+    public func extraRunPlan(route: Route, used: Set<NodeID>, skill: SkillID) -> ExtraRunPlan {
+        var fresh = route.nodes.filter { !used.contains($0) }
+        if !used.contains(localNode), !fresh.contains(localNode),
+            route.excluded.contains(where: { $0.isLocal && $0.reason == .atCapacity })
+        {
+            fresh.insert(localNode, at: 0)
+        }
+        let anchors = Set(fresh.filter { isAnchor($0, skill: skill) })
+        var anchored: [NodeID: Int] = [:]
+        for node in fresh { anchored[node] = confirmations(Experience.Key(node: node, skill: skill)).anchored }
+        let waiting = route.excluded.filter { !used.contains($0.node) && $0.reason.isTransient }
+        return ExtraRunPlan(
+            candidates: policy.verifierOrder(ranked: fresh, verified: anchored, trusted: localNode, anchors: anchors),
+            seeksAnchor: !anchors.isEmpty,
+            anchorsExist: !anchors.isEmpty || waiting.contains { isAnchor($0.node, skill: skill) },
+            providersBusy: !waiting.isEmpty)
+    }
+
     /// Holds `key`'s provider out of that skill's ordinary placements, once more.
     public mutating func hold(_ key: Experience.Key) {
         holds[key, default: 0] += 1

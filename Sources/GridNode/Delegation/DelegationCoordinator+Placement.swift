@@ -8,15 +8,7 @@ extension DelegationCoordinator {
     /// Nodes that serve the route's skill but have no room now, for reasons that pass with time
     /// (full, window full, busy, circuit open, not alive). A task with such providers waits.
     static func busyProviders(_ route: Route) -> Set<NodeID> {
-        Set(route.excluded.lazy.filter { isBusy($0.reason) }.map(\.node))
-    }
-
-    /// Whether a node left out for `reason` serves the skill and may have room later.
-    static func isBusy(_ reason: Route.Reason) -> Bool {
-        switch reason {
-        case .atCapacity, .windowFull, .circuitOpen, .notAlive, .awaitingVerification: true
-        case .lacksSkill, .notDeterministic, .alreadyFailed, .convicted, .belowMinimumTrust: false
-        }
+        Set(route.excluded.lazy.filter(\.reason.isTransient).map(\.node))
     }
 
     /// The nodes a replicated task's other replicas are on, or were tried on: a replica never joins them.

@@ -64,7 +64,7 @@ extension DelegationCoordinator {
                     "task \(id): \(agreeing.map(\.short)) agree against \(dissenting.map(\.short)), but none of them has standing here: nobody is convicted")
             }
             if let delivered = entry.delivered {
-                verdictOnDelivered(id, delivered, digest: digest, agreeing: agreeing, convicted: vote.settles(digest))
+                verdictOnDelivered(id, delivered, digest: digest, agreeing: agreeing, convicted: settles)
             } else {
                 let output = outputOf(agreeing[0], in: entry) ?? []
                 node.logger.info(

@@ -12,7 +12,7 @@ extension DelegationCoordinator {
 
     /// The vote of a task that starts with several runs. Unless the task turns checks off, an
     /// agreement of its runs without an anchor in it waits for one more run on an anchor, when
-    /// routing finds one (``extraRunRouted(_:fresh:confirmations:pinned:route:)``): two colluders
+    /// routing finds one (``extraRunRouted(_:confirmations:pinned:route:)``): two colluders
     /// picked for a strict task do not settle it between them.
     static func initialVote(_ spec: TaskSpec, runs: Int, verification: VerificationPolicy, localNode: NodeID) -> ResultVote {
         var vote = ResultVote(replicas: runs, tieBreakers: verification.maxTieBreakers, trusted: localNode)
@@ -40,9 +40,9 @@ extension DelegationCoordinator {
         let key = Experience.Key(node: executor, skill: skill)
         if standing.mayBeOnProbation(key) { holdForProbation(id, key) }
         node.tasks.spawn { [weak self] in
-            let confirmations = await node.reputation.confirmations(of: [executor], skill: skill)[executor] ?? .init()
+            let (known, pinned) = await node.reputation.standing(of: [executor], skill: skill)
+            let confirmations = known[executor] ?? .init()
             let deterministic = await node.declaresDeterministic(skill, on: executor)
-            let pinned = await node.reputation.preTrusted
             await self?.decideCheck(
                 id, executor: executor, digest: digest, confirmations: confirmations, deterministic: deterministic, pinned: pinned)
         }
@@ -109,43 +109,28 @@ extension DelegationCoordinator {
         node.tasks.spawn { [weak self] in
             let route = await node.route(task.skill, minimumTrust: task.minimumTrust, flow: state, deterministicOnly: true)
             let fresh = route.nodes.filter { !used.contains($0) }
-            let confirmations = await node.reputation.confirmations(of: fresh, skill: task.skill)
-            let pinned = await node.reputation.preTrusted
-            await self?.extraRunRouted(id, fresh: fresh, confirmations: confirmations, pinned: pinned, route: route)
+            let (confirmations, pinned) = await node.reputation.standing(of: fresh, skill: task.skill)
+            await self?.extraRunRouted(id, confirmations: confirmations, pinned: pinned, route: route)
         }
     }
 
-    /// Starts the extra run on the best of `fresh` in the policy's verifier order (this node, then
-    /// anchors, then the most confirmed results). When no anchor is among them the vote stops
+    /// Starts the extra run as ``StandingLedger/extraRunPlan(route:used:skill:)`` says (this node,
+    /// then anchors, then the most anchored confirmations). When no anchor has room the vote stops
     /// seeking one; when no node at all can run it, a result held for its check is delivered as it
     /// is (nothing could check it), and any other vote counts the run as failed.
-    func extraRunRouted(
-        _ id: TaskID, fresh: [NodeID], confirmations: [NodeID: StandingLedger.Confirmations], pinned: Set<NodeID>, route: Route
-    ) {
+    func extraRunRouted(_ id: TaskID, confirmations: [NodeID: StandingLedger.Confirmations], pinned: Set<NodeID>, route: Route) {
         guard let entry = inflight[id], let deadline = entry.deadline else { return }
         let skill = entry.task.skill
         standing.learnPinned(pinned)
         for (peer, known) in confirmations { standing.learn(Experience.Key(node: peer, skill: skill), known) }
-        let used = usedNodes(id)
-        var fresh = fresh.filter { !used.contains($0) }
-        if !used.contains(node.nodeID), !fresh.contains(node.nodeID),
-            route.excluded.contains(where: { $0.isLocal && $0.reason == .atCapacity })
-        {
-            // This node's own run is the check it trusts most: it waits for a place in its own queue.
-            fresh.insert(node.nodeID, at: 0)
-        }
-        let anchors = Set(fresh.filter { standing.isAnchor($0, skill: skill) })
-        let candidates = verification.verifierOrder(
-            ranked: fresh, verified: confirmations.mapValues(\.anchored), trusted: node.nodeID, anchors: anchors)
-        let busy = !Self.busyProviders(route).subtracting(used).isEmpty
-        // Anchors this node has for the skill, free or busy (its own queue counts as free).
-        let busyAnchors = route.excluded.contains { !used.contains($0.node) && Self.isBusy($0.reason) && standing.isAnchor($0.node, skill: skill) }
+        let plan = standing.extraRunPlan(route: route, used: usedNodes(id), skill: skill)
+        let (candidates, busy) = (plan.candidates, plan.providersBusy)
         if let vote = inflight[id]?.vote {
-            inflight[id]?.vote?.seeksAnchor = !anchors.isEmpty
-            inflight[id]?.vote?.anchorsExist = vote.anchorsExist || !anchors.isEmpty || busyAnchors
+            inflight[id]?.vote?.seeksAnchor = plan.seeksAnchor
+            inflight[id]?.vote?.anchorsExist = vote.anchorsExist || plan.anchorsExist
             // The run was asked for an anchor, and there is none with room: what the vote has is
             // what it gets.
-            if anchors.isEmpty, vote.seeksAnchor, let now = inflight[id]?.vote?.decision, case .accepted = now {
+            if !plan.seeksAnchor, vote.seeksAnchor, let now = inflight[id]?.vote?.decision, case .accepted = now {
                 return settle(id, now)
             }
         }

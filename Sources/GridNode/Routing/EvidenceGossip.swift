@@ -160,6 +160,7 @@ actor EvidenceGossip {
     /// What this node knows that bears on `evidence`.
     private func judgeCase(_ evidence: ConvictionEvidenceMessage) async -> EvidenceJudge.Case {
         let nodes = [evidence.accusedNode] + evidence.witnessNodes
+        let standing = await reputation.standing(of: nodes, skill: evidence.skill)
         var convictedWitnesses: Set<NodeID> = []
         for witness in evidence.witnessNodes where await reputation.isConvicted(witness) {
             convictedWitnesses.insert(witness)
@@ -168,8 +169,8 @@ actor EvidenceGossip {
             receiver: localNode, accused: evidence.accusedNode, witnesses: evidence.witnessNodes,
             accusedConvicted: await reputation.isConvicted(evidence.accusedNode),
             accusedDeclaredDeterministic: await peers.deterministicDeclaration(of: evidence.skill, by: evidence.accusedNode),
-            confirmed: await reputation.confirmations(of: nodes, skill: evidence.skill).mapValues(\.anchored),
-            pinned: await reputation.preTrusted.intersection(nodes), minimumStanding: settings.verificationPolicy.probation,
+            confirmed: standing.confirmations.mapValues(\.anchored),
+            pinned: standing.pinned.intersection(nodes), minimumStanding: settings.verificationPolicy.probation,
             convictedWitnesses: convictedWitnesses, canRerun: executor.serves(evidence.skill) && executor.isDeterministic(evidence.skill))
     }
 

@@ -63,6 +63,12 @@ actor Reputation {
             }, uniquingKeysWith: { first, _ in first })
     }
 
+    /// What gives `nodes` standing here for `skill`, in one call: their confirmations, and the
+    /// pinned (pre-trusted) peers.
+    func standing(of nodes: [NodeID], skill: SkillID) -> (confirmations: [NodeID: StandingLedger.Confirmations], pinned: Set<NodeID>) {
+        (confirmations(of: nodes, skill: skill), preTrusted)
+    }
+
     func summary(of node: NodeID) -> Experience.Summary {
         experience.summary(of: node)
     }
