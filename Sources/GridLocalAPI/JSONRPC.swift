@@ -139,4 +139,6 @@ public struct RPCError: Error, Codable, Sendable, Equatable, CustomStringConvert
     public static let taskNotFound = -32002
     /// The node cannot serve the request now: its store cannot be read or written.
     public static let unavailable = -32003
+    /// `faults.set` on a node not started with `--allow-faults`.
+    public static let faultsNotAllowed = -32004
 }

@@ -1,3 +1,5 @@
+import GridCore
+
 /// The local API's methods, their parameters and their results (Protocol/local-api.md).
 public enum LocalAPI {
     /// The socket's file name inside the data directory.
@@ -22,6 +24,9 @@ public enum LocalAPI {
         case taskWatch = "task.watch"
         case taskList = "task.list"
         case taskWait = "task.wait"
+        /// Test grids only (`gridnode run --allow-faults`): the faults the node injects.
+        case faultsGet = "faults.get"
+        case faultsSet = "faults.set"
     }
 }
 
@@ -240,8 +245,17 @@ public struct NodeInfoView: Codable, Sendable, Equatable {
     /// Messages from peers dropped because their signature was missing or wrong, or they broke the protocol.
     public var droppedMessages: Int
     public var protocolVersion: Int
+    /// Whether the node was started with `--allow-faults` (a test grid's node); nil from older nodes.
+    public var faultsAllowed: Bool?
+    /// The faults it injects now, when it may (``FaultPlan``; empty when healthy).
+    public var faults: FaultPlan?
 
-    public init(nodeId: String, listenAddress: String, skills: [String], peerCount: Int, droppedMessages: Int, protocolVersion: Int) {
+    public init(
+        nodeId: String, listenAddress: String, skills: [String], peerCount: Int, droppedMessages: Int, protocolVersion: Int,
+        faultsAllowed: Bool? = nil, faults: FaultPlan? = nil
+    ) {
+        self.faultsAllowed = faultsAllowed
+        self.faults = faults
         self.nodeId = nodeId
         self.listenAddress = listenAddress
         self.skills = skills

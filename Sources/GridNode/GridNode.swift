@@ -166,7 +166,7 @@ public final class GridNode: Service, Sendable {
         let coordinator = DelegationCoordinator(node: node)
         let taskServer = TaskServer(node: node)
 
-        let listener = try await PeerTransport.listen(on: settings.listen, maxFrameBytes: settings.maxFrameBytes)
+        let listener = try await PeerTransport.listen(on: settings.listen, maxFrameBytes: settings.maxFrameBytes, faults: node.faults)
         let port = listener.channel.localAddress?.port ?? settings.listen.port
         let listening = HostPort(host: settings.listen.host, port: port)
         let socket = try await LocalAPIServer.bind(at: dataDirectory.socketPath)
@@ -210,6 +210,10 @@ public final class GridNode: Service, Sendable {
                 try await listener.executeThenClose { inbound in
                     try await withThrowingDiscardingTaskGroup { connections in
                         for try await accepted in inbound {
+                            if node.faults.refusesConnections {  // a test grid's fault
+                                accepted.close(promise: nil)
+                                continue
+                            }
                             connections.addTask {
                                 guard let channel = try? await PeerTransport.accept(accepted) else {
                                     accepted.close(promise: nil)

@@ -32,6 +32,8 @@ final class NodeContext: Sendable {
     /// Proofs of wrong results shared with and by the peers: ``EvidenceGossip/share(_:)`` sends
     /// this node's own.
     let evidence: EvidenceGossip
+    /// The faults this node injects (only with `run --allow-faults`; healthy otherwise).
+    let faults: FaultSwitch
     /// Set once a signal asked the node to stop: it takes no new work (submissions, peers' task
     /// requests) while it drains.
     private let stoppingFlag = Atomic<Bool>(false)
@@ -67,9 +69,11 @@ final class NodeContext: Sendable {
         claims = ClaimGuard(settings: settings, startedAtMs: UInt64(WallClock.nowMs()))
         discovery = Discovery(
             localNode: identity.nodeID, targetOutbound: settings.targetOutboundConnections, maxAgeMs: UInt64(settings.peerRecordMaxAgeMs))
+        let faults = FaultSwitch(allowed: settings.allowFaults)
+        self.faults = faults
         let executor = LocalExecutor(
             skills: BuiltinSkills.all.filter { settings.skillIDs.contains($0.key) }.merging(customSkills) { _, custom in custom },
-            capacity: settings.maxConcurrentTasks, maxQueued: settings.maxQueuedTasks, queue: settings.queueSettings)
+            capacity: settings.maxConcurrentTasks, maxQueued: settings.maxQueuedTasks, queue: settings.queueSettings, faults: faults)
         self.executor = executor
         evidence = EvidenceGossip(
             localNode: identity.nodeID, settings: settings, peers: peers, reputation: reputation, executor: executor, database: database,

@@ -245,29 +245,20 @@ struct List: AsyncParsableCommand {
                 print("no peers connected: this node runs alone")
                 guard !peers.isEmpty else { return }
             }
-            let widths = [64, 10, 9, 6, 12, 9, 5, 9, 21]
-            func row(_ cells: [String]) -> String {
-                zip(cells, widths + [0]).map { cell, width in cell.padding(width) }.joined(separator: "  ")
-            }
-            print(row(["NODE ID", "STATE", "RTT", "TRUST", "SUCCESS", "LATENCY", "WRONG", "DIRECTION", "ADDRESS", "SKILLS"]))
+            var rows = [["NODE ID", "STATE", "RTT", "TRUST", "SUCCESS", "LATENCY", "WRONG", "DIRECTION", "ADDRESS", "SKILLS"]]
             for peer in peers {
                 let address = peer.listenAddress.isEmpty ? peer.address : peer.listenAddress
                 let rtt = peer.rttMs.map { String(format: "%.2fms", $0) } ?? "-"
                 let trust = peer.trust.map { String(format: "%.2f", $0) } ?? "-"
                 let success = peer.successRate.map { String(format: "%.0f%% of %d", $0 * 100, peer.samples) } ?? "-"
                 let latency = peer.latencyMs.map { String(format: "%.1fms", $0) } ?? "-"
-                print(row([
+                rows.append([
                     peer.nodeId, peer.state, rtt, trust, success, latency, "\(peer.wrongResults)", peer.direction, address,
                     peer.skills.joined(separator: ","),
-                ]))
+                ])
             }
+            print(TextTable.render(rows, minimumWidths: [64, 10, 9, 6, 12, 9, 5, 9, 21]))
         }
-    }
-}
-
-extension String {
-    fileprivate func padding(_ width: Int) -> String {
-        count >= width ? self : self + String(repeating: " ", count: width - count)
     }
 }
 
@@ -336,18 +327,15 @@ struct RouteCommand: AsyncParsableCommand {
             if ranked.isEmpty {
                 print("no node can run '\(skill)' now")
             } else {
-                let widths = [4, 64, 6, 6, 6, 7, 6, 6]
-                func row(_ cells: [String]) -> String {
-                    zip(cells, widths + [0]).map { cell, width in cell.padding(width) }.joined(separator: "  ")
-                }
-                print(row(["RANK", "NODE ID", "SCORE", "TRUST", "RATING", "LATENCY", "LOAD", "RECENT", "SAMPLES"]))
+                var rows = [["RANK", "NODE ID", "SCORE", "TRUST", "RATING", "LATENCY", "LOAD", "RECENT", "SAMPLES"]]
                 func f(_ value: Double?) -> String { value.map { String(format: "%.3f", $0) } ?? "-" }
                 for entry in ranked {
-                    print(row([
+                    rows.append([
                         "\(entry.rank ?? 0)", entry.nodeId, f(entry.score), f(entry.trust), f(entry.rating), f(entry.latency),
                         f(entry.load), f(entry.recency), "\(entry.samples ?? 0)" + (entry.local ? "  (this node)" : ""),
-                    ]))
+                    ])
                 }
+                print(TextTable.render(rows, minimumWidths: [4, 64, 6, 6, 6, 7, 6, 6]))
             }
             let excluded = entries.filter { $0.rank == nil }
             if !excluded.isEmpty {

@@ -40,6 +40,11 @@ struct Run: AsyncParsableCommand {
         help: "If grid.sqlite is missing, empty or damaged, begin an empty task store instead of refusing to start; what was there is kept as grid.sqlite.empty-<time> or grid.sqlite.damaged-<time> (with its -wal and -shm). A sound store is kept as it is.")
     var newStore = false
 
+    @Flag(
+        name: .customLong("allow-faults"),
+        help: "Let the local API inject faults into this node (partitions, delays, dropped frames, lying or stalled skills, a slow executor, refused connections), for test grids: gridnode cluster up sets it. Never on an operator's node; config.json cannot set it.")
+    var allowFaults = false
+
     func run() async throws {
         try await reportingErrors {
             let directory = dataDir.directory
@@ -52,6 +57,7 @@ struct Run: AsyncParsableCommand {
                 settings.skills = skills.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             }
             if let logLevel { settings.logLevel = logLevel }
+            settings.allowFaults = allowFaults
             for flag in skillCommands {
                 let (name, command) = try NodeSettings.parseSkillCommandFlag(flag)
                 settings.skillCommands[name] = command

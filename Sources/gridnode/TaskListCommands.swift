@@ -41,21 +41,14 @@ struct Tasks: AsyncParsableCommand {
 
     /// TASK ID, STATUS, SKILL, SUBMITTED (UTC), TOOK, EXECUTOR (short), one task a line.
     static func table(_ views: [TaskView]) -> String {
-        let skillWidth = max(5, views.map(\.skill.count).max() ?? 0)
-        let widths = [32, 9, skillWidth, 20, 9]
-        func row(_ cells: [String]) -> String {
-            zip(cells, widths + [0]).map { cell, width in
-                cell.count >= width ? cell : cell + String(repeating: " ", count: width - cell.count)
-            }.joined(separator: "  ")
-        }
-        var lines = [row(["TASK ID", "STATUS", "SKILL", "SUBMITTED", "TOOK", "EXECUTOR"])]
+        var rows = [["TASK ID", "STATUS", "SKILL", "SUBMITTED", "TOOK", "EXECUTOR"]]
         for view in views {
-            lines.append(row([
+            rows.append([
                 view.taskId, view.status.rawValue, view.skill, TaskCommand.time(view.submittedAtMs),
                 view.finishedAtMs.map { took($0 - view.submittedAtMs) } ?? "-", view.executor.map { String($0.prefix(8)) } ?? "-",
-            ]))
+            ])
         }
-        return lines.joined(separator: "\n")
+        return TextTable.render(rows, minimumWidths: [32, 9, 5, 20, 9])
     }
 
     static func took(_ ms: Int64) -> String {

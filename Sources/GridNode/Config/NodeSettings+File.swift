@@ -12,6 +12,11 @@ extension NodeSettings {
     public init(from decoder: any Decoder) throws {
         let known = Set(CodingKeys.allCases.map(\.stringValue))
         for key in try decoder.container(keyedBy: AnyKey.self).allKeys where !known.contains(key.stringValue) {
+            if key.stringValue == "allowFaults" {
+                throw GridError(
+                    .invalidSetting,
+                    "allowFaults cannot be set in config.json: fault injection is for test grids only; give gridnode run --allow-faults for one run (gridnode cluster up does), and remove allowFaults from the file")
+            }
             throw GridError(
                 .invalidSetting,
                 "unknown setting '\(key.stringValue)'; known settings: \(CodingKeys.allCases.map(\.stringValue).joined(separator: ", "))")

@@ -72,6 +72,10 @@ public struct NodeSettings: Sendable, Equatable, Codable {
     public var maxTaskBytes = 1 << 20
     /// Log level: trace, debug, info, notice, warning, error or critical. Default `info`.
     public var logLevel = "info"
+    /// Whether the local API may set faults on this node (``FaultPlan``): only `gridnode run
+    /// --allow-faults` sets it, for test grids; config.json cannot (it is refused there), so an
+    /// operator's node never injects faults. Default false.
+    public var allowFaults = false
     /// How often this node announces its skills, capacity and load to every peer, in ms. Default 30000.
     public var announceIntervalMs = 30_000
     /// A peer's announced skills are forgotten when nothing was heard from it for this long, in ms.

@@ -19,6 +19,8 @@ final class LocalExecutor: Sendable {
     let capacity: Int
     let maxQueued: Int
     let queueSettings: TaskQueueSettings
+    /// Slows, stalls or falsifies runs when a test grid says so (``FaultPlan``).
+    let faults: FaultSwitch
 
     /// A pool of places: the node's own, or one served skill's.
     enum Domain: Hashable, Sendable {
@@ -55,8 +57,12 @@ final class LocalExecutor: Sendable {
     let slotsFreed: AsyncStream<Void>
     let slotsFreedContinuation: AsyncStream<Void>.Continuation
 
-    init(skills: [SkillID: any Skill], capacity: Int, maxQueued: Int, queue: TaskQueueSettings = .default) {
+    init(
+        skills: [SkillID: any Skill], capacity: Int, maxQueued: Int, queue: TaskQueueSettings = .default,
+        faults: FaultSwitch = FaultSwitch(allowed: false)
+    ) {
         self.skills = skills
+        self.faults = faults
         self.capacity = capacity
         self.maxQueued = maxQueued
         queueSettings = queue
@@ -191,14 +197,18 @@ final class LocalExecutor: Sendable {
             case .slot:
                 break
             }
+            if let fault = faults.executorFault(for: job.skill), let failure = await suffer(fault, skill: job.skill) {
+                releaseSlot(domain(of: job.skill))
+                return .failure(failure)
+            }
             if let skill = skills[job.skill] {
                 defer { releaseSlot(.node) }
                 job.onStart()
-                return await skill.run(job.input, context: job.context)
+                return falsifiedIfLying(await skill.run(job.input, context: job.context), skill: job.skill)
             }
             switch await runOnProvider(job) {
             case .outcome(let outcome):
-                return outcome
+                return falsifiedIfLying(outcome, skill: job.skill)
             case .handedBack(let why):
                 if Task.isCancelled { return .failure(TaskFailure(.cancelled, "the task was cancelled while its provider went away")) }
                 // Another provider may take it; else it fails here as no_provider, and the

@@ -61,6 +61,8 @@ struct LocalAPIHandler {
         }
         case .taskList: response = await call(line, id: head.id, listTasks)
         case .taskWait: response = await call(line, id: head.id, waitForTasks)
+        case .faultsGet: response = await call(line, id: head.id) { (_: NoResult?) in node.faults.current }
+        case .faultsSet: response = await call(line, id: head.id, setFaults)
         }
         return head.id == nil ? nil : response
     }
@@ -254,7 +256,8 @@ struct LocalAPIHandler {
         NodeInfoView(
             nodeId: node.nodeID.hex, listenAddress: listenAddress, skills: node.localSkills.map(\.name).sorted(),
             peerCount: await node.peers.peerCount, droppedMessages: await node.stats.droppedMessages,
-            protocolVersion: Int(HandshakeMachine.protocolVersion))
+            protocolVersion: Int(HandshakeMachine.protocolVersion), faultsAllowed: node.faults.allowed,
+            faults: node.faults.allowed ? node.faults.current : nil)
     }
 
     func invalid(_ message: String) -> RPCError {

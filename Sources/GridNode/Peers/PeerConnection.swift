@@ -57,6 +57,11 @@ struct PeerConnection {
                     try await outbound.write(.frame(.error(.banned, "the operator of node \(node.nodeID.short) has banned your node")))
                     return
                 }
+                if node.faults.isPartitioned(from: peer.nodeID) {  // a test grid's fault
+                    logger.info("refused peer \(peer.nodeID.short): partitioned from it (fault)")
+                    outcome = .handshakeFailed(.unspecified)
+                    return
+                }
                 let pinned = known?.pinned ?? false
                 let session = PeerSession(
                     id: await node.peers.nextSessionID(), peer: peer.nodeID, direction: direction, remoteAddress: remote,
@@ -229,6 +234,7 @@ struct PeerConnection {
             } catch {
                 return await breakOff(session, .malformed, error.message, logger: logger)
             }
+            if node.faults.allowed, node.faults.isPartitioned(from: session.peer) || node.faults.dropsIncoming() { continue }
             let now = ContinuousClock.now
             if lastReported.duration(to: now) >= reportEvery {
                 lastReported = now

@@ -15,17 +15,23 @@ struct PeerDialer {
 
     /// One attempt, for a peer learned from peer exchange: a failure is counted, not retried here.
     func dialOnce() async {
-        guard await node.peers.connectedPeer(matching: entry) == nil else { return }
+        guard await node.peers.connectedPeer(matching: entry) == nil, !faultForbids() else { return }
         await node.peers.dialStarted(entry.address.description, expecting: entry.publicKey)
         defer { node.tasks.spawn { [node, entry] in await node.peers.dialEnded(entry.address.description) } }
         do {
             let channel = try await PeerTransport.dial(
-                entry.address, connectTimeout: .milliseconds(node.settings.connectTimeoutMs), maxFrameBytes: node.settings.maxFrameBytes)
+                entry.address, connectTimeout: .milliseconds(node.settings.connectTimeoutMs), maxFrameBytes: node.settings.maxFrameBytes, faults: node.faults)
             _ = await connection.run(channel, direction: .outbound, expectedPeer: entry.publicKey)
         } catch {
             node.logger.debug("learned peer \(entry.address) unreachable: \(error)")
             if let key = entry.publicKey { _ = try? await node.database.background { try $0.peerDialFailed(key) } }
         }
+    }
+
+    /// Whether a test grid's fault forbids dialling this peer now (a partition, or refusing every
+    /// connection): the dialler looks again each `connectedCheckInterval`, so a heal reconnects soon.
+    private func faultForbids() -> Bool {
+        node.faults.refusesConnections || entry.publicKey.map(node.faults.isPartitioned(from:)) == true
     }
 
     func run() async {
@@ -36,7 +42,7 @@ struct PeerDialer {
         var logger = node.logger
         logger[metadataKey: "bootstrap"] = "\(entry.name ?? entry.address.description)"
         while !Task.isCancelled {
-            if await node.peers.connectedPeer(matching: entry) != nil {
+            if await node.peers.connectedPeer(matching: entry) != nil || faultForbids() {
                 failures = 0
                 guard (try? await Task.sleep(for: connectedCheckInterval)) != nil else { return }
                 continue
@@ -45,7 +51,7 @@ struct PeerDialer {
             await node.peers.dialStarted(entry.address.description, expecting: entry.publicKey)
             do {
                 let channel = try await PeerTransport.dial(
-                    entry.address, connectTimeout: .milliseconds(settings.connectTimeoutMs), maxFrameBytes: settings.maxFrameBytes)
+                    entry.address, connectTimeout: .milliseconds(settings.connectTimeoutMs), maxFrameBytes: settings.maxFrameBytes, faults: node.faults)
                 outcome = await connection.run(channel, direction: .outbound, expectedPeer: entry.publicKey, protected: true)
             } catch {
                 outcome = .handshakeFailed(.unspecified)

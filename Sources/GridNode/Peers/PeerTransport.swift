@@ -9,15 +9,17 @@ typealias PeerChannel = NIOAsyncChannel<ByteBuffer, OutboundFrame>
 
 /// Opens TCP listeners and dials, with the frame codec in place.
 enum PeerTransport {
-    static func configure(_ channel: any Channel, maxFrameBytes: Int) -> EventLoopFuture<PeerChannel> {
+    static func configure(_ channel: any Channel, maxFrameBytes: Int, faults: FaultSwitch) -> EventLoopFuture<PeerChannel> {
         channel.eventLoop.makeCompletedFuture {
-            try addCodecs(channel, maxFrameBytes: maxFrameBytes)
+            try addCodecs(channel, maxFrameBytes: maxFrameBytes, faults: faults)
             return try PeerChannel(wrappingChannelSynchronously: channel)
         }
     }
 
-    private static func addCodecs(_ channel: any Channel, maxFrameBytes: Int) throws {
+    /// With faults allowed, a ``FaultDelayHandler`` sits next to the socket.
+    private static func addCodecs(_ channel: any Channel, maxFrameBytes: Int, faults: FaultSwitch) throws {
         let pipeline = channel.pipeline.syncOperations
+        if faults.allowed { try pipeline.addHandler(FaultDelayHandler(faults: faults)) }
         try pipeline.addHandler(ByteToMessageHandler(RawFrameDecoder(maxFrameBytes: maxFrameBytes)))
         try pipeline.addHandler(SecureFrameWriter(maxFrameBytes: maxFrameBytes))
     }
@@ -25,7 +27,7 @@ enum PeerTransport {
     /// Listens on `address`. Accepted connections come out as plain channels with their codecs in
     /// place and reading off; ``accept(_:)`` wraps each one where it will be consumed. (A wrapped
     /// channel dropped unconsumed — one accepted while the node stops — would trap inside NIO.)
-    static func listen(on address: HostPort, maxFrameBytes: Int) async throws(GridError) -> NIOAsyncChannel<any Channel, Never> {
+    static func listen(on address: HostPort, maxFrameBytes: Int, faults: FaultSwitch) async throws(GridError) -> NIOAsyncChannel<any Channel, Never> {
         do {
             return try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .serverChannelOption(.backlog, value: 256)
@@ -34,7 +36,7 @@ enum PeerTransport {
                 .childChannelOption(.autoRead, value: false)
                 .bind(host: address.host, port: address.port) { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try addCodecs(channel, maxFrameBytes: maxFrameBytes)
+                        try addCodecs(channel, maxFrameBytes: maxFrameBytes, faults: faults)
                         return channel
                     }
                 }
@@ -48,12 +50,12 @@ enum PeerTransport {
         try await wrapAccepted(channel, as: PeerChannel.self)
     }
 
-    static func dial(_ address: HostPort, connectTimeout: Duration, maxFrameBytes: Int) async throws -> PeerChannel {
+    static func dial(_ address: HostPort, connectTimeout: Duration, maxFrameBytes: Int, faults: FaultSwitch) async throws -> PeerChannel {
         try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connectTimeout(.nanoseconds(connectTimeout.nanoseconds))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .connect(host: address.host, port: address.port) { channel in
-                configure(channel, maxFrameBytes: maxFrameBytes)
+                configure(channel, maxFrameBytes: maxFrameBytes, faults: faults)
             }
     }
 }

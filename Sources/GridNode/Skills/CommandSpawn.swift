@@ -7,8 +7,9 @@ import Foundation
 import GridCore
 import NIOConcurrencyHelpers
 
-/// Starting a command's process: finding the program, the pipes, posix_spawn.
-enum CommandSpawn {
+/// Starting a command's process: finding the program, the pipes, posix_spawn. ``spawn(path:argv:environment:directory:stdio:)``
+/// is also how `gridnode cluster` starts its nodes.
+public enum CommandSpawn {
     /// The absolute path of `program`: as given when it contains a `/` (relative to this process's
     /// directory, not the work directory), else the first executable match in `searchPath`.
     static func resolve(_ program: String, searchPath: String) -> Result<String, TaskFailure> {
@@ -65,9 +66,9 @@ enum CommandSpawn {
 
     enum PipeEnd { case read, write }
 
-    struct SpawnError: Error {
-        var code: Int32
-        var message: String { String(cString: strerror(code)) }
+    public struct SpawnError: Error {
+        public var code: Int32
+        public var message: String { String(cString: strerror(code)) }
     }
 
     /// The three pipes of a child, all or none.
@@ -90,7 +91,7 @@ enum CommandSpawn {
 
     /// Spawns `path` in a new process group whose ID is its pid, in `directory`, with `stdio` as its
     /// fds 0, 1 and 2, every signal at its default and none blocked. Returns the pid, or errno.
-    static func spawn(
+    public static func spawn(
         path: String, argv: [String], environment: [String: String], directory: String, stdio: (Int32, Int32, Int32)
     ) -> Result<pid_t, SpawnError> {
         guard let addChdir = LibcExtras.addChdir else { return .failure(SpawnError(code: ENOSYS)) }
