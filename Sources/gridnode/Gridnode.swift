@@ -9,7 +9,7 @@ struct Gridnode: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gridnode",
         abstract: "A node of a Grid: runs tasks, and delegates them to peers that serve their skill.",
-        subcommands: [Init.self, Id.self, Run.self, Submit.self, Serve.self, TaskCommand.self, Tasks.self, Wait.self, Cancel.self, Peers.self, RouteCommand.self, MetricsCommand.self, Config.self, Cluster.self])
+        subcommands: [Init.self, Id.self, Run.self, Submit.self, Load.self, Serve.self, TaskCommand.self, Tasks.self, Wait.self, Cancel.self, Peers.self, RouteCommand.self, MetricsCommand.self, Config.self, Cluster.self])
 }
 
 /// `--data-dir`, shared by every command.

@@ -42,6 +42,12 @@ struct LatencyHistogram: Sendable {
             sumUs: sumMicroseconds)
     }
 
+    /// The quantile at `percentile` (0-100), read as ``summary`` reads its own (for a p90 the
+    /// summary has not); nil before the first sample.
+    func microseconds(atPercentile percentile: Double) -> UInt64? {
+        histogram.totalCount > 0 ? histogram.valueAtPercentile(percentile) : nil
+    }
+
     /// `latency` in whole microseconds (truncated), clamped to the histogram's range.
     static func microseconds(_ latency: Duration) -> UInt64 {
         guard latency > .zero else { return lowestMicroseconds }

@@ -26,9 +26,9 @@ final class FaultDelayHandler: ChannelOutboundHandler, RemovableChannelHandler {
         let due = max(now + .nanoseconds(Int64(delay.components.seconds) * 1_000_000_000 + delay.components.attoseconds / 1_000_000_000),
                       lastDue + .nanoseconds(1))
         lastDue = due
-        let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        let held = NIOLoopBound((context, data), eventLoop: context.eventLoop)
         context.eventLoop.scheduleTask(deadline: due) {
-            loopBound.value.writeAndFlush(data, promise: promise)
+            held.value.0.writeAndFlush(held.value.1, promise: promise)
         }
     }
 

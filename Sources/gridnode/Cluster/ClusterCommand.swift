@@ -13,6 +13,7 @@ struct Cluster: AsyncParsableCommand {
             """,
         subcommands: [
             Up.self, Status.self, Submit.self, Logs.self, Stop.self, Kill.self, Start.self, Down.self, Fault.self, Heal.self,
+            RunScenario.self,
         ])
 }
 
