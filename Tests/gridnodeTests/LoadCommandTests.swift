@@ -43,21 +43,23 @@ import Testing
             LoadRun.outcome(of: GridError(.nodeUnreachable, "the node closed the connection")) == .fatal(reason: "connection", why: "lost the node: the node closed the connection"))
     }
 
-    @Test func aClusterNodeIsADirectoryOfTheCluster() throws {
+    @Test func aClusterNodeIsOneOfTheClustersNodes() throws {
         let root = try TemporaryDirectory()
         defer { root.remove() }
         let cluster = root.path + "/c"
-        let notACluster = try load(["--skill", "echo", "--concurrency", "1", "--node", "n1", "--cluster", cluster])
-        #expect(throws: GridError(.invalidArgument, "\(cluster) is not a cluster (no cluster.json); give --cluster DIR or start one with gridnode cluster up")) {
-            try notACluster.target(environment: [:])
+        let notACluster = try load(["--skill", "echo", "--concurrency", "1", "--node", "node1", "--cluster", cluster])
+        #expect(throws: GridError.self) { try notACluster.target(environment: [:]) }
+        try FileManager.default.createDirectory(atPath: cluster, withIntermediateDirectories: true)
+        let file = ClusterFile(
+            network: "cluster-test",
+            nodes: [.init(name: "node1", nodeId: String(repeating: "ab", count: 32), port: 7501, skills: ["echo"], pid: nil, allowFaults: true)])
+        try ClusterDirectory(path: cluster).save(file)
+        let fromEnvironment = try load(["--skill", "echo", "--concurrency", "1", "--node", "node1"]).target(environment: ["GRID_CLUSTER": cluster])
+        #expect(fromEnvironment.directory == DataDirectory(path: cluster + "/node1") && fromEnvironment.name == "node1")
+        #expect(throws: GridError(.clusterNodeUnknown, "no node named 'node2' in the cluster at \(cluster); its nodes are node1")) {
+            try load(["--skill", "echo", "--concurrency", "1", "--node", "node2", "--cluster", cluster]).target(environment: [:])
         }
-        try FileManager.default.createDirectory(atPath: cluster + "/n1", withIntermediateDirectories: true)
-        #expect(FileManager.default.createFile(atPath: cluster + "/cluster.json", contents: Data("{}".utf8)))
-        let fromEnvironment = try load(["--skill", "echo", "--concurrency", "1", "--node", "n1"]).target(environment: ["GRID_CLUSTER": cluster])
-        #expect(fromEnvironment.directory == DataDirectory(path: cluster + "/n1") && fromEnvironment.name == "n1")
-        #expect(throws: GridError.self) { try load(["--skill", "echo", "--concurrency", "1", "--node", "n2", "--cluster", cluster]).target(environment: [:]) }
-        #expect(throws: GridError.self) { try load(["--skill", "echo", "--concurrency", "1", "--node", "n1", "--data-dir", "/x"]).target(environment: [:]) }
+        #expect(throws: GridError.self) { try load(["--skill", "echo", "--concurrency", "1", "--node", "node1", "--data-dir", "/x"]).target(environment: [:]) }
         #expect(throws: GridError.self) { try load(["--skill", "echo", "--concurrency", "1", "--cluster", cluster]).target(environment: [:]) }
-        #expect(LoadTarget.clusterDirectory(nil, environment: [:]) == "./grid-cluster")
     }
 }

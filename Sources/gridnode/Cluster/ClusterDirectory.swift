@@ -11,8 +11,9 @@ struct ClusterDirectory {
     let path: String
 
     /// `explicit`, else `$GRID_CLUSTER`, else `./grid-cluster`, made absolute.
-    static func resolve(_ explicit: String?) -> ClusterDirectory {
-        let given = explicit ?? ProcessInfo.processInfo.environment["GRID_CLUSTER"] ?? "grid-cluster"
+    static func resolve(_ explicit: String?, environment: [String: String] = ProcessInfo.processInfo.environment) -> ClusterDirectory {
+        let fromEnvironment = environment["GRID_CLUSTER"].flatMap { $0.isEmpty ? nil : $0 }
+        let given = explicit.flatMap { $0.isEmpty ? nil : $0 } ?? fromEnvironment ?? "grid-cluster"
         let absolute = given.hasPrefix("/") ? given : FileManager.default.currentDirectoryPath + "/" + given
         return ClusterDirectory(path: URL(fileURLWithPath: absolute).standardizedFileURL.path)
     }

@@ -54,7 +54,7 @@ struct Scenario: Codable, Equatable {
         var maxFailed: Int?
         /// At least this many succeed.
         var minSucceeded: Int?
-        /// At least this many providers are convicted somewhere in the cluster.
+        /// At least this many providers are held to have lied by some node of the cluster.
         var minConvicted: Int?
         /// At most this many delivered results are later proved wrong (`contradicted`).
         var maxContradicted: Int?

@@ -77,7 +77,7 @@ extension ScenarioRun.Report {
         let reasons = load.errorsByReason.sorted { $0.key < $1.key }.map { "\($0.key) \(n($0.value))" }
         lines.append("failed by:    \(reasons.isEmpty ? "-" : reasons.joined(separator: ", "))")
         lines.append("retried:      \(n(retried)) attempts")
-        lines.append("convicted:    \(n(convicted)) providers")
+        lines.append("convicted:    \(convicted.isEmpty ? "none" : convicted.joined(separator: ", ")) (\(n(convictions)) convictions)")
         lines.append("contradicted: \(n(contradicted)) delivered results")
         let by = completedBy.sorted { $0.key < $1.key }.map { "\($0.key) \(n($0.value))" }
         lines.append("completed by: \(by.isEmpty ? "-" : by.joined(separator: ", "))")

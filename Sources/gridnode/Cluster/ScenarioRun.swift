@@ -31,8 +31,10 @@ struct ScenarioRun {
         var load: LoadReport
         /// Attempts the load's node tried again (its metrics' `tasks.retried`).
         var retried: UInt64
-        /// Providers convicted of a wrong result, summed over the nodes that stayed up.
-        var convicted: UInt64
+        /// Convictions of a wrong result (one per provider and task), summed over the nodes up at the end.
+        var convictions: UInt64
+        /// The providers some node up at the end holds wrong results against, by name.
+        var convicted: [String]
         /// Delivered results a check later proved wrong (the load node's `tasks.contradicted`).
         var contradicted: UInt64
         /// Tasks of the load node completed by each executor, by node name.
@@ -83,9 +85,13 @@ struct ScenarioRun {
             stoppedEarly: outcome.stoppedEarly)
 
         let after = try await Self.metrics(loadNode)
-        var convicted: UInt64 = 0
+        var convictions: UInt64 = 0
+        var convicted: Set<String> = []
         for node in control.file.nodes where control.isRunning(node) {
-            convicted += (try? await Self.metrics(control.cluster.dataDirectory(node.name)).tasks.convictions) ?? 0
+            let data = control.cluster.dataDirectory(node.name)
+            convictions += (try? await Self.metrics(data).tasks.convictions) ?? 0
+            let peers = (try? await GridClient.withConnection(socketPath: data.socketPath) { try await $0.peers() }) ?? []
+            for peer in peers where peer.wrongResults > 0 { convicted.insert(names[peer.nodeId] ?? String(peer.nodeId.prefix(8))) }
         }
         var completedBy: [String: UInt64] = [:]
         for peer in after.peers {
@@ -99,12 +105,12 @@ struct ScenarioRun {
         let contradicted = after.tasks.contradicted - before.tasks.contradicted
         return Report(
             scenario: scenario.name, directory: cluster.path, events: events, load: report,
-            retried: after.tasks.retried - before.tasks.retried, convicted: convicted, contradicted: contradicted,
-            completedBy: completedBy,
-            checks: checks(report, convicted: convicted, contradicted: contradicted))
+            retried: after.tasks.retried - before.tasks.retried, convictions: convictions, convicted: convicted.sorted(),
+            contradicted: contradicted, completedBy: completedBy,
+            checks: checks(report, convicted: convicted.count, contradicted: contradicted))
     }
 
-    private func checks(_ load: LoadReport, convicted: UInt64, contradicted: UInt64) -> [Report.Check] {
+    private func checks(_ load: LoadReport, convicted: Int, contradicted: UInt64) -> [Report.Check] {
         guard let expect = scenario.expect else { return [] }
         var checks: [Report.Check] = []
         if let most = expect.maxFailed { checks.append(.init(expectation: "at most \(most) failed", met: load.failed <= most, actual: load.failed)) }
@@ -112,7 +118,7 @@ struct ScenarioRun {
             checks.append(.init(expectation: "at least \(least) succeeded", met: load.succeeded >= least, actual: load.succeeded))
         }
         if let least = expect.minConvicted {
-            checks.append(.init(expectation: "at least \(least) convicted", met: convicted >= least, actual: Int(convicted)))
+            checks.append(.init(expectation: "at least \(least) convicted", met: convicted >= least, actual: convicted))
         }
         if let most = expect.maxContradicted {
             checks.append(.init(expectation: "at most \(most) contradicted", met: contradicted <= most, actual: Int(contradicted)))

@@ -193,3 +193,72 @@ def test_config_cannot_allow_faults(gridnode_bin: str, tmp_path: "os.PathLike[st
     run = subprocess.run([gridnode_bin, "run", "--data-dir", data, "--listen", "127.0.0.1:0"], capture_output=True,
                          text=True, timeout=60)
     assert run.returncode == 1 and "allowFaults cannot be set in config.json" in run.stderr
+
+
+def test_load_on_a_cluster_node_matches_its_metrics(cluster: Cluster) -> None:
+    with cluster.client("node1") as client:
+        before = client.metrics()["tasks"]
+    result = subprocess.run([cluster.binary, "load", "--node", "node1", "--cluster", cluster.dir, "--skill", "sha256",
+                             "--rate", "50", "--duration", "2s", "--json", "-"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["node"] == "node1" and report["succeeded"] == report["submitted"] and report["failed"] == 0
+    with cluster.client("node1") as client:
+        poll(lambda: client.metrics()["tasks"]["completed"] - before["completed"] >= report["succeeded"],
+             "node1 to count the load's tasks")
+        after = client.metrics()["tasks"]
+    # node1 serves nothing: every task was delegated, and its counters moved by the report's figures.
+    assert after["completed"] - before["completed"] == report["succeeded"]
+    assert after["submitted"] - before["submitted"] == report["submitted"]
+    assert after["executedLocally"] == before["executedLocally"]
+    unknown = subprocess.run([cluster.binary, "load", "--node", "node9", "--cluster", cluster.dir, "--skill", "echo",
+                              "--concurrency", "1", "--duration", "1s"], capture_output=True, text=True, timeout=60)
+    assert unknown.returncode == 1 and "no node named 'node9'" in unknown.stderr
+
+
+SCENARIO = {
+    "name": "a provider killed under load (short)",
+    "nodes": 3,
+    "skills": ["node1=", "all=sleep"],
+    "load": {"node": "node1", "skill": "sleep", "input": "40", "concurrency": 6, "duration": "5s", "timeout": 30},
+    "steps": [
+        {"at": "1500ms", "action": "kill", "nodes": ["node2"]},
+        {"at": "3s", "action": "start", "nodes": ["node2"]},
+        {"at": "3500ms", "action": "lie", "nodes": ["node3"], "skill": "sleep"},
+        {"at": "4s", "action": "heal"},
+    ],
+    "expect": {"maxFailed": 0, "minSucceeded": 50},
+}
+
+
+def test_a_scenario_file_runs_end_to_end(gridnode_bin: str, short_dir: str) -> None:
+    tmp_path = short_dir  # the nodes' sockets go under it: keep it short
+    path = os.path.join(str(tmp_path), "scenario.json")
+    with open(path, "w") as f:
+        json.dump(SCENARIO, f)
+    report_path = os.path.join(str(tmp_path), "report.json")
+    base = Cluster(gridnode_bin, 3).base_port
+    result = subprocess.run([gridnode_bin, "cluster", "run", path, "--dir", os.path.join(str(tmp_path), "c"), "--base-port",
+                             str(base), "--json", report_path], capture_output=True, text=True, timeout=180)
+    assert result.returncode == 0, result.stdout + result.stderr
+    with open(report_path) as f:
+        report = json.load(f)
+    assert [e["action"] for e in report["events"]] == ["load", "kill node2", "start node2", "lie node3", "heal", "load ended"]
+    assert "killed (SIGKILL)" in report["events"][1]["result"] and "lie(sleep)" in report["events"][3]["result"]
+    assert report["load"]["failed"] == 0 and report["load"]["succeeded"] >= 50
+    assert sum(report["completedBy"].values()) == report["load"]["succeeded"]
+    assert report["retried"] >= 0 and all(c["met"] for c in report["checks"])
+    assert "expectations: all met" in result.stdout and "completed by:" in result.stdout
+    # The nodes were stopped and the logs kept.
+    assert "logs kept in" in result.stdout
+    assert os.path.exists(os.path.join(str(tmp_path), "c", "node2", "node.log"))
+
+    failing = dict(SCENARIO, steps=[], expect={"minSucceeded": 10 ** 9})
+    failing["load"] = dict(SCENARIO["load"], duration="1s")
+    with open(path, "w") as f:
+        json.dump(failing, f)
+    unmet = subprocess.run([gridnode_bin, "cluster", "run", path, "--dir", os.path.join(str(tmp_path), "d"), "--base-port",
+                            str(base), "--remove"], capture_output=True, text=True, timeout=180)
+    assert unmet.returncode == 1 and "NOT MET: at least 1000000000 succeeded" in unmet.stdout
+    bad = subprocess.run([gridnode_bin, "cluster", "run", os.path.join(str(tmp_path), "nope.json")], capture_output=True, text=True)
+    assert bad.returncode == 1 and "cannot read scenario file" in bad.stderr
