@@ -53,6 +53,9 @@ extension Cluster {
         @Flag(name: .customLong("without-faults"), help: "Start the nodes without --allow-faults: no fault can be set on them.")
         var withoutFaults = false
 
+        @Flag(help: "Give each node a network namespace and address of its own (10.X.Y.N), joined by a bridge, so that partitions cut real links. Needs root and ip netns; without them, says so and runs on loopback.")
+        var netns = false
+
         @Option(name: .customLong("wait-timeout"), help: "Seconds to wait for the mesh to form.")
         var waitTimeout = 30.0
 
@@ -63,7 +66,7 @@ extension Cluster {
             let timeout = try seconds(waitTimeout, "--wait-timeout")
             try await reportingErrors {
                 let plan = try ClusterPlan(count: nodes, basePort: basePort, skillSpecs: skills)
-                let control = try await ClusterControl.up(plan, in: dir.directory, allowFaults: !withoutFaults, timeout: timeout)
+                let control = try await ClusterControl.up(plan, in: dir.directory, allowFaults: !withoutFaults, netns: netns, timeout: timeout)
                 let rows = await control.status()
                 if json { return try printJSON(rows) }
                 print("cluster of \(rows.count) nodes up in \(control.cluster.path)")

@@ -29,13 +29,23 @@ struct ClusterControl {
 
     /// Creates the cluster `plan` describes in `cluster` and starts every node; returns once the
     /// mesh has formed. Refuses a directory that is a cluster already and ports in use.
-    static func up(_ plan: ClusterPlan, in cluster: ClusterDirectory, allowFaults: Bool, timeout: Duration) async throws(GridError) -> ClusterControl {
+    /// With `netns`, each node gets a network namespace of its own where the machine allows it
+    /// (``ClusterNetwork``); where it does not, says why on stderr and runs on loopback.
+    static func up(
+        _ plan: ClusterPlan, in cluster: ClusterDirectory, allowFaults: Bool, netns: Bool = false, timeout: Duration
+    ) async throws(GridError) -> ClusterControl {
         if cluster.exists {
             throw GridError(
                 .clusterExists,
                 "\(cluster.path) is a cluster already; gridnode cluster status --dir \(cluster.path) shows it, gridnode cluster start NODE … --dir \(cluster.path) starts its stopped nodes, gridnode cluster down --dir \(cluster.path) --remove removes it, or give another --dir")
         }
-        for node in plan.nodes { try ClusterProcesses.checkFree(port: node.port, for: node.name) }
+        var isolated = netns
+        if netns, let reason = ClusterNetwork.unavailable() {
+            FileHandle.standardError.write(
+                Data("--netns: \(reason); running the cluster on loopback instead, with every fault inside the nodes\n".utf8))
+            isolated = false
+        }
+        if !isolated { for node in plan.nodes { try ClusterProcesses.checkFree(port: node.port, for: node.name) } }
         try DataDirectory(path: cluster.path).create()
         var nodes: [ClusterFile.Node] = []
         for node in plan.nodes {
@@ -50,7 +60,13 @@ struct ClusterControl {
             }
             nodes.append(.init(name: node.name, nodeId: id.hex, port: node.port, skills: node.skills, pid: nil, allowFaults: allowFaults))
         }
-        let file = ClusterFile(network: "cluster-" + Hex.encode(SecureRandom.bytes(4)), nodes: nodes)
+        let id = SecureRandom.bytes(4)
+        var file = ClusterFile(network: "cluster-" + Hex.encode(id), nodes: nodes)
+        if isolated {
+            let network = ClusterNetwork(id: id, names: nodes.map(\.name))
+            try network.create()
+            file.netns = network
+        }
         try cluster.writeBootstrap(file)
         try cluster.save(file)
         var control = try ClusterControl(cluster)
@@ -75,7 +91,7 @@ struct ClusterControl {
     mutating func start(_ name: String, timeout: Duration) async throws(GridError) {
         let node = try file.node(named: name, in: cluster.path)
         guard !isRunning(node) else { throw GridError(.clusterStart, "\(name) is running already (pid \(node.pid ?? 0))") }
-        try ClusterProcesses.checkFree(port: node.port, for: name)
+        if let netns = file.netns { try netns.create() } else { try ClusterProcesses.checkFree(port: node.port, for: name) }
         try launch(name)
         try await waitForMesh(timeout: timeout, only: [name])
     }
@@ -110,6 +126,10 @@ struct ClusterControl {
         }
         var lines: [String] = []
         for node in file.nodes { lines.append(try await stop(node.name, timeout: timeout, signalled: running.contains(node.name))) }
+        if let netns = file.netns {
+            netns.destroy()
+            lines.append("removed the network namespaces and bridge \(netns.bridge) (cluster start makes them again)")
+        }
         return lines
     }
 
@@ -137,7 +157,7 @@ struct ClusterControl {
                     "\(dead.name) exited while starting; the end of \(cluster.logPath(dead.name)):\n\(ClusterProcesses.tail(cluster.logPath(dead.name), lines: 8))")
             }
             var statuses: [ClusterNodeStatus] = []
-            for node in watched { statuses.append(await ClusterNodeStatus.read(node, in: cluster)) }
+            for node in watched { statuses.append(await ClusterNodeStatus.read(node, of: file, in: cluster)) }
             if statuses.allSatisfy({ $0.state == "running" && ($0.peers ?? 0) >= running.count - 1 }) { return }
             guard ContinuousClock.now < deadline else {
                 let lagging = statuses.filter { $0.state != "running" || ($0.peers ?? 0) < running.count - 1 }
@@ -152,7 +172,7 @@ struct ClusterControl {
 
     func status() async -> [ClusterNodeStatus] {
         var rows: [ClusterNodeStatus] = []
-        for node in file.nodes { rows.append(await ClusterNodeStatus.read(node, in: cluster)) }
+        for node in file.nodes { rows.append(await ClusterNodeStatus.read(node, of: file, in: cluster)) }
         return rows
     }
 
@@ -176,6 +196,17 @@ struct ClusterControl {
         if let overlap = leftNodes.first(where: { node in rightNodes.contains { $0.name == node.name } }) {
             throw GridError(.clusterPlan, "\(overlap.name) is on both sides of the partition; give two separate sets of nodes")
         }
+        if let netns = file.netns {
+            // A real cut: each side's packets to the other are dropped by a route, and the nodes
+            // find out as on a real network, when their pings go unanswered.
+            for left in leftNodes {
+                for right in rightNodes {
+                    try netns.cut(left.name, from: right.name)
+                    try netns.cut(right.name, from: left.name)
+                }
+            }
+            return ["cut the links between \(leftNodes.map(\.name).joined(separator: ",")) and \(rightNodes.map(\.name).joined(separator: ",")) (blackhole routes)"]
+        }
         for node in leftNodes { _ = try await changeFaults(node.name) { $0.partitionedFrom.formUnion(rightNodes.map(\.nodeId)) } }
         for node in rightNodes { _ = try await changeFaults(node.name) { $0.partitionedFrom.formUnion(leftNodes.map(\.nodeId)) } }
         return ["partitioned \(leftNodes.map(\.name).joined(separator: ",")) from \(rightNodes.map(\.name).joined(separator: ","))"]
@@ -183,8 +214,11 @@ struct ClusterControl {
 
     /// Clears every fault of `names` (of every running node when empty).
     func heal(_ names: [String]) async throws -> [String] {
-        let nodes = names.isEmpty ? file.nodes.filter { isRunning($0) && $0.allowFaults } : try file.nodes(named: names, in: cluster.path)
-        for node in nodes { _ = try await changeFaults(node.name) { $0 = .none } }
+        let nodes = names.isEmpty ? file.nodes.filter(isRunning) : try file.nodes(named: names, in: cluster.path)
+        for node in nodes {
+            file.netns?.mend(node.name)
+            if node.allowFaults { _ = try await changeFaults(node.name) { $0 = .none } }
+        }
         return ["healed \(nodes.map(\.name).joined(separator: ","))"]
     }
 }

@@ -58,7 +58,7 @@ struct ClusterDirectory {
     func writeBootstrap(_ file: ClusterFile) throws(GridError) {
         struct Entry: Encodable { var name: String, address: String, port: Int, publicKey: String }
         struct Peers: Encodable { var peers: [Entry] }
-        let peers = Peers(peers: file.nodes.map { Entry(name: $0.name, address: "127.0.0.1", port: $0.port, publicKey: $0.nodeId) })
+        let peers = Peers(peers: file.nodes.map { Entry(name: $0.name, address: file.address(of: $0.name), port: $0.port, publicKey: $0.nodeId) })
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         do {

@@ -24,6 +24,11 @@ struct ClusterFile: Codable, Equatable {
     /// The network ID the nodes share: unique per cluster, so two clusters never join each other.
     var network: String
     var nodes: [Node]
+    /// With `cluster up --netns`: the namespaces, bridge and addresses; nil on loopback.
+    var netns: ClusterNetwork?
+
+    /// Where `node` listens: its namespace's address, or loopback.
+    func address(of node: String) -> String { netns?.addresses[node] ?? "127.0.0.1" }
 
     func node(named name: String, in directory: String) throws(GridError) -> Node {
         guard let node = nodes.first(where: { $0.name == name }) else {

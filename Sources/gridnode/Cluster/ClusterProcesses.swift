@@ -17,10 +17,11 @@ enum ClusterProcesses {
     static func start(_ node: ClusterFile.Node, of file: ClusterFile, in cluster: ClusterDirectory) throws(GridError) -> Int32 {
         let data = cluster.dataDirectory(node.name)
         var argv = [
-            executable, "run", "--data-dir", data.path, "--listen", "127.0.0.1:\(node.port)", "--bootstrap", cluster.bootstrapPath,
-            "--network", file.network, "--skills", node.skills.joined(separator: ","),
+            executable, "run", "--data-dir", data.path, "--listen", "\(file.address(of: node.name)):\(node.port)", "--bootstrap",
+            cluster.bootstrapPath, "--network", file.network, "--skills", node.skills.joined(separator: ","),
         ]
         if node.allowFaults { argv.append("--allow-faults") }
+        if let netns = file.netns { argv = netns.wrap(argv, for: node.name) }
         let log = open(cluster.logPath(node.name), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
         let null = open("/dev/null", O_RDONLY | O_CLOEXEC)
         defer {

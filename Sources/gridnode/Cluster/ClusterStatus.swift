@@ -8,6 +8,8 @@ struct ClusterNodeStatus: Codable, Equatable {
     var name: String
     var nodeId: String
     var port: Int
+    /// Where it listens: `127.0.0.1`, or its namespace's address with `--netns`.
+    var address: String
     var skills: [String]
     /// `running` (answering), `starting` (process up, socket not answering yet) or `stopped`.
     var state: String
@@ -26,10 +28,11 @@ struct ClusterNodeStatus: Codable, Equatable {
     var faultPlan: FaultPlan?
 
     /// Asks the node over its local API; a node that does not answer is `starting` or `stopped`.
-    static func read(_ node: ClusterFile.Node, in cluster: ClusterDirectory) async -> ClusterNodeStatus {
+    static func read(_ node: ClusterFile.Node, of file: ClusterFile, in cluster: ClusterDirectory) async -> ClusterNodeStatus {
         let data = cluster.dataDirectory(node.name)
         var status = ClusterNodeStatus(
-            name: node.name, nodeId: node.nodeId, port: node.port, skills: node.skills, state: "stopped", pid: node.pid)
+            name: node.name, nodeId: node.nodeId, port: node.port, address: file.address(of: node.name), skills: node.skills, state: "stopped",
+            pid: node.pid)
         guard ClusterProcesses.isRunning(node.pid, data: data) else {
             status.pid = nil
             return status
@@ -52,15 +55,18 @@ struct ClusterNodeStatus: Codable, Equatable {
             status.faultPlan = info.faults
             status.faults = info.faultsAllowed == true ? (info.faults?.summary ?? "-") : "not allowed"
         } catch {}
+        if let cuts = file.netns?.cuts(node.name), cuts > 0 {
+            status.faults = (status.faults ?? "-") == "-" ? "cut(\(cuts))" : "\(status.faults ?? "") cut(\(cuts))"
+        }
         return status
     }
 
     static func table(_ rows: [ClusterNodeStatus]) -> String {
-        var cells = [["NAME", "NODE ID", "PORT", "STATE", "PEERS", "IN FLIGHT", "QUEUED", "DONE", "FAILED", "SUCCESS", "SKILLS", "FAULTS"]]
+        var cells = [["NAME", "NODE ID", "ADDRESS", "STATE", "PEERS", "IN FLIGHT", "QUEUED", "DONE", "FAILED", "SUCCESS", "SKILLS", "FAULTS"]]
         func count<T>(_ value: T?) -> String { value.map { "\($0)" } ?? "-" }
         for row in rows {
             cells.append([
-                row.name, String(row.nodeId.prefix(16)), "\(row.port)", row.state, count(row.peers), count(row.inFlight), count(row.queued),
+                row.name, String(row.nodeId.prefix(16)), "\(row.address):\(row.port)", row.state, count(row.peers), count(row.inFlight), count(row.queued),
                 count(row.completed), count(row.failed), row.successRate.map { String(format: "%.1f%%", $0 * 100) } ?? "-",
                 row.skills.isEmpty ? "-" : row.skills.joined(separator: ","), row.faults ?? "-",
             ])

@@ -18,6 +18,9 @@ extension Cluster {
         @Option(name: .customLong("base-port"), help: "node1 listens on this port, node2 on the next, …")
         var basePort = 7601
 
+        @Flag(help: "As cluster up --netns: a network namespace per node, so that partitions cut real links.")
+        var netns = false
+
         @Flag(help: "Leave the cluster running afterwards (gridnode cluster down --dir DIR stops it).")
         var keep = false
 
@@ -35,7 +38,7 @@ extension Cluster {
             let passed = try await reportingErrors {
                 let scenario = try Scenario.load(from: self.scenario)
                 let directory = ClusterDirectory.resolve(dir ?? NSTemporaryDirectory() + "grid-scenario-\(UInt32.random(in: 0...UInt32.max))")
-                let run = ScenarioRun(scenario: scenario, cluster: directory, basePort: basePort)
+                let run = ScenarioRun(scenario: scenario, cluster: directory, basePort: basePort, netns: netns)
                 let report: ScenarioRun.Report
                 do {
                     report = try await run.run()

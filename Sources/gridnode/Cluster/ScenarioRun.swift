@@ -10,6 +10,8 @@ struct ScenarioRun {
     let scenario: Scenario
     let cluster: ClusterDirectory
     let basePort: Int
+    /// Each node in a network namespace of its own (``ClusterNetwork``), where the machine allows.
+    var netns = false
 
     /// What `cluster run` prints and writes with `--json`.
     struct Report: Codable {
@@ -46,7 +48,7 @@ struct ScenarioRun {
     func run() async throws -> Report {
         let timeline = try scenario.timeline()
         let plan = try ClusterPlan(count: scenario.nodes, basePort: basePort, skillSpecs: scenario.skills ?? [])
-        var control = try await ClusterControl.up(plan, in: cluster, allowFaults: true, timeout: .seconds(60))
+        var control = try await ClusterControl.up(plan, in: cluster, allowFaults: true, netns: netns, timeout: .seconds(60))
         let names = Dictionary(uniqueKeysWithValues: control.file.nodes.map { ($0.nodeId, $0.name) })
         let loadPlan = try makeLoadPlan()
         let loadNode = control.cluster.dataDirectory(scenario.load.node)

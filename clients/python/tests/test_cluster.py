@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import socket
 import subprocess
 from typing import Iterator
@@ -47,7 +48,7 @@ def test_commands_on_real_processes(cluster: Cluster) -> None:
         assert row["port"] == cluster.base_port + int(name[-1]) - 1
     assert rows["node1"]["skills"] == [] and rows["node2"]["skills"] == ["echo", "sha256", "sleep"]
     text_status = cluster.run("status").stdout
-    assert text_status.splitlines()[0].split()[:4] == ["NAME", "NODE", "ID", "PORT"]
+    assert text_status.splitlines()[0].split()[:4] == ["NAME", "NODE", "ID", "ADDRESS"]
 
     view = submit(cluster, "node1", "sha256", "hello")
     assert view["status"] == "succeeded" and view["output"] == sha("hello")
@@ -262,3 +263,54 @@ def test_a_scenario_file_runs_end_to_end(gridnode_bin: str, short_dir: str) -> N
     assert unmet.returncode == 1 and "NOT MET: at least 1000000000 succeeded" in unmet.stdout
     bad = subprocess.run([gridnode_bin, "cluster", "run", os.path.join(str(tmp_path), "nope.json")], capture_output=True, text=True)
     assert bad.returncode == 1 and "cannot read scenario file" in bad.stderr
+
+
+def netns_unavailable() -> str:
+    """Why ``--netns`` cannot work here ('' when it can): it needs root and a working ``ip netns``."""
+    if os.geteuid() != 0 or shutil.which("ip") is None:
+        return "not root, or no ip command"
+    probe = f"grid-test-probe-{os.getpid()}"
+    made = subprocess.run(["ip", "netns", "add", probe], capture_output=True, text=True)
+    if made.returncode != 0:
+        return made.stderr.strip() or "ip netns add failed"
+    subprocess.run(["ip", "netns", "del", probe], capture_output=True)
+    return ""
+
+
+def test_netns_gives_each_node_a_host_and_partitions_cut_real_links(gridnode_bin: str) -> None:
+    c = Cluster(gridnode_bin, 3, skills=["node1=", "all=sha256"], extra=["--netns"])
+    reason = netns_unavailable()
+    try:
+        up = c.run("up", "--nodes", "3", "--base-port", str(c.base_port), "--netns", "--skills", "node1=", "all=sha256")
+        rows = c.status()
+        if reason:
+            # Without root or ip netns: said so, and the cluster runs on loopback.
+            assert "--netns:" in up.stderr and "running the cluster on loopback instead" in up.stderr
+            assert all(r["address"] == "127.0.0.1" for r in rows.values())
+            return
+        addresses = [rows[f"node{i}"]["address"] for i in (1, 2, 3)]
+        assert all(a.startswith("10.") for a in addresses) and len(set(addresses)) == 3
+        namespaces = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+        assert sum(1 for line in namespaces.splitlines() if line.split(" ")[0].endswith(("-node1", "-node2", "-node3"))) >= 3
+        view = submit(c, "node1", "sha256", "over a bridge")
+        assert view["status"] == "succeeded" and view["output"] == sha("over a bridge")
+
+        out = c.run("fault", "partition", "node1", "node2").stdout
+        assert "blackhole routes" in out and "cut(1)" in c.status()["node1"]["faults"]
+        c.wait_peers("node1", 1)
+        ids = {name: row["nodeId"] for name, row in rows.items()}
+        assert c.alive_peers("node1") == [ids["node3"]]
+        view = submit(c, "node1", "sha256", "around the cut")
+        assert view["executor"] == ids["node3"]
+        c.run("heal")
+        assert c.status()["node1"]["faults"] == "-"
+        c.wait_peers("node1", 2)
+
+        with open(os.path.join(c.dir, "cluster.json")) as f:
+            ours = set(json.load(f)["netns"]["namespaces"].values())
+        down = c.run("down", "--remove").stdout
+        assert "removed the network namespaces" in down
+        left = {line.split(" ")[0] for line in subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout.splitlines()}
+        assert not ours & left, ours & left
+    finally:
+        c.down()
