@@ -138,6 +138,7 @@ let package = Package(
             dependencies: [
                 "GridNode", "GridTestKit", "GridClient", "GridLocalAPI", "GridWire", "GridCrypto", "GridStore",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
             ]
         ),
         .testTarget(

@@ -156,7 +156,7 @@ import Testing
             _ = try await cluster[0].withClient { try await $0.addPeer(PeerAddParams(address: "\(cluster[1].address)", nodeId: cluster[1].nodeID.hex)) }
             try await poll("the pinned provider fully trusted") {
                 try await cluster[0].withClient { try await $0.route(RouteParams(skill: "sha256")) }
-                    .contains { $0.nodeId == cluster[1].nodeID.hex && ($0.trust ?? 0) >= 0.99 }
+                    .contains { $0.nodeId == cluster[1].nodeID.hex && $0.trust >= 0.99 }
             }
             for n in 0..<3 {  // the honest provider gets a record (delivered unchecked: nobody else has the skill)
                 _ = try await cluster[0].withClient { try await $0.submit(SubmitParams(skill: "sha256", input: "\(n)", wait: true)) }

@@ -18,7 +18,7 @@ final class FaultDelayHandler: ChannelOutboundHandler, RemovableChannelHandler {
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let delay = faults.frameDelay()
-        let now = NIODeadline.now()
+        let now = context.eventLoop.now
         guard delay > .zero || lastDue > now else {
             context.write(data, promise: promise)
             return

@@ -127,8 +127,11 @@ def test_link_and_executor_faults_take_effect_and_heal(cluster: Cluster) -> None
     with cluster.client("node1") as client:
         task = client.wait(client.submit("echo", b"stalled", timeout=2).task_id, timeout=30)
     assert task.status == "failed" and task.error_code == "timed_out", task
-    # A lying skill: node3 alone serves node1, so its results are delivered unchecked, and wrong.
+    # Healed: node3 answers at once again.
     cluster.run("heal", "node3")
+    view = submit(cluster, "node1", "echo", "healed")
+    assert view["status"] == "succeeded" and view["finishedAtMs"] - view["submittedAtMs"] < 400, view
+    # A lying skill: node3 alone serves node1, so its results are delivered unchecked, and wrong.
     cluster.run("fault", "lie", "node3", "--skill", "sha256")
     assert "lie(sha256)" in cluster.status()["node3"]["faults"]
     view = submit(cluster, "node1", "sha256", "a lie", "--verify", "off")
