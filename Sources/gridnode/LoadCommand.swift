@@ -47,17 +47,22 @@ struct Load: AsyncParsableCommand {
     @Option(help: "Also write the report as JSON to this file; - writes it to stdout (and the text report to stderr).")
     var json: String?
 
+    @Flag(name: .customLong("no-check"), help: "Do not compare outputs with the right ones (done for echo and sha256: a wrong one counts as wrong_output).")
+    var noCheck = false
+
     func run() async throws {
         try await reportingErrors {
             let plan = try self.plan()
             let target = try self.target(environment: ProcessInfo.processInfo.environment)
             let params = try self.params(plan)
             let display = LoadProgressDisplay()
-            let outcome = try await LoadRun(plan: plan, params: params, socketPath: target.directory.socketPath, display: display)
-                .run(unreachable: target.unreachableHint)
+            let expected = noCheck ? nil : LoadOutputCheck.expected(skill: skill, input: LoadOutputCheck.input(of: params))
+            let outcome = try await LoadRun(
+                plan: plan, params: params, socketPath: target.directory.socketPath, display: display, expected: expected
+            ).run(unreachable: target.unreachableHint)
             let report = LoadReport(
                 plan: plan, skill: skill, node: target.name, stats: outcome.stats, elapsed: outcome.elapsed,
-                stoppedEarly: outcome.stoppedEarly)
+                stoppedEarly: outcome.stoppedEarly, checked: expected != nil)
             try write(report)
             if let stoppedEarly = outcome.stoppedEarly { throw GridError(.loadStopped, stoppedEarly) }
         }

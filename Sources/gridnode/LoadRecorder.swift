@@ -7,6 +7,8 @@ final class LoadRecorder: @unchecked Sendable {
     /// How one task ended.
     enum Outcome: Sendable, Equatable {
         case succeeded
+        /// Succeeded with an output other than the one known to be right.
+        case wrong
         case failed(reason: String)
         /// Failed so that no further task can do better (the node went away, or refuses the
         /// request itself): the run stops submitting, and says why.
@@ -60,6 +62,7 @@ final class LoadRecorder: @unchecked Sendable {
             inFlightByConnection[connection] -= 1
             switch outcome {
             case .succeeded: stats.recordSuccess(latency: latency)
+            case .wrong: stats.recordWrong()
             case .failed(let reason): stats.recordFailure(reason: reason)
             case .fatal(let reason, let why):
                 stats.recordFailure(reason: reason)

@@ -14,6 +14,8 @@ struct LoadRun {
     let params: SubmitParams
     let socketPath: String
     let display: LoadProgressDisplay
+    /// The output every task must have, when it is known (``LoadOutputCheck``); nil: not checked.
+    var expected: [UInt8]? = nil
 
     struct Outcome: Sendable {
         var stats: LoadStats
@@ -108,7 +110,9 @@ struct LoadRun {
         do {
             let view = try await connection.submit(params)
             switch view.status {
-            case .succeeded: return .succeeded
+            case .succeeded:
+                guard let expected else { return .succeeded }
+                return LoadOutputCheck.output(of: view) == expected ? .succeeded : .wrong
             case .failed: return .failed(reason: view.error?.code ?? "failed")
             case .running: return .failed(reason: "not_finished")
             }

@@ -23,6 +23,16 @@ import Testing
         #expect(stats.errorsByReason == ["timed_out": 2, "connection": 1, "generator_backlog": 5])
     }
 
+    @Test func aWrongOutputIsAFailureOfItsOwn() {
+        var stats = LoadStats()
+        for _ in 0..<3 { stats.recordSubmitted() }
+        stats.recordSuccess(latency: .microseconds(100))
+        stats.recordWrong()
+        stats.recordWrong()
+        #expect(stats.succeeded == 1 && stats.failed == 2 && stats.wrong == 2 && stats.inFlight == 0)
+        #expect(stats.errorsByReason == ["wrong_output": 2])
+    }
+
     @Test(arguments: [
         // latencies recorded (µs), then min, p50, p90, p99, max, mean: nearest rank, exact up to 2,047 µs
         ([Int64](stride(from: 100, through: 1000, by: 100)), LoadReport.Latency(min: 100, p50: 500, p90: 900, p99: 1000, max: 1000, mean: 550)),
@@ -67,9 +77,9 @@ import Testing
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let json = String(decoding: try encoder.encode(report), as: UTF8.self)
-        #expect(json == #"{"concurrency":8,"durationSeconds":2.501,"errorsByReason":{"timed_out":1},"failed":1,"inputBytes":0,"#
+        #expect(json == #"{"checked":false,"concurrency":8,"durationSeconds":2.501,"errorsByReason":{"timed_out":1},"failed":1,"inputBytes":0,"#
             + #""latencyUs":{"max":4500,"mean":2307,"min":1210,"p50":1210,"p90":4500,"p99":4500},"mode":"concurrency","node":"n1","#
-            + #""requestedDurationSeconds":3,"skill":"echo","skipped":0,"submitted":4,"succeeded":3,"throughputPerSecond":1.2}"#)
+            + #""requestedDurationSeconds":3,"skill":"echo","skipped":0,"submitted":4,"succeeded":3,"throughputPerSecond":1.2,"wrongOutputs":0}"#)
         #expect(try JSONDecoder().decode(LoadReport.self, from: Data(json.utf8)) == report)
 
         #expect(report.text == """

@@ -63,3 +63,23 @@ import Testing
         #expect(throws: GridError.self) { try load(["--skill", "echo", "--concurrency", "1", "--cluster", cluster]).target(environment: [:]) }
     }
 }
+
+@Suite struct LoadOutputCheckTests {
+    @Test func knowsTheRightOutputOfEchoAndSha256Only() {
+        #expect(LoadOutputCheck.expected(skill: "echo", input: Array("hi".utf8)) == Array("hi".utf8))
+        #expect(
+            LoadOutputCheck.expected(skill: "sha256", input: Array("hello".utf8))
+                == Array("2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824".utf8))
+        #expect(LoadOutputCheck.expected(skill: "sleep", input: Array("5".utf8)) == nil)
+    }
+
+    @Test func readsInputsAndOutputsInEitherForm() {
+        #expect(LoadOutputCheck.input(of: SubmitParams(skill: "echo", input: "x")) == [0x78])
+        var binary = SubmitParams(skill: "echo")
+        binary.inputBase64 = "AAE="
+        #expect(LoadOutputCheck.input(of: binary) == [0, 1])
+        var view = TaskView(taskId: String(repeating: "0", count: 32), skill: "echo", status: .succeeded, submittedAtMs: 0)
+        view.outputBase64 = "AAE="
+        #expect(LoadOutputCheck.output(of: view) == [0, 1])
+    }
+}

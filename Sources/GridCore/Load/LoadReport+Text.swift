@@ -29,6 +29,7 @@ extension LoadReport {
         }
         let errors = errorsByReason.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
         lines.append("errors      " + (errors.isEmpty ? "none" : errors.map { "\($0.key) \(LoadFormat.grouped($0.value))" }.joined(separator: ", ")))
+        if checked { lines.append("outputs     " + (wrongOutputs == 0 ? "all right" : "\(LoadFormat.grouped(wrongOutputs)) wrong")) }
         if skipped > 0 {
             lines.append(
                 "skipped     \(LoadFormat.grouped(skipped)) due submissions were not sent, as \(LoadFormat.grouped(maxInFlight ?? 0)) tasks "

@@ -33,6 +33,10 @@ public struct LoadReport: Codable, Sendable, Equatable {
     /// Failed tasks by reason (a TaskFailure code such as `timed_out`, an RPC error's reason, or
     /// `connection`), and `generator_backlog` for skipped submissions.
     public var errorsByReason: [String: Int]
+    /// Whether each output was compared with the one known to be right (echo, sha256).
+    public var checked: Bool
+    /// Outputs that were wrong (a part of `failed`, as `wrong_output`); 0 when not checked.
+    public var wrongOutputs: Int
     /// Why the run ended before its duration, when it did (the node went away).
     public var stoppedEarly: String?
 
@@ -56,7 +60,11 @@ public struct LoadReport: Codable, Sendable, Equatable {
         }
     }
 
-    public init(plan: LoadPlan, skill: String, node: String, stats: LoadStats, elapsed: Duration, stoppedEarly: String? = nil) {
+    public init(
+        plan: LoadPlan, skill: String, node: String, stats: LoadStats, elapsed: Duration, stoppedEarly: String? = nil, checked: Bool = false
+    ) {
+        self.checked = checked
+        wrongOutputs = stats.wrong
         switch plan.mode {
         case .rate(let perSecond):
             mode = "rate"

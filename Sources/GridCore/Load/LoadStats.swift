@@ -6,6 +6,8 @@ public struct LoadStats: Sendable {
     public static let generatorBacklog = "generator_backlog"
     /// The reason of a task whose connection to the node failed before it was answered.
     public static let connection = "connection"
+    /// The reason of a task the node answered with an output other than the one known to be right.
+    public static let wrongOutput = "wrong_output"
     /// The reason the failures of reasons beyond ``maxReasons`` are counted under.
     public static let otherReasons = "other"
     /// Distinct failure reasons counted by name: 32; more are counted as ``otherReasons``.
@@ -16,6 +18,8 @@ public struct LoadStats: Sendable {
     public private(set) var succeeded = 0
     /// Tasks sent that did not succeed (skipped submissions are not among them).
     public private(set) var failed = 0
+    /// Tasks answered with a wrong output (``wrongOutput``): a part of ``failed``.
+    public private(set) var wrong = 0
     /// Due submissions not sent (``generatorBacklog``).
     public private(set) var skipped = 0
     /// Failed tasks by reason, and skipped submissions under ``generatorBacklog``.
@@ -40,6 +44,12 @@ public struct LoadStats: Sendable {
     public mutating func recordFailure(reason: String) {
         failed += 1
         count(reason)
+    }
+
+    /// A task the node answered as succeeded, with a wrong output: the application got a wrong result.
+    public mutating func recordWrong() {
+        wrong += 1
+        recordFailure(reason: Self.wrongOutput)
     }
 
     public mutating func recordSkipped(_ submissions: Int) {

@@ -58,6 +58,8 @@ struct Scenario: Codable, Equatable {
         var minConvicted: Int?
         /// At most this many delivered results are later proved wrong (`contradicted`).
         var maxContradicted: Int?
+        /// At most this many outputs the load received are wrong (checked for echo and sha256).
+        var maxWrong: Int?
     }
 
     /// Reads and checks a scenario file; every problem names the field and what is allowed.

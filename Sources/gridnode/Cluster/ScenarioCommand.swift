@@ -82,6 +82,7 @@ extension ScenarioRun.Report {
         lines.append("retried:      \(n(retried)) attempts")
         lines.append("convicted:    \(convicted.isEmpty ? "none" : convicted.joined(separator: ", ")) (\(n(convictions)) convictions)")
         lines.append("contradicted: \(n(contradicted)) delivered results")
+        if load.checked { lines.append("wrong:        \(n(load.wrongOutputs)) outputs (each checked against the right one)") }
         let by = completedBy.sorted { $0.key < $1.key }.map { "\($0.key) \(n($0.value))" }
         lines.append("completed by: \(by.isEmpty ? "-" : by.joined(separator: ", "))")
         var speed = "throughput:   \(LoadFormat.fixed(load.throughputPerSecond, 1)) tasks/s"

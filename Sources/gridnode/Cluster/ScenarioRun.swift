@@ -64,8 +64,11 @@ struct ScenarioRun {
         }
         let pace = scenario.load.rate.map { "\($0) tasks/s" } ?? "\(scenario.load.concurrency ?? 0) workers"
         note("load", "\(scenario.load.skill) on \(scenario.load.node), \(pace) for \(scenario.load.duration)")
+        let params = submitParams()
+        let expected = LoadOutputCheck.expected(skill: params.skill, input: LoadOutputCheck.input(of: params))
         async let loaded = LoadRun(
-            plan: loadPlan, params: submitParams(), socketPath: loadNode.socketPath, display: LoadProgressDisplay(onTerminal: false)
+            plan: loadPlan, params: params, socketPath: loadNode.socketPath, display: LoadProgressDisplay(onTerminal: false),
+            expected: expected
         ).run(unreachable: "the scenario's load node went away")
         for (offset, step) in timeline {
             let wait = started.duration(to: .now)
@@ -84,7 +87,7 @@ struct ScenarioRun {
         note("load ended", "\(outcome.stats.succeeded) succeeded, \(outcome.stats.failed) failed")
         let report = LoadReport(
             plan: loadPlan, skill: scenario.load.skill, node: scenario.load.node, stats: outcome.stats, elapsed: outcome.elapsed,
-            stoppedEarly: outcome.stoppedEarly)
+            stoppedEarly: outcome.stoppedEarly, checked: expected != nil)
 
         let after = try await Self.metrics(loadNode)
         var convictions: UInt64 = 0
@@ -121,6 +124,9 @@ struct ScenarioRun {
         }
         if let least = expect.minConvicted {
             checks.append(.init(expectation: "at least \(least) convicted", met: convicted >= least, actual: convicted))
+        }
+        if let most = expect.maxWrong {
+            checks.append(.init(expectation: "at most \(most) wrong outputs", met: load.wrongOutputs <= most, actual: load.wrongOutputs))
         }
         if let most = expect.maxContradicted {
             checks.append(.init(expectation: "at most \(most) contradicted", met: contradicted <= most, actual: Int(contradicted)))

@@ -317,3 +317,22 @@ def test_netns_gives_each_node_a_host_and_partitions_cut_real_links(gridnode_bin
         assert not ours & left, ours & left
     finally:
         c.down()
+
+
+def test_load_counts_wrong_outputs_the_node_did_not_catch(cluster: Cluster) -> None:
+    # node1 is cut off from node2: node3's sha256 results cannot be checked, and node3 lies.
+    cluster.run("fault", "partition", "node1", "node2")
+    cluster.wait_peers("node1", 1)
+    cluster.run("fault", "lie", "node3", "--skill", "sha256")
+    result = subprocess.run([cluster.binary, "load", "--node", "node1", "--cluster", cluster.dir, "--skill", "sha256",
+                             "--concurrency", "2", "--duration", "1s", "--json", "-"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["checked"] is True and report["wrongOutputs"] > 0
+    assert report["wrongOutputs"] == report["failed"] == report["errorsByReason"]["wrong_output"]
+    assert "wrong" in result.stderr  # the text report: "outputs     N wrong"
+    cluster.run("heal")
+    cluster.wait_peers("node1", 2)
+    honest = subprocess.run([cluster.binary, "load", "--node", "node1", "--cluster", cluster.dir, "--skill", "echo",
+                             "--concurrency", "2", "--duration", "1s"], capture_output=True, text=True, timeout=60)
+    assert honest.returncode == 0 and "outputs     all right" in honest.stdout, honest.stdout + honest.stderr
