@@ -227,9 +227,20 @@ public final class GridNode: Service, Sendable {
             }
             group.addTask {
                 try await socket.executeThenClose { inbound in
+                    let open = NIOLockedValueBox(0)  // local API connections open now
                     try await withThrowingDiscardingTaskGroup { clients in
                         for try await accepted in inbound {
+                            let admitted = open.withLockedValue { count in
+                                guard count < node.settings.maxLocalConnections else { return false }
+                                count += 1
+                                return true
+                            }
+                            guard admitted else {
+                                LocalAPIServer.refuse(accepted, openConnections: node.settings.maxLocalConnections, logger: self.logger)
+                                continue
+                            }
                             clients.addTask {
+                                defer { open.withLockedValue { $0 -= 1 } }
                                 guard let client = try? await LocalAPIServer.accept(accepted) else {
                                     accepted.close(promise: nil)
                                     return

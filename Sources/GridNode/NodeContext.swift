@@ -32,6 +32,9 @@ final class NodeContext: Sendable {
     /// Proofs of wrong results shared with and by the peers: ``EvidenceGossip/share(_:)`` sends
     /// this node's own.
     let evidence: EvidenceGossip
+    /// Connections refused or failed before their handshake completed: one log line per 10 s
+    /// however many there are, so a flood of garbage connections cannot fill the disk.
+    let refusals = RefusalLog(what: "connections refused or failed in their handshake")
     /// The faults this node injects (only with `run --allow-faults`; healthy otherwise).
     let faults: FaultSwitch
     /// Set once a signal asked the node to stop: it takes no new work (submissions, peers' task

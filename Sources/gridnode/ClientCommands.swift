@@ -91,7 +91,7 @@ struct Submit: AsyncParsableCommand {
             let view = try await GridClient.withConnection(socketPath: dataDir.directory.socketPath) { node in
                 guard let display else { return try await node.submit(params) }
                 return try await node.submit(params, onSubmitted: { id in
-                    FileHandle.standardError.write(Data("task \(id)\n".utf8))
+                    Console.error("task \(id)\n")
                 }, onEvent: display.show)
             }
             if json { return try printJSON(view) }
@@ -106,7 +106,7 @@ func printOutput(of view: TaskView) {
     if let text = view.output {
         print(text)
     } else if let base64 = view.outputBase64, let data = Data(base64Encoded: base64) {
-        FileHandle.standardOutput.write(data)
+        Console.out(data)
     }
 }
 

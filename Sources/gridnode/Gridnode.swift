@@ -6,9 +6,13 @@ import GridNode
 
 @main
 struct Gridnode: AsyncParsableCommand {
+    /// This build's version, printed by `gridnode --version`.
+    static let version = "0.13.0"
+
     static let configuration = CommandConfiguration(
         commandName: "gridnode",
         abstract: "A node of a Grid: runs tasks, and delegates them to peers that serve their skill.",
+        version: "gridnode \(Gridnode.version)",
         subcommands: [Init.self, Id.self, Run.self, Submit.self, Load.self, Serve.self, TaskCommand.self, Tasks.self, Wait.self, Cancel.self, Peers.self, RouteCommand.self, MetricsCommand.self, Config.self, Cluster.self])
 }
 
@@ -27,9 +31,9 @@ func reportingErrors<R>(_ body: () async throws -> R) async throws -> R {
     do {
         return try await body()
     } catch let error as GridError {
-        FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
+        Console.error("error: \(error.message)\n")
     } catch let error as RPCError {
-        FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
+        Console.error("error: \(error.message)\n")
     }
     throw ExitCode.failure
 }

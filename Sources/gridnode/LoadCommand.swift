@@ -97,8 +97,8 @@ struct Load: AsyncParsableCommand {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         let data = try encoder.encode(report) + Data("\n".utf8)
         if json == "-" {
-            FileHandle.standardError.write(Data((report.text + "\n").utf8))
-            FileHandle.standardOutput.write(data)
+            Console.error(report.text + "\n")
+            Console.out(data)
             return
         }
         print(report.text)

@@ -16,11 +16,11 @@ struct LoadProgressDisplay: Sendable {
     var interval: Duration { onTerminal ? .milliseconds(250) : .seconds(5) }
 
     func show(_ line: String) {
-        FileHandle.standardError.write(Data((onTerminal ? "\r\u{1B}[2K" + line : line + "\n").utf8))
+        Console.error(onTerminal ? "\r\u{1B}[2K" + line : line + "\n")
     }
 
     /// The last line, left in place.
     func finish(_ line: String) {
-        FileHandle.standardError.write(Data((onTerminal ? "\r\u{1B}[2K" + line + "\n" : line + "\n").utf8))
+        Console.error(onTerminal ? "\r\u{1B}[2K" + line + "\n" : line + "\n")
     }
 }

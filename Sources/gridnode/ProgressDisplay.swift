@@ -23,10 +23,10 @@ final class ProgressDisplay: @unchecked Sendable {
         defer { lock.unlock() }
         if onTerminal {
             // Redraw in place; the final event leaves its line behind.
-            FileHandle.standardError.write(Data(("\r\u{1B}[2K" + text + (event.isFinal ? "\n" : "")).utf8))
+            Console.error("\r\u{1B}[2K" + text + (event.isFinal ? "\n" : ""))
             drawn = !event.isFinal
         } else {
-            FileHandle.standardError.write(Data((text + "\n").utf8))
+            Console.error(text + "\n")
         }
     }
 
@@ -34,7 +34,7 @@ final class ProgressDisplay: @unchecked Sendable {
     func finish() {
         lock.lock()
         defer { lock.unlock() }
-        if drawn { FileHandle.standardError.write(Data("\n".utf8)) }
+        if drawn { Console.error("\n") }
         drawn = false
     }
 

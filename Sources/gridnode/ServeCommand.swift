@@ -63,7 +63,7 @@ struct Serve: AsyncParsableCommand {
         let runner = CommandRunner(command: command, environment: try environmentVariables(), workBase: directory.workPath)
         try await reportingErrors {
             try await GridClient.withConnection(socketPath: directory.socketPath) { node in
-                node.onNodeError { notice in FileHandle.standardError.write(Data("node: \(notice.message)\n".utf8)) }
+                node.onNodeError { notice in Console.error("node: \(notice.message)\n") }
                 let served = try await node.serve(skill, capacity: capacity, description: description, deterministic: deterministic) { task in
                     switch await runner.run(task.input, taskID: task.taskID, skill: task.skill) {
                     case .success(let output): return output
@@ -72,9 +72,9 @@ struct Serve: AsyncParsableCommand {
                     }
                 }
                 let capacity = served.served.first { $0.name == skill }?.capacity ?? capacity
-                FileHandle.standardError.write(Data("serving \(skill) (capacity \(capacity)) with \(command.joined(separator: " ")); Ctrl-C to stop\n".utf8))
+                Console.error("serving \(skill) (capacity \(capacity)) with \(command.joined(separator: " ")); Ctrl-C to stop\n")
                 await untilInterrupted { await node.untilClosed() }
-                FileHandle.standardError.write(Data("stopped serving \(skill)\n".utf8))
+                Console.error("stopped serving \(skill)\n")
             }
         }
     }

@@ -37,6 +37,7 @@ extension NodeSettings {
         try load(.maxTaskTimeoutMs, into: &maxTaskTimeoutMs)
         try load(.handshakeTimeoutMs, into: &handshakeTimeoutMs)
         try load(.maxPendingHandshakes, into: &maxPendingHandshakes)
+        try load(.maxLocalConnections, into: &maxLocalConnections)
         try load(.maxMessagesPerSecond, into: &maxMessagesPerSecond)
         try load(.replayWindowMs, into: &replayWindowMs)
         try load(.replayCacheEntries, into: &replayCacheEntries)

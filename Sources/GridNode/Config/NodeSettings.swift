@@ -29,6 +29,9 @@ public struct NodeSettings: Sendable, Equatable, Codable {
     public var handshakeTimeoutMs = 5_000
     /// Inbound connections allowed in their handshake at once; more are refused at once. Default 64.
     public var maxPendingHandshakes = 64
+    /// Local API connections open at once; one more is answered with an error naming this setting
+    /// and closed, so no local client can use up the node's file descriptors. Default 256.
+    public var maxLocalConnections = 256
     /// Messages a peer may send per second (bursts up to the same number); above it the peer is
     /// disconnected and the misbehaviour counted. Default 20000.
     public var maxMessagesPerSecond = 20_000
@@ -188,7 +191,7 @@ public struct NodeSettings: Sendable, Equatable, Codable {
         case queueBoundCritical, queueBoundHigh, queueBoundNormal, queueBoundLow, queueAgingIntervalMs
         case admissionMinTrust, requesterRatePerSecond, resultCacheWindowMs, metricsListen, metricsSnapshotIntervalMs
         case recoveryWaitMs, drainTimeoutMs, reputationSaveIntervalMs, verifyProbation, verifyTieBreakers, explorationShare
-        case evidencePerPeerPerMinute, evidenceMemory
+        case evidencePerPeerPerMinute, evidenceMemory, maxLocalConnections
     }
 
     public init() {}
@@ -206,6 +209,7 @@ public struct NodeSettings: Sendable, Equatable, Codable {
             "defaultTaskTimeoutMs is \(defaultTaskTimeoutMs); use 1 up to maxTaskTimeoutMs (\(maxTaskTimeoutMs))")
         try check((100...600_000).contains(handshakeTimeoutMs), "handshakeTimeoutMs is \(handshakeTimeoutMs); use 100-600000")
         try check((1...10_000).contains(maxPendingHandshakes), "maxPendingHandshakes is \(maxPendingHandshakes); use 1-10000")
+        try check((1...10_000).contains(maxLocalConnections), "maxLocalConnections is \(maxLocalConnections); use 1-10000")
         try check((1...1_000_000).contains(maxMessagesPerSecond), "maxMessagesPerSecond is \(maxMessagesPerSecond); use 1-1000000")
         try check((1_000...3_600_000).contains(replayWindowMs), "replayWindowMs is \(replayWindowMs); use 1000-3600000")
         try check((1_000...10_000_000).contains(replayCacheEntries), "replayCacheEntries is \(replayCacheEntries); use 1000-10000000")

@@ -46,6 +46,18 @@ enum LocalAPIServer {
         }
     }
 
+    /// Answers a connection beyond `maxLocalConnections` with one error line, then closes it.
+    static func refuse(_ channel: any Channel, openConnections: Int, logger: Logger) {
+        let message =
+            "the node already has \(openConnections) local API connections open (maxLocalConnections); close some, or raise maxLocalConnections in config.json"
+        let line = #"{"jsonrpc":"2.0","id":null,"error":{"code":-32003,"message":"\#(message)","data":{"reason":"too_many_connections"}}}"#
+        refusals.log(logger, message)
+        channel.writeAndFlush(ByteBuffer(string: line)).whenComplete { _ in channel.close(promise: nil) }
+    }
+
+    /// At most one line per 10 s about refused local connections, however many there are.
+    static let refusals = RefusalLog(what: "local API connections refused")
+
     /// Wraps an accepted connection for async use, then starts reading from it.
     static func accept(_ channel: any Channel) async throws -> Connection {
         try await wrapAccepted(channel, as: Connection.self)

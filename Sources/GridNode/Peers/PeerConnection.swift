@@ -32,7 +32,7 @@ struct PeerConnection {
         let inbound = direction == .inbound
         let ip = channel.channel.remoteAddress?.ipAddress ?? remote
         if inbound, let refusal = await node.peers.beginHandshake(from: ip, maxPending: node.settings.maxPendingHandshakes) {
-            logger.warning("refused a connection: \(refusal.reason)")
+            node.refusals.log(logger, "refused a connection: \(refusal.reason)")
             await refuseAtOnce(channel, refusal.code, refusal.reason)
             return .handshakeFailed(refusal.code)
         }
@@ -145,7 +145,11 @@ struct PeerConnection {
                 case .established(let peer, let receiveKey):
                     return .success(peer, receiveKey: receiveKey)
                 case .fail(let error, let reason):
-                    logger.log(level: reason == .selfConnection ? .debug : .warning, "handshake refused: \(error.message)")
+                    if reason == .selfConnection {
+                        logger.debug("handshake refused: \(error.message)")
+                    } else {
+                        node.refusals.log(logger, "handshake refused: \(error.message)")
+                    }
                     return .failure(reason)
                 }
             }
@@ -154,10 +158,10 @@ struct PeerConnection {
                 if started.duration(to: .now) >= .milliseconds(settings.handshakeTimeoutMs),
                     case .fail(let error, let reason)? = machine.deadlinePassed().last
                 {
-                    logger.info("\(error.message) (handshakeTimeoutMs \(settings.handshakeTimeoutMs))")
+                    node.refusals.log(logger, "\(error.message) (handshakeTimeoutMs \(settings.handshakeTimeoutMs))", level: .info)
                     return .failure(reason)
                 }
-                logger.info("the peer closed the connection during the handshake")
+                node.refusals.log(logger, "the peer closed the connection during the handshake", level: .info)
                 return .abandoned
             }
             do {

@@ -158,15 +158,15 @@ extension Cluster {
                 if let lines {
                     let text = String(decoding: all, as: UTF8.self)
                     let tail = text.split(separator: "\n", omittingEmptySubsequences: false).suffix(lines + 1).joined(separator: "\n")
-                    FileHandle.standardOutput.write(Data(tail.utf8))
+                    Console.out(tail)
                 } else {
-                    FileHandle.standardOutput.write(all)
+                    Console.out(all)
                 }
                 // The log has no event to wait for: look for new lines five times a second.
                 while follow && !Task.isCancelled {
                     try? await Task.sleep(for: .milliseconds(200))
                     let more = handle.readDataToEndOfFile()
-                    if !more.isEmpty { FileHandle.standardOutput.write(more) }
+                    if !more.isEmpty { Console.out(more) }
                 }
             }
         }

@@ -41,8 +41,7 @@ struct ClusterControl {
         }
         var isolated = netns
         if netns, let reason = ClusterNetwork.unavailable() {
-            FileHandle.standardError.write(
-                Data("--netns: \(reason); running the cluster on loopback instead, with every fault inside the nodes\n".utf8))
+            Console.error("--netns: \(reason); running the cluster on loopback instead, with every fault inside the nodes\n")
             isolated = false
         }
         if !isolated { for node in plan.nodes { try ClusterProcesses.checkFree(port: node.port, for: node.name) } }

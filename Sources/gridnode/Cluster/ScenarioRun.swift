@@ -60,7 +60,7 @@ struct ScenarioRun {
             let elapsed = started.duration(to: .now)
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
             events.append(.init(atSeconds: (seconds * 100).rounded() / 100, action: action, result: result))
-            FileHandle.standardError.write(Data(String(format: "%7.2f s  %@: %@\n", seconds, action, result).utf8))
+            Console.error(String(format: "%7.2f s  %@: %@\n", seconds, action, result))
         }
         let pace = scenario.load.rate.map { "\($0) tasks/s" } ?? "\(scenario.load.concurrency ?? 0) workers"
         note("load", "\(scenario.load.skill) on \(scenario.load.node), \(pace) for \(scenario.load.duration)")

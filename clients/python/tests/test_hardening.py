@@ -1,0 +1,100 @@
+"""Hardening of the local API and the command line (issue 14, the parts done so far): local
+connections are bounded with a clear refusal, a
+command whose stderr cannot be written exits with its status instead of crashing, and refused
+peer connections are logged once per interval, not once each."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+
+import pytest
+
+from gridnode_harness import Nodes, poll
+
+pytestmark = pytest.mark.integration
+
+
+def read_line(sock: socket.socket, timeout: float = 30) -> dict:
+    sock.settimeout(timeout)
+    data = b""
+    while not data.endswith(b"\n"):
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    assert data, "the node closed the connection without answering"
+    answer: dict = json.loads(data.split(b"\n")[0])
+    return answer
+
+
+def test_local_connections_are_bounded_with_a_clear_refusal(nodes: Nodes) -> None:
+    node = nodes.node("n")
+    node.set_config(maxLocalConnections=3)
+    node.start("echo")
+    held = []
+    refused = None
+    try:
+        # Open connections one by one, each answering before the next: at most 3 are served (fewer
+        # if one of the harness's own is still closing), and the next is refused, naming the setting.
+        for _ in range(10):
+            s = socket.socket(socket.AF_UNIX)
+            s.connect(node.socket_path)
+            try:
+                s.sendall(b'{"jsonrpc":"2.0","id":1,"method":"node.info"}\n')
+            except BrokenPipeError:
+                pass  # refused before the request went out: its error line is waiting
+            answer = read_line(s)
+            if "error" in answer:
+                refused = answer
+                s.close()
+                break
+            held.append(s)
+        assert refused is not None and 1 <= len(held) <= 3, (refused, len(held))
+        assert refused["error"]["code"] == -32003 and refused["error"]["data"]["reason"] == "too_many_connections"
+        assert "maxLocalConnections" in refused["error"]["message"]
+        held.pop().close()
+        # A place freed is a place taken again.
+        def answers() -> bool:
+            with socket.socket(socket.AF_UNIX) as again:
+                again.connect(node.socket_path)
+                try:
+                    again.sendall(b'{"jsonrpc":"2.0","id":2,"method":"node.info"}\n')
+                except BrokenPipeError:
+                    return False
+                return "result" in read_line(again)
+        poll(answers, "a local connection to be accepted again once one closed")
+    finally:
+        for s in held:
+            s.close()
+
+
+def test_a_command_whose_stderr_is_full_exits_with_its_status(gridnode_bin: str, short_dir: str) -> None:
+    with open("/dev/full", "w") as full:
+        result = subprocess.run([gridnode_bin, "submit", "--data-dir", os.path.join(short_dir, "none"), "echo", "--input", "x"],
+                                stderr=full, stdout=subprocess.PIPE, timeout=60)
+    assert result.returncode == 1  # not killed by SIGILL (-4)
+    version = subprocess.run([gridnode_bin, "--version"], capture_output=True, text=True)
+    assert version.returncode == 0 and version.stdout.startswith("gridnode ")
+
+
+def test_a_flood_of_refused_connections_costs_a_line_per_interval(nodes: Nodes) -> None:
+    node = nodes.node("n").start("echo")
+    host, port = node.listen_address.rsplit(":", 1)
+    before = os.path.getsize(node.log_path)
+    for _ in range(300):  # garbage: not a handshake
+        with socket.create_connection((host, int(port))) as s:
+            s.sendall(b"\x00\x00\x00\x05hello")
+    # The node stays up and answers; its log grew by a few lines, not 300.
+    with node.client() as client:
+        assert client.info().node_id == node.node_id
+
+    def refusals() -> list:
+        with open(node.log_path, "rb") as f:
+            f.seek(before)
+            added = f.read().decode(errors="replace").splitlines()
+        return [line for line in added if "handshake" in line or "refused" in line]
+    poll(refusals, "the first refusal to be logged")
+    assert len(refusals()) <= 5, refusals()[-10:]
