@@ -336,3 +336,20 @@ def test_load_counts_wrong_outputs_the_node_did_not_catch(cluster: Cluster) -> N
     honest = subprocess.run([cluster.binary, "load", "--node", "node1", "--cluster", cluster.dir, "--skill", "echo",
                              "--concurrency", "2", "--duration", "1s"], capture_output=True, text=True, timeout=60)
     assert honest.returncode == 0 and "outputs     all right" in honest.stdout, honest.stdout + honest.stderr
+
+
+def test_two_clusters_run_side_by_side(gridnode_bin: str) -> None:
+    first, second = Cluster(gridnode_bin, 2), Cluster(gridnode_bin, 2)
+    try:
+        first.up()
+        second.up()
+        for c in (first, second):
+            ids = {row["nodeId"] for row in c.status().values()}
+            for name in ("node1", "node2"):
+                # Each node sees its own cluster's other node, and nothing of the other cluster.
+                assert set(c.alive_peers(name)) == ids - {c.node_id(name)}
+        assert "node1 stopped" in first.run("stop", "node1").stdout
+        assert second.status()["node1"]["state"] == "running"
+    finally:
+        first.down()
+        second.down()
