@@ -39,8 +39,10 @@ actor LocalAPIConnection {
 
     // MARK: Writing
 
+    /// Also after ``close()``: a client that half-closed its socket (sent its requests, then shut
+    /// its writing side, as `nc -N` and shell pipes do) still gets every answer owed to it. A
+    /// client that has gone altogether makes the write fail, which is only logged.
     func write(_ line: Data) async {
-        guard !closed else { return }
         do { try await writer.write(ByteBuffer(bytes: line)) } catch { logger.debug("local API write failed: \(error)") }
     }
 

@@ -14,6 +14,9 @@ import NIOPosix
 enum LocalAPIServer {
     typealias Connection = NIOAsyncChannel<ByteBuffer, ByteBuffer>
 
+    /// The name of each connection's ``HeldInbound``, removed once the connection is wrapped.
+    static let heldInbound = "held-inbound"
+
     /// sun_path holds 108 bytes with its terminating NUL.
     static let maxSocketPathBytes = 107
 
@@ -28,10 +31,13 @@ enum LocalAPIServer {
         do {
             let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .childChannelOption(.autoRead, value: false)
+                // A client that shuts its writing side still reads the answers to what it sent.
+                .childChannelOption(.allowRemoteHalfClosure, value: true)
                 .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true) { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineFrameDecoder()))
                         try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(LineFrameEncoder()))
+                        try channel.pipeline.syncOperations.addHandler(HeldInbound(), name: heldInbound)
                         return channel
                     }
                 }
@@ -60,7 +66,7 @@ enum LocalAPIServer {
 
     /// Wraps an accepted connection for async use, then starts reading from it.
     static func accept(_ channel: any Channel) async throws -> Connection {
-        try await wrapAccepted(channel, as: Connection.self)
+        try await wrapAccepted(channel, as: Connection.self, releasing: heldInbound)
     }
 
     /// Serves one connection until the client closes it. Requests are answered concurrently (at

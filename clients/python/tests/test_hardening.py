@@ -1,5 +1,5 @@
-"""Hardening of the local API and the command line (issue 14, the parts done so far): local
-connections are bounded with a clear refusal, a
+"""Hardening of the local API and the command line (issue 14, the parts done so far): a client
+that half-closes gets its answers, local connections are bounded with a clear refusal, a
 command whose stderr cannot be written exits with its status instead of crashing, and refused
 peer connections are logged once per interval, not once each."""
 
@@ -28,6 +28,37 @@ def read_line(sock: socket.socket, timeout: float = 30) -> dict:
     assert data, "the node closed the connection without answering"
     answer: dict = json.loads(data.split(b"\n")[0])
     return answer
+
+
+def read_answers(sock: socket.socket, ids: set, timeout: float = 30) -> dict:
+    """The answers to the requests ``ids``, by ID, past any notifications among them."""
+    sock.settimeout(timeout)
+    data, answers = b"", {}
+    while not ids <= answers.keys():
+        chunk = sock.recv(65536)
+        assert chunk, f"the connection ended without answers to {ids - answers.keys()}: {data!r}"
+        data += chunk
+        *lines, data = data.split(b"\n")
+        for line in lines:
+            message = json.loads(line)
+            if message.get("id") in ids:
+                answers[message["id"]] = message
+    return answers
+
+
+def test_a_client_that_half_closes_gets_every_answer(nodes: Nodes) -> None:
+    node = nodes.node("n").start("echo,sleep")
+    for i in range(20):
+        with socket.socket(socket.AF_UNIX) as sock:
+            sock.connect(node.socket_path)
+            # Sent and shut at once, as nc -N and shell pipes do: often before the node reads anything.
+            submit = {"jsonrpc": "2.0", "id": i, "method": "task.submit", "params": {"skill": "sleep", "input": "20", "wait": True}}
+            info = {"jsonrpc": "2.0", "id": 100 + i, "method": "node.info"}
+            sock.sendall(json.dumps(submit).encode() + b"\n" + json.dumps(info).encode() + b"\n")
+            sock.shutdown(socket.SHUT_WR)
+            answers = read_answers(sock, {i, 100 + i})
+            assert answers[100 + i]["result"]["nodeId"] == node.node_id
+            assert answers[i]["result"]["status"] == "succeeded", answers[i]
 
 
 def test_local_connections_are_bounded_with_a_clear_refusal(nodes: Nodes) -> None:
