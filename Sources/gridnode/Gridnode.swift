@@ -14,6 +14,18 @@ struct Gridnode: AsyncParsableCommand {
         abstract: "A node of a Grid: runs tasks, and delegates them to peers that serve their skill.",
         version: "gridnode \(Gridnode.version)",
         subcommands: [Init.self, Id.self, Run.self, Submit.self, Load.self, Serve.self, TaskCommand.self, Tasks.self, Wait.self, Cancel.self, Peers.self, RouteCommand.self, MetricsCommand.self, Config.self, Cluster.self])
+
+    /// Refuses a first word that is no command, naming the closest one, before ArgumentParser
+    /// would complain about whatever option follows it ("Unknown option '--input'").
+    static func main() async {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        let commands = configuration.subcommands.map { $0._commandName }
+        if let word = arguments.first, !word.hasPrefix("-"), word != "help", !commands.contains(word) {
+            Console.error("error: \(UnknownCommand.message(for: word, commands: commands))\n")
+            Self.exit(withError: ExitCode.failure)
+        }
+        await main(arguments)
+    }
 }
 
 /// `--data-dir`, shared by every command.

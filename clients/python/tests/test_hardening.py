@@ -109,6 +109,8 @@ def test_a_command_whose_stderr_is_full_exits_with_its_status(gridnode_bin: str,
     assert result.returncode == 1  # not killed by SIGILL (-4)
     version = subprocess.run([gridnode_bin, "--version"], capture_output=True, text=True)
     assert version.returncode == 0 and version.stdout.startswith("gridnode ")
+    typo = subprocess.run([gridnode_bin, "sumbit", "echo", "--input", "x"], capture_output=True, text=True)
+    assert typo.returncode == 1 and "did you mean 'submit'?" in typo.stderr, typo.stderr
 
 
 def test_a_flood_of_refused_connections_costs_a_line_per_interval(nodes: Nodes) -> None:
