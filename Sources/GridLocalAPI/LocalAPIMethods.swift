@@ -245,6 +245,9 @@ public struct NodeInfoView: Codable, Sendable, Equatable {
     /// Messages from peers dropped because their signature was missing or wrong, or they broke the protocol.
     public var droppedMessages: Int
     public var protocolVersion: Int
+    /// Connections refused, or failed before their handshake completed, since the node started
+    /// (peers' and the local API's); nil from older nodes.
+    public var refusedConnections: Int?
     /// Whether the node was started with `--allow-faults` (a test grid's node); nil from older nodes.
     public var faultsAllowed: Bool?
     /// The faults it injects now, when it may (``FaultPlan``; empty when healthy).
@@ -252,8 +255,9 @@ public struct NodeInfoView: Codable, Sendable, Equatable {
 
     public init(
         nodeId: String, listenAddress: String, skills: [String], peerCount: Int, droppedMessages: Int, protocolVersion: Int,
-        faultsAllowed: Bool? = nil, faults: FaultPlan? = nil
+        faultsAllowed: Bool? = nil, faults: FaultPlan? = nil, refusedConnections: Int? = nil
     ) {
+        self.refusedConnections = refusedConnections
         self.faultsAllowed = faultsAllowed
         self.faults = faults
         self.nodeId = nodeId

@@ -217,6 +217,7 @@ public final class GridNode: Service, Sendable {
                             connections.addTask {
                                 guard let channel = try? await PeerTransport.accept(accepted) else {
                                     accepted.close(promise: nil)
+                                    await node.stats.refused(.abandoned)  // gone before it could be read
                                     return
                                 }
                                 _ = await connection.run(channel, direction: .inbound, expectedPeer: nil)
@@ -236,7 +237,7 @@ public final class GridNode: Service, Sendable {
                                 return true
                             }
                             guard admitted else {
-                                LocalAPIServer.refuse(accepted, openConnections: node.settings.maxLocalConnections, logger: self.logger)
+                                await LocalAPIServer.refuse(accepted, openConnections: node.settings.maxLocalConnections, stats: node.stats, logger: self.logger)
                                 continue
                             }
                             clients.addTask {

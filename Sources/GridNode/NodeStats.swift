@@ -20,7 +20,26 @@ actor NodeStats {
         case falseEvidence = "false_evidence"
     }
 
+    /// Why a connection was refused, or failed before its handshake completed.
+    enum RefusalReason: String, Sendable {
+        /// More inbound connections in their handshake than `maxPendingHandshakes`.
+        case handshakeLimit = "handshake_limit"
+        /// The handshake was refused: malformed, another network, a wrong key, …
+        case handshakeFailed = "handshake_failed"
+        case handshakeTimeout = "handshake_timeout"
+        /// The peer closed the connection during its handshake, or before it could be read.
+        case abandoned
+        /// A local API connection beyond `maxLocalConnections`.
+        case localConnections = "local_connections"
+    }
+
     private(set) var droppedMessages = 0
+    private(set) var refusedConnections = 0
+
+    func refused(_ reason: RefusalReason) {
+        refusedConnections += 1
+        Counter(label: "grid_connections_refused_total", dimensions: [("reason", reason.rawValue)]).increment()
+    }
 
     func dropped(_ reason: DropReason) {
         droppedMessages += 1

@@ -257,7 +257,7 @@ struct LocalAPIHandler {
             nodeId: node.nodeID.hex, listenAddress: listenAddress, skills: node.localSkills.map(\.name).sorted(),
             peerCount: await node.peers.peerCount, droppedMessages: await node.stats.droppedMessages,
             protocolVersion: Int(HandshakeMachine.protocolVersion), faultsAllowed: node.faults.allowed,
-            faults: node.faults.allowed ? node.faults.current : nil)
+            faults: node.faults.allowed ? node.faults.current : nil, refusedConnections: await node.stats.refusedConnections)
     }
 
     func invalid(_ message: String) -> RPCError {

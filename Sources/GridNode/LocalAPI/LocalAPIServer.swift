@@ -53,7 +53,8 @@ enum LocalAPIServer {
     }
 
     /// Answers a connection beyond `maxLocalConnections` with one error line, then closes it.
-    static func refuse(_ channel: any Channel, openConnections: Int, logger: Logger) {
+    static func refuse(_ channel: any Channel, openConnections: Int, stats: NodeStats, logger: Logger) async {
+        await stats.refused(.localConnections)
         let message =
             "the node already has \(openConnections) local API connections open (maxLocalConnections); close some, or raise maxLocalConnections in config.json"
         let line = #"{"jsonrpc":"2.0","id":null,"error":{"code":-32003,"message":"\#(message)","data":{"reason":"too_many_connections"}}}"#

@@ -32,6 +32,7 @@ struct PeerConnection {
         let inbound = direction == .inbound
         let ip = channel.channel.remoteAddress?.ipAddress ?? remote
         if inbound, let refusal = await node.peers.beginHandshake(from: ip, maxPending: node.settings.maxPendingHandshakes) {
+            await node.stats.refused(.handshakeLimit)
             node.refusals.log(logger, "refused a connection: \(refusal.reason)")
             await refuseAtOnce(channel, refusal.code, refusal.reason)
             return .handshakeFailed(refusal.code)
@@ -100,6 +101,10 @@ struct PeerConnection {
             logger.debug("connection ended: \(error)")
         }
         if pending { await node.peers.endHandshake(from: ip) }
+        if registered == nil, case .handshakeFailed(let code) = outcome, code != .selfConnection {
+            // Every connection that never became a session is counted, however it ended.
+            await node.stats.refused(code == .handshakeTimeout ? .handshakeTimeout : code == .unspecified ? .abandoned : .handshakeFailed)
+        }
         if let registered, await node.peers.unregister(registered) {
             logger.info("disconnected from peer \(registered.peer)")
             await coordinator.peerLost(registered.peer)

@@ -130,4 +130,9 @@ def test_a_flood_of_refused_connections_costs_a_line_per_interval(nodes: Nodes) 
             added = f.read().decode(errors="replace").splitlines()
         return [line for line in added if "handshake" in line or "refused" in line]
     poll(refusals, "the first refusal to be logged")
+    # Every one of them is counted, though few were logged.
+    def counted() -> int:
+        with node.client() as client:
+            return int(client.call("node.info").get("refusedConnections", 0))
+    poll(lambda: counted() >= 300, "all 300 refusals to be counted")
     assert len(refusals()) <= 5, refusals()[-10:]
