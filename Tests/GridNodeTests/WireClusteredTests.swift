@@ -233,3 +233,30 @@ import Testing
         }
     }
 }
+
+@Suite struct LingeringCloseClusteredTests {
+    /// The node refuses a frame while its body is still arriving: without the lingering close it
+    /// closed the socket with that body unread, the kernel sent a reset, and the Error was lost.
+    @Test func theErrorOfAConnectionClosedMidFrameArrives() async throws {
+        try await withTestCluster([TestNodeSpec(skills: ["echo"], configure: {
+            $0.maxFrameBytes = 64 * 1024
+            $0.maxTaskBytes = 32 * 1024
+        })]) { cluster in
+            for _ in 0..<5 {
+                try await RawPeer.withConnection(to: cluster[0].address) { peer in
+                    // A 1 MiB frame is announced and 8 MiB keep coming while the node refuses it.
+                    try await peer.sendRaw([0x00, 0x10, 0x00, 0x00])
+                    // The body is streamed without reading first, as most peers do. Once the node
+                    // has shut its side the writes may fail (this client closes on the FIN), but
+                    // the Error must be there to read, not destroyed by a reset.
+                    let body = [UInt8](repeating: 0xAB, count: 256 * 1024)
+                    do {
+                        for _ in 0..<32 { try await peer.sendRaw(body) }
+                    } catch {}
+                    let error = try #require(try await peer.nextControlFrame())
+                    #expect(error.error.code == .frameTooLarge)
+                }
+            }
+        }
+    }
+}

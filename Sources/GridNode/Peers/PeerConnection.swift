@@ -47,7 +47,12 @@ struct PeerConnection {
                     await node.peers.endHandshake(from: ip)
                 }
                 guard case .success(let peer, let receiveKey) = handshake else {
-                    if case .failure(let reason) = handshake { outcome = .handshakeFailed(reason) }
+                    if case .failure(let reason) = handshake {
+                        outcome = .handshakeFailed(reason)
+                        // Its Error frame reaches the peer; briefly, since a flood of bad handshakes
+                        // must not hold sockets open long (the pending-handshake place is free already).
+                        await LingeringClose.close(channel.channel, linger: .milliseconds(100))
+                    }
                     return
                 }
 
@@ -261,12 +266,14 @@ struct PeerConnection {
         await node.stats.dropped(.misbehaviour)
         logger.warning("disconnecting \(session.peer.short): \(message)")
         try? await session.send(.error(code, message))
+        await LingeringClose.close(session.channel)
     }
 
     /// Answers a connection there is no room for, without reading from it.
     private func refuseAtOnce(_ channel: PeerChannel, _ code: Grid_V1_ErrorCode, _ message: String) async {
         try? await channel.executeThenClose { _, outbound in
             try await outbound.write(.frame(.error(code, message)))
+            await LingeringClose.close(channel.channel, linger: .milliseconds(100))
         }
     }
 
