@@ -106,6 +106,7 @@ import Testing
         (#"{"peers":[{"address":"127.0.0.1","port":0}]}"#, "port 0"),
         (#"{"peers":[{"address":"127.0.0.1","port":70000}]}"#, "out of range"),
         (#"{"peers":[{"address":"h","port":1},{"address":"h","port":2,"publicKey":"abcd","name":"two"}]}"#, "peer 2 (two)"),
+        (#"{"peers":[{"address":"h","port":1,"pubkey":"ab"}]}"#, #"peer 1 has the unknown key "pubkey"; the keys are address, port, publicKey, name"#),
     ])
     func badEntriesAreNamed(_ json: String, _ mentioned: String) {
         let error = #expect(throws: GridError.self) { try BootstrapPeers.parse(Data(json.utf8), source: "peers.json") }

@@ -24,6 +24,9 @@ public enum BootstrapPeers {
         var peers: [Entry]
     }
 
+    /// The keys an entry may have.
+    static let keys = ["address", "port", "publicKey", "name"]
+
     private struct Entry: Decodable {
         var address: String?
         var port: Int?
@@ -53,9 +56,17 @@ public enum BootstrapPeers {
         guard file.peers.count <= maxEntries else {
             throw GridError(.bootstrapFile, "\(source) lists \(file.peers.count) peers; at most \(maxEntries) are allowed")
         }
+        // A misspelt key ("pubkey") would otherwise be ignored, leaving a peer the operator
+        // believes pinned unpinned: every key must be one that is read.
+        let rawEntries = ((try? JSONSerialization.jsonObject(with: data)) as? [String: Any])?["peers"] as? [[String: Any]] ?? []
         var peers: [BootstrapPeer] = []
         for (index, entry) in file.peers.enumerated() {
             let which = "\(source): peer \(index + 1)\(entry.name.map { " (\($0))" } ?? "")"
+            if index < rawEntries.count, let unknown = rawEntries[index].keys.sorted().first(where: { !Self.keys.contains($0) }) {
+                throw GridError(
+                    .bootstrapFile,
+                    "\(which) has the unknown key \"\(unknown)\"; the keys are \(Self.keys.joined(separator: ", ")) (a misspelt publicKey would leave the peer unpinned)")
+            }
             guard let host = entry.address, let port = entry.port else {
                 throw GridError(.bootstrapFile, "\(which) needs both \"address\" and \"port\"")
             }
