@@ -43,6 +43,11 @@ public enum KeyFile {
         guard stat(path, &info) == 0 else {
             throw GridError(.identityMissing, "no identity at \(path): run 'gridnode init' first")
         }
+        guard info.st_mode & S_IFMT == S_IFREG else {
+            throw GridError(
+                .identityCorrupt,
+                "\(path) is not a file (a directory or another kind of entry is there); move it away and restore identity.key from a backup, or run 'gridnode init --force' for a new identity")
+        }
         guard info.st_mode & 0o077 == 0 else {
             throw GridError(
                 .identityUnsafe,

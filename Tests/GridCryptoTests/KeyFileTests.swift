@@ -24,6 +24,20 @@ import Testing
         #expect(try KeyFile.read(from: path).nodeID == identity.nodeID)
     }
 
+    @Test func aDirectoryWhereTheKeyShouldBeIsNamedForWhatItIs() throws {
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/identity.key"
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
+        do {
+            _ = try KeyFile.read(from: path)
+            Issue.record("a directory was read as a key")
+        } catch {
+            #expect(error.code == .identityCorrupt)
+            #expect(error.message.hasPrefix("\(path) is not a file (a directory or another kind of entry is there)"))
+            #expect(!error.message.contains("mode"))
+        }
+    }
+
     @Test func refusesToOverwriteUnlessAskedTo() throws {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let path = directory + "/identity.key"
