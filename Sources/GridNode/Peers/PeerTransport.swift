@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import GridCore
 import GridWire
 import NIOCore
@@ -41,8 +44,28 @@ enum PeerTransport {
                     }
                 }
         } catch {
-            throw GridError(.listenFailed, "cannot listen on \(address): \(error); is another node using that port? choose another with --listen")
+            throw GridError(.listenFailed, listenFailure(address, error))
         }
+    }
+
+    /// Why listening on `address` failed, and what to do, by the kind of failure.
+    static func listenFailure(_ address: HostPort, _ error: any Error) -> String {
+        if let error = error as? IOError {
+            switch error.errnoCode {
+            case EADDRINUSE:
+                return "cannot listen on \(address): the port is in use (is another node running there?); choose another with --listen"
+            case EADDRNOTAVAIL:
+                return "cannot listen on \(address): \(address.host) is not an address of this machine; use one of its addresses, 127.0.0.1 or 0.0.0.0"
+            case EACCES:
+                return "cannot listen on \(address): not allowed (ports below 1024 need privileges); choose a port of 1024 or more"
+            default:
+                return "cannot listen on \(address): \(error.description)"
+            }
+        }
+        if error is SocketAddressError || error is SocketAddressError.UnknownHost {
+            return "cannot listen on \(address): the host name \(address.host) does not resolve; give an IP address, such as 127.0.0.1 or 0.0.0.0"
+        }
+        return "cannot listen on \(address): \(error)"
     }
 
     /// Wraps an accepted connection for async use, then starts reading from it.
