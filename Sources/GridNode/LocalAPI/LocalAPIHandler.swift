@@ -16,6 +16,11 @@ struct LocalAPIHandler {
     /// nil for a notification (a request without an ID). A line that is not a request at all is
     /// answered with `"id": null`.
     func respond(to line: Data, head: RPCRequestHead?, on connection: LocalAPIConnection) async -> Data? {
+        // JSON is UTF-8 (RFC 8259); Foundation's decoder would let invalid bytes through.
+        guard String(validating: line, as: UTF8.self) != nil else {
+            return encode(RPCResponse<NoResult>(
+                id: nil, error: RPCError(code: RPCError.parseError, message: "the request is not valid UTF-8: send text in UTF-8, and binary data as base64 (inputBase64)")))
+        }
         guard let head else {
             return encode(RPCResponse<NoResult>(
                 id: nil, error: RPCError(code: RPCError.parseError, message: "the request is not a JSON object: send one JSON-RPC 2.0 request per line")))

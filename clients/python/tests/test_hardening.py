@@ -61,6 +61,18 @@ def test_a_client_that_half_closes_gets_every_answer(nodes: Nodes) -> None:
             assert answers[i]["result"]["status"] == "succeeded", answers[i]
 
 
+def test_invalid_utf8_is_refused_and_the_connection_goes_on(nodes: Nodes) -> None:
+    node = nodes.node("n").start("echo")
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.connect(node.socket_path)
+        sock.sendall(b'{"jsonrpc":"2.0","id":1,"method":"task.submit","params":{"skill":"echo","input":"\xff\xfe","wait":true}}\n')
+        refused = read_line(sock)
+        assert refused["id"] is None and refused["error"]["code"] == -32700 and "UTF-8" in refused["error"]["message"]
+        sock.sendall('{"jsonrpc":"2.0","id":2,"method":"task.submit","params":{"skill":"echo","input":"hé","wait":true}}\n'.encode())
+        answer = read_answers(sock, {2})[2]
+        assert answer["result"]["output"] == "hé"
+
+
 def test_local_connections_are_bounded_with_a_clear_refusal(nodes: Nodes) -> None:
     node = nodes.node("n")
     node.set_config(maxLocalConnections=3)
