@@ -50,8 +50,13 @@ func reportingErrors<R>(_ body: () async throws -> R) async throws -> R {
     throw ExitCode.failure
 }
 
-func printJSON(_ value: some Encodable) throws {
+/// The JSON every command prints and writes: indented, keys sorted, slashes as they are.
+func prettyJSON(_ value: some Encodable) throws -> Data {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    print(String(decoding: try encoder.encode(value), as: UTF8.self))
+    return try encoder.encode(value)
+}
+
+func printJSON(_ value: some Encodable) throws {
+    print(String(decoding: try prettyJSON(value), as: UTF8.self))
 }

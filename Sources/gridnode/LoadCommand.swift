@@ -93,9 +93,7 @@ struct Load: AsyncParsableCommand {
 
     private func write(_ report: LoadReport) throws {
         guard let json else { return print(report.text) }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        let data = try encoder.encode(report) + Data("\n".utf8)
+        let data = try prettyJSON(report) + Data("\n".utf8)
         if json == "-" {
             Console.error(report.text + "\n")
             Console.out(data)

@@ -4,8 +4,8 @@ import NIOCore
 /// the end of its input. NIO reads a socket whose input has ended at once, even with reading off,
 /// so a client that connects, sends its request and shuts its writing side (`nc -N`, a shell
 /// pipe) before the node wraps the connection would otherwise lose the request at the end of the
-/// pipeline. Removed by ``wrapAccepted(_:as:halfClosure:)``'s caller once the connection is
-/// wrapped, it passes on everything it held, in order.
+/// pipeline. Removed by ``wrapAccepted(_:as:releasing:)`` once the connection is wrapped, it
+/// passes on everything it held, in order.
 final class HeldInbound: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer

@@ -156,9 +156,7 @@ extension Cluster {
                 }
                 let all = handle.readDataToEndOfFile()
                 if let lines {
-                    let text = String(decoding: all, as: UTF8.self)
-                    let tail = text.split(separator: "\n", omittingEmptySubsequences: false).suffix(lines + 1).joined(separator: "\n")
-                    Console.out(tail)
+                    Console.out(ClusterProcesses.lastLines(of: String(decoding: all, as: UTF8.self), lines))
                 } else {
                     Console.out(all)
                 }

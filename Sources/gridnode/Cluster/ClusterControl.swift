@@ -179,7 +179,7 @@ struct ClusterControl {
     func changeFaults(_ name: String, _ change: (inout FaultPlan) -> Void) async throws -> FaultPlan {
         let node = try file.node(named: name, in: cluster.path)
         guard isRunning(node) else {
-            throw GridError(.clusterNodeUnknown, "\(name) is not running; start it with gridnode cluster start \(name) --dir \(cluster.path)")
+            throw GridError(.clusterNodeStopped, "\(name) is not running; start it with gridnode cluster start \(name) --dir \(cluster.path)")
         }
         return try await GridClient.withConnection(socketPath: cluster.dataDirectory(name).socketPath) { connection in
             var plan: FaultPlan = try await connection.call(.faultsGet, NoResult?.none)

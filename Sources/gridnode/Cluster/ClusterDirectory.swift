@@ -45,10 +45,8 @@ struct ClusterDirectory {
     }
 
     func save(_ file: ClusterFile) throws(GridError) {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         do {
-            try encoder.encode(file).write(to: URL(fileURLWithPath: filePath), options: .atomic)
+            try prettyJSON(file).write(to: URL(fileURLWithPath: filePath), options: .atomic)
         } catch {
             throw GridError(.clusterStart, "cannot write \(filePath): \(error.localizedDescription)")
         }

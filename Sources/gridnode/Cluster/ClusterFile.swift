@@ -56,6 +56,7 @@ extension GridError.Code {
     static let notACluster = Self("cluster.not_a_cluster")
     static let clusterExists = Self("cluster.exists")
     static let clusterNodeUnknown = Self("cluster.unknown_node")
+    static let clusterNodeStopped = Self("cluster.node_stopped")
     static let clusterPortInUse = Self("cluster.port_in_use")
     static let clusterStart = Self("cluster.start_failed")
     static let clusterPlan = Self("cluster.invalid")

@@ -96,6 +96,11 @@ enum ClusterProcesses {
     /// The last `count` lines of a node's log, for error messages.
     static func tail(_ path: String, lines count: Int) -> String {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return "(no log at \(path))" }
-        return text.split(separator: "\n", omittingEmptySubsequences: false).suffix(count + 1).joined(separator: "\n")
+        return lastLines(of: text, count)
+    }
+
+    /// The last `count` lines of `text` (a final newline kept as it is).
+    static func lastLines(of text: String, _ count: Int) -> String {
+        text.split(separator: "\n", omittingEmptySubsequences: false).suffix(count + 1).joined(separator: "\n")
     }
 }

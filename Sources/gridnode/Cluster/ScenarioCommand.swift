@@ -48,10 +48,8 @@ extension Cluster {
                 }
                 print(report.text)
                 if let json {
-                    let encoder = JSONEncoder()
-                    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
                     do {
-                        try encoder.encode(report).write(to: URL(fileURLWithPath: json))
+                        try prettyJSON(report).write(to: URL(fileURLWithPath: json))
                     } catch {
                         throw GridError(.scenario, "cannot write the report to \(json): \(error.localizedDescription)")
                     }
