@@ -136,6 +136,16 @@ public final class GridConnection: Sendable {
         try await call(.peersBan, params)
     }
 
+    /// Lifts a ban (the operator's, or one for misbehaviour) and clears the peer's misbehaviour score.
+    public func unbanPeer(_ nodeID: String) async throws -> PeerActionResult {
+        try await call(.peersUnban, PeerBanParams(nodeId: nodeID))
+    }
+
+    /// Takes a peer (by node ID) or every peer at an address out of the address book and stops dialling it.
+    public func removePeer(_ params: PeerRemoveParams) async throws -> PeerActionResult {
+        try await call(.peersRemove, params)
+    }
+
     /// Wrong results on record, newest first.
     public func evidence(_ params: EvidenceParams = EvidenceParams()) async throws -> [EvidenceView] {
         try await call(.peersEvidence, params)

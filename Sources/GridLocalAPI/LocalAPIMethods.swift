@@ -14,6 +14,8 @@ public enum LocalAPI {
         case peersList = "peers.list"
         case peersAdd = "peers.add"
         case peersBan = "peers.ban"
+        case peersUnban = "peers.unban"
+        case peersRemove = "peers.remove"
         case nodeInfo = "node.info"
         case nodeMetrics = "node.metrics"
         case peersEvidence = "peers.evidence"
@@ -106,7 +108,17 @@ public struct PeerBanParams: Codable, Sendable, Equatable {
     }
 }
 
-/// The answer to `peers.add` and `peers.ban`.
+/// `peers.remove` parameters: exactly one of `nodeId` (that peer) and `address` (every peer listed there).
+public struct PeerRemoveParams: Codable, Sendable, Equatable {
+    public var nodeId: String?
+    public var address: String?
+    public init(nodeId: String? = nil, address: String? = nil) {
+        self.nodeId = nodeId
+        self.address = address
+    }
+}
+
+/// The answer to `peers.add`, `peers.ban`, `peers.unban` and `peers.remove`.
 public struct PeerActionResult: Codable, Sendable, Equatable {
     public var done: String
     public init(done: String) { self.done = done }
@@ -192,8 +204,15 @@ public struct PeerView: Codable, Sendable, Equatable {
     public var connectedAtMs: Int64
     /// Times this peer broke a protocol rule (bad signature, replay, rate limit...) since this node started.
     public var misbehaviour: Int
+    /// The peer's misbehaviour score now (each offence adds its points; it halves every
+    /// `misbehaviourHalfLifeMs`; at `banThreshold` the peer is banned); absent when 0.
+    public var misbehaviourScore: Double?
+    /// When the peer's ban ends (ms since the Unix epoch); absent when it is not banned, and for a
+    /// ban by the operator, which has no end.
+    public var bannedUntilMs: Int64?
     /// "alive", "suspect" (missed pings), "connecting" (a dial in progress; nodeId empty when the
-    /// key is not known yet) or "dead" (died or left in the last 10 minutes; no longer connected).
+    /// key is not known yet), "dead" (died or left in the last 10 minutes; no longer connected) or
+    /// "banned" (by the operator, or for misbehaviour until `bannedUntilMs`; not connected).
     public var state: String
     /// Smoothed ping round-trip time in milliseconds; absent until the first pong.
     public var rttMs: Double?
@@ -216,7 +235,7 @@ public struct PeerView: Codable, Sendable, Equatable {
     public init(nodeId: String, address: String, listenAddress: String, direction: String, skills: [String], connectedAtMs: Int64,
                 misbehaviour: Int = 0, state: String = "alive", rttMs: Double? = nil, lastSeen: Int64 = 0, trust: Double? = nil,
                 successRate: Double? = nil, latencyMs: Double? = nil, samples: Int = 0, wrongResults: Int = 0,
-                deterministicSkills: [String]? = nil) {
+                deterministicSkills: [String]? = nil, misbehaviourScore: Double? = nil, bannedUntilMs: Int64? = nil) {
         self.nodeId = nodeId
         self.address = address
         self.listenAddress = listenAddress
@@ -225,6 +244,8 @@ public struct PeerView: Codable, Sendable, Equatable {
         self.deterministicSkills = deterministicSkills
         self.connectedAtMs = connectedAtMs
         self.misbehaviour = misbehaviour
+        self.misbehaviourScore = misbehaviourScore
+        self.bannedUntilMs = bannedUntilMs
         self.state = state
         self.rttMs = rttMs
         self.lastSeen = lastSeen

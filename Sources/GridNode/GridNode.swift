@@ -80,7 +80,7 @@ public final class GridNode: Service, Sendable {
                 let address = peer.addressList.lazy.compactMap({ try? HostPort(parsing: $0) }).first(where: { !$0.isUnspecified && $0.port > 0 }),
                 !bootstrapAddresses.contains(address.description)
             else { return nil }
-            return BootstrapPeer(name: "known \(id.short)", address: address, publicKey: id)
+            return BootstrapPeer(name: "known \(id.short)", address: address, publicKey: id, pinnedBy: peer.pinned ? .operatorAdded : .addressBook)
         }
         targets += fromBook.prefix(settings.targetOutboundConnections)
         if !fromBook.isEmpty {
@@ -173,7 +173,7 @@ public final class GridNode: Service, Sendable {
         defer { unlink(dataDirectory.socketPath) }
 
         let connection = PeerConnection(node: node, coordinator: coordinator, taskServer: taskServer, advertisedAddress: listening.description)
-        let api = LocalAPIHandler(node: node, coordinator: coordinator, listenAddress: listening.description)
+        let api = LocalAPIHandler(node: node, coordinator: coordinator, listenAddress: listening.description, bootstrap: bootstrap)
         let metricsChannel: Channel?
         if let address = settings.metricsListen {
             do {

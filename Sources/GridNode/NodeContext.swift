@@ -67,7 +67,7 @@ final class NodeContext: Sendable {
         router = SkillRouter(settings: .init(weights: settings.routingWeights))
         let peers = PeerManager(
             localNode: identity.nodeID, liveness: settings.liveness, limits: settings.connectionLimits,
-            registry: settings.registrySettings)
+            registry: settings.registrySettings, misbehaviour: settings.misbehaviour)
         self.peers = peers
         claims = ClaimGuard(settings: settings, startedAtMs: UInt64(WallClock.nowMs()))
         discovery = Discovery(
@@ -134,9 +134,15 @@ final class NodeContext: Sendable {
     func sealed<M: WireMessage>(_ message: M) throws -> SealedClaim {
         try sealer.claim(message)
     }
+
+    /// Counts `offence` by `peer`, and bans it for a while when that takes its score to `banThreshold`.
+    func misbehaved(_ peer: NodeID, _ offence: Offence) async {
+        await peers.punish(peer, offence, stats: stats, logger: logger)
+    }
 }
 
 /// Wall-clock time for records and envelope timestamps (never for timers: those use ContinuousClock).
 enum WallClock {
     static func nowMs() -> Int64 { Int64(EnvelopeSealer.wallClockMs()) }
+
 }

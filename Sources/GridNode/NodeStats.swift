@@ -1,3 +1,4 @@
+import GridCore
 import Metrics
 
 /// Counters a running node keeps about itself, shown by `node.info` and exported as metrics.
@@ -41,8 +42,33 @@ actor NodeStats {
         Counter(label: "grid_connections_refused_total", dimensions: [("reason", reason.rawValue)]).increment()
     }
 
+    /// Peers banned for misbehaviour since the node started.
+    private(set) var bans = 0
+
+    func banned() {
+        bans += 1
+        Counter(label: "grid_peer_bans_total").increment()
+    }
+
     func dropped(_ reason: DropReason) {
         droppedMessages += 1
         Counter(label: "grid_peer_messages_dropped_total", dimensions: [("reason", reason.rawValue)]).increment()
+    }
+}
+
+extension NodeStats.DropReason {
+    /// The offence a drop counts against the peer: none for a message of a kind this node does not
+    /// know (a later version's) or for evidence beyond the limits (the sender may be honest).
+    var offence: Offence? {
+        switch self {
+        case .badSignature: .badSignature
+        case .malformed: .malformed
+        case .wrongAuthor: .wrongAuthor
+        case .stale: .stale
+        case .replayed: .replayed
+        case .misbehaviour: .connectionRule
+        case .falseEvidence: .falseEvidence
+        case .unexpected, .evidenceOverLimit: nil
+        }
     }
 }

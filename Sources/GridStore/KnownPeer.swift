@@ -78,6 +78,42 @@ extension GridDatabase {
         }
     }
 
+    /// Lifts the operator's ban of `peer`; false when it was not banned.
+    public func unbanPeer(_ peer: NodeID) throws(GridError) -> Bool {
+        var lifted = false
+        try write("unban peer \(peer.short)") { db in
+            guard var row = try KnownPeer.fetchOne(db, key: peer.hex), row.isBanned else { return }
+            row.bannedAtMs = nil
+            row.banReason = nil
+            try row.update(db)
+            lifted = true
+        }
+        return lifted
+    }
+
+    /// Removes `peer` from the address book (a pin with it), unless it is banned: a ban is kept
+    /// so the peer stays refused. False when there was no such entry.
+    public func forgetPeer(_ peer: NodeID) throws(GridError) -> Bool {
+        var removed = false
+        try write("remove peer \(peer.short) from the address book") { db in
+            guard let row = try KnownPeer.fetchOne(db, key: peer.hex), !row.isBanned else { return }
+            removed = try row.delete(db)
+        }
+        return removed
+    }
+
+    /// Removes every peer listed at `address` from the address book (banned ones excepted):
+    /// the node IDs removed.
+    public func forgetPeers(at address: String) throws(GridError) -> [String] {
+        var removed: [String] = []
+        try write("remove the peers at \(address) from the address book") { db in
+            for row in try KnownPeer.fetchAll(db) where !row.isBanned && row.addressList.contains(address) {
+                if try row.delete(db) { removed.append(row.nodeId) }
+            }
+        }
+        return removed
+    }
+
     public func knownPeers() throws(GridError) -> [KnownPeer] {
         do {
             return try writer.read { db in try KnownPeer.order(Column("lastSeenMs").desc).fetchAll(db) }

@@ -182,7 +182,8 @@ struct Cancel: AsyncParsableCommand {
 
 struct Peers: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "List, add or ban peers of the running node.", subcommands: [List.self, Add.self, Ban.self, Evidence.self],
+        abstract: "List, add, ban, unban or remove peers of the running node.",
+        subcommands: [List.self, Add.self, Ban.self, Unban.self, Remove.self, Evidence.self],
         defaultSubcommand: List.self)
 
     struct Add: AsyncParsableCommand {
@@ -229,12 +230,50 @@ struct Peers: AsyncParsableCommand {
     }
 }
 
+extension Peers {
+    struct Unban: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Lift NODEID's ban (the operator's, or one for misbehaviour) and clear its misbehaviour score.")
+
+        @OptionGroup var dataDir: DataDirOption
+
+        @Argument(help: "The node ID to unban (64 hex digits).")
+        var nodeID: String
+
+        func run() async throws {
+            try await reportingErrors {
+                let result = try await GridClient.withConnection(socketPath: dataDir.directory.socketPath) { try await $0.unbanPeer(nodeID) }
+                print(result.done)
+            }
+        }
+    }
+
+    struct Remove: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Take a peer out of the address book and stop dialling it: undoes a mistyped 'peers add --node-id'.",
+            discussion: "PEER is a node ID (64 hex digits) or an address (host:port); an address removes every peer listed there.")
+
+        @OptionGroup var dataDir: DataDirOption
+
+        @Argument(help: "The node ID, or the host:port, to remove.")
+        var peer: String
+
+        func run() async throws {
+            try await reportingErrors {
+                let params = peer.count == 64 && peer.allSatisfy(\.isHexDigit) ? PeerRemoveParams(nodeId: peer) : PeerRemoveParams(address: peer)
+                let result = try await GridClient.withConnection(socketPath: dataDir.directory.socketPath) { try await $0.removePeer(params) }
+                print(result.done)
+            }
+        }
+    }
+}
+
 struct List: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "List the peers the running node is connected to.")
 
     @OptionGroup var dataDir: DataDirOption
 
-    @Flag(help: "Print a JSON array of objects with nodeId, address, listenAddress, direction, skills, connectedAtMs, state, trust, successRate, latencyMs, wrongResults.")
+    @Flag(help: "Print a JSON array of objects with nodeId, address, listenAddress, direction, skills, connectedAtMs, state, trust, successRate, latencyMs, wrongResults, misbehaviour, misbehaviourScore, bannedUntilMs.")
     var json = false
 
     func run() async throws {
@@ -245,19 +284,21 @@ struct List: AsyncParsableCommand {
                 print("no peers connected: this node runs alone")
                 guard !peers.isEmpty else { return }
             }
-            var rows = [["NODE ID", "STATE", "RTT", "TRUST", "SUCCESS", "LATENCY", "WRONG", "DIRECTION", "ADDRESS", "SKILLS"]]
+            var rows = [["NODE ID", "STATE", "RTT", "TRUST", "SUCCESS", "LATENCY", "WRONG", "OFFENCES", "DIRECTION", "ADDRESS", "SKILLS"]]
             for peer in peers {
                 let address = peer.listenAddress.isEmpty ? peer.address : peer.listenAddress
                 let rtt = peer.rttMs.map { String(format: "%.2fms", $0) } ?? "-"
                 let trust = peer.trust.map { String(format: "%.2f", $0) } ?? "-"
                 let success = peer.successRate.map { String(format: "%.0f%% of %d", $0 * 100, peer.samples) } ?? "-"
                 let latency = peer.latencyMs.map { String(format: "%.1fms", $0) } ?? "-"
+                let state = peer.bannedUntilMs.map { "banned until \(TaskCommand.time($0))" } ?? peer.state
+                let offences = peer.misbehaviour == 0 ? "0" : "\(peer.misbehaviour) (\(String(format: "%.0f", peer.misbehaviourScore ?? 0)))"
                 rows.append([
-                    peer.nodeId, peer.state, rtt, trust, success, latency, "\(peer.wrongResults)", peer.direction, address,
+                    peer.nodeId, state, rtt, trust, success, latency, "\(peer.wrongResults)", offences, peer.direction, address,
                     peer.skills.joined(separator: ","),
                 ])
             }
-            print(TextTable.render(rows, minimumWidths: [64, 10, 9, 6, 12, 9, 5, 9, 21]))
+            print(TextTable.render(rows, minimumWidths: [64, 10, 9, 6, 12, 9, 5, 8, 9, 21]))
         }
     }
 }

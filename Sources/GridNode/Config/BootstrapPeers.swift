@@ -7,11 +7,40 @@ public struct BootstrapPeer: Sendable, Equatable {
     public var address: HostPort
     /// When set, a node at this address presenting any other key is refused.
     public var publicKey: NodeID?
+    /// Where `publicKey` came from: what a refusal for another key tells the operator to fix.
+    public var pinnedBy: PinSource
 
-    public init(name: String? = nil, address: HostPort, publicKey: NodeID? = nil) {
+    public init(name: String? = nil, address: HostPort, publicKey: NodeID? = nil, pinnedBy: PinSource = .bootstrapFile) {
         self.name = name
         self.address = address
         self.publicKey = publicKey
+        self.pinnedBy = pinnedBy
+    }
+}
+
+/// Where the key expected at an address came from (Protocol/README.md, "Key pins").
+public enum PinSource: String, Sendable, Equatable {
+    /// The entry's `publicKey` in the bootstrap file.
+    case bootstrapFile = "bootstrap file"
+    /// `gridnode peers add ADDRESS --node-id ID` (the local API's `peers.add` with `nodeId`).
+    case operatorAdded = "peers add"
+    /// The address book: the key this address proved on an earlier connection.
+    case addressBook = "address book"
+    /// A peer's signed PeerRecord, learned by peer exchange.
+    case peerExchange = "peer exchange"
+
+    /// What to do when a node with another key answers at `address` where `key` was expected.
+    public func fix(key: NodeID, address: HostPort) -> String {
+        switch self {
+        case .bootstrapFile:
+            "the key is pinned by the bootstrap file's entry for \(address): fix its publicKey if that node's identity changed"
+        case .operatorAdded:
+            "the key was pinned by `gridnode peers add --node-id`: if it was mistyped, `gridnode peers remove \(key.hex)` and add the right one"
+        case .addressBook:
+            "the address book holds the key \(address) proved before, and another node answers there now: if that is expected, `gridnode peers remove \(key.hex)`"
+        case .peerExchange:
+            "a peer's record named that key at \(address) and the record is out of date or false; nothing to fix here"
+        }
     }
 }
 

@@ -94,6 +94,10 @@ extension NodeSettings {
         try load(.reputationSaveIntervalMs, into: &reputationSaveIntervalMs)
         try load(.evidencePerPeerPerMinute, into: &evidencePerPeerPerMinute)
         try load(.evidenceMemory, into: &evidenceMemory)
+        try load(.banThreshold, into: &banThreshold)
+        try load(.misbehaviourHalfLifeMs, into: &misbehaviourHalfLifeMs)
+        try load(.firstBanMs, into: &firstBanMs)
+        try load(.maxBanMs, into: &maxBanMs)
     }
 
     /// Reads and validates `path`. A missing file means every default.

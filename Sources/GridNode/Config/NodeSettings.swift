@@ -35,6 +35,16 @@ public struct NodeSettings: Sendable, Equatable, Codable {
     /// Messages a peer may send per second (bursts up to the same number); above it the peer is
     /// disconnected and the misbehaviour counted. Default 20000.
     public var maxMessagesPerSecond = 20_000
+    /// Misbehaviour score at which a peer is banned for a while (each offence's points are in
+    /// Protocol/README.md, "Misbehaviour"). Default 100.
+    public var banThreshold = 100
+    /// Time for a peer's misbehaviour score to halve, in ms. Default 600000 (10 minutes).
+    public var misbehaviourHalfLifeMs = 600_000
+    /// Length of a peer's first ban, in ms; each later one lasts twice the one before. Default 60000.
+    public var firstBanMs = 60_000
+    /// Longest ban, in ms; a peer whose last ban ended this long ago starts again from
+    /// `firstBanMs`. Default 86400000 (24 hours).
+    public var maxBanMs = 86_400_000
     /// How far a claim's timestamp may be from this node's clock, in ms. Default 60000.
     public var replayWindowMs = 60_000
     /// (author, nonce) pairs remembered to refuse replays within the window. Default 100000.
@@ -191,7 +201,7 @@ public struct NodeSettings: Sendable, Equatable, Codable {
         case queueBoundCritical, queueBoundHigh, queueBoundNormal, queueBoundLow, queueAgingIntervalMs
         case admissionMinTrust, requesterRatePerSecond, resultCacheWindowMs, metricsListen, metricsSnapshotIntervalMs
         case recoveryWaitMs, drainTimeoutMs, reputationSaveIntervalMs, verifyProbation, verifyTieBreakers, explorationShare
-        case evidencePerPeerPerMinute, evidenceMemory, maxLocalConnections
+        case evidencePerPeerPerMinute, evidenceMemory, maxLocalConnections, banThreshold, misbehaviourHalfLifeMs, firstBanMs, maxBanMs
     }
 
     public init() {}
@@ -211,6 +221,12 @@ public struct NodeSettings: Sendable, Equatable, Codable {
         try check((1...10_000).contains(maxPendingHandshakes), "maxPendingHandshakes is \(maxPendingHandshakes); use 1-10000")
         try check((1...10_000).contains(maxLocalConnections), "maxLocalConnections is \(maxLocalConnections); use 1-10000")
         try check((1...1_000_000).contains(maxMessagesPerSecond), "maxMessagesPerSecond is \(maxMessagesPerSecond); use 1-1000000")
+        try check((1...1_000_000).contains(banThreshold), "banThreshold is \(banThreshold); use 1-1000000")
+        try check(
+            (1_000...86_400_000).contains(misbehaviourHalfLifeMs), "misbehaviourHalfLifeMs is \(misbehaviourHalfLifeMs); use 1000-86400000")
+        try check((1_000...86_400_000).contains(firstBanMs), "firstBanMs is \(firstBanMs); use 1000-86400000")
+        try check(
+            (firstBanMs...604_800_000).contains(maxBanMs), "maxBanMs is \(maxBanMs); use firstBanMs (\(firstBanMs)) up to 604800000")
         try check((1_000...3_600_000).contains(replayWindowMs), "replayWindowMs is \(replayWindowMs); use 1000-3600000")
         try check((1_000...10_000_000).contains(replayCacheEntries), "replayCacheEntries is \(replayCacheEntries); use 1000-10000000")
         try check(
@@ -304,6 +320,15 @@ public struct NodeSettings: Sendable, Equatable, Codable {
         limits.maxPerIP = maxConnectionsPerIP
         limits.highWatermark = connectionHighWatermark
         return limits
+    }
+
+    public var misbehaviour: MisbehaviourSettings {
+        var settings = MisbehaviourSettings()
+        settings.banThreshold = Double(banThreshold)
+        settings.halfLifeMs = Int64(misbehaviourHalfLifeMs)
+        settings.firstBanMs = Int64(firstBanMs)
+        settings.maxBanMs = Int64(maxBanMs)
+        return settings
     }
 
     public var liveness: LivenessSettings {

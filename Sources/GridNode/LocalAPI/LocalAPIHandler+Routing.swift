@@ -2,9 +2,20 @@ import GridCore
 import GridLocalAPI
 
 extension LocalAPIHandler {
-    /// `peers.list`: the peer layer's view of each peer, with what this node's reputation knows.
+    /// `peers.list`: the peer layer's view of each peer, with what this node's reputation knows,
+    /// and the peers the operator banned.
     func peerViews() async -> [PeerView] {
         var views = await node.peers.views()
+        let bannedHere = ((try? await node.database.background { try $0.knownPeers() }) ?? []).filter(\.isBanned)
+        for peer in bannedHere {
+            if let index = views.firstIndex(where: { $0.nodeId == peer.nodeId }) {
+                if views[index].state == "dead" { views[index].state = "banned" }  // just disconnected by the ban
+            } else {
+                views.append(PeerView(
+                    nodeId: peer.nodeId, address: peer.addressList.first ?? "", listenAddress: peer.addressList.first ?? "", direction: "",
+                    skills: [], connectedAtMs: 0, state: "banned", lastSeen: peer.lastSeenMs))
+            }
+        }
         let reputation = node.reputation
         let convictions = (try? await node.database.background { try $0.evidenceCounts() }) ?? [:]
         for index in views.indices {

@@ -11,6 +11,8 @@ struct LocalAPIHandler {
     let node: NodeContext
     let coordinator: DelegationCoordinator
     let listenAddress: String
+    /// The entries of the bootstrap file (`peers.remove` says when it lists the peer removed).
+    var bootstrap: [BootstrapPeer] = []
 
     /// The response line for `line` (whose head the server has read: nil when it could not), or
     /// nil for a notification (a request without an ID). A line that is not a request at all is
@@ -47,6 +49,8 @@ struct LocalAPIHandler {
         case .nodeMetrics: response = await call(line, id: head.id) { (_: NoResult?) in await coordinator.metricsSnapshot() }
         case .peersAdd: response = await call(line, id: head.id, addPeer)
         case .peersBan: response = await call(line, id: head.id, banPeer)
+        case .peersUnban: response = await call(line, id: head.id, unbanPeer)
+        case .peersRemove: response = await call(line, id: head.id, removePeer)
         case .routeExplain: response = await call(line, id: head.id, explainRoute)
         case .peersEvidence: response = await call(line, id: head.id, evidence)
         case .skillServe: response = await call(line, id: head.id) { (params: ServeParams?) throws(RPCError) in
@@ -217,44 +221,6 @@ struct LocalAPIHandler {
         }
         let attempts = record.status == .running ? nil : (try? await node.journal.attempts(of: id))
         return TaskView(record, attempts: attempts)
-    }
-
-    private func addPeer(_ params: PeerAddParams?) async throws(RPCError) -> PeerActionResult {
-        guard let params else { throw invalid("peers.add needs params: {\"address\": \"host:port\"}") }
-        let address: HostPort
-        let key: NodeID?
-        do throws(GridError) {
-            address = try HostPort(parsing: params.address)
-            guard address.port > 0, !address.isUnspecified else { throw GridError(.invalidAddress, "\(address) cannot be dialled") }
-            key = try params.nodeId.map { hex throws(GridError) in try NodeID(hex: hex) }
-        } catch {
-            throw invalid(error.message)
-        }
-        if let key {
-            guard key != node.nodeID else { throw invalid("that is this node's own ID") }
-            do { try await node.database.background { try $0.pinPeer(key, addresses: [address.description], atMs: WallClock.nowMs()) } } catch {
-                throw RPCError(code: RPCError.unavailable, message: error.message)
-            }
-            await node.reputation.preTrust([key])  // an operator-pinned key is pre-trusted
-        }
-        node.discovery.keepDialling(BootstrapPeer(name: "added", address: address, publicKey: key))
-        return PeerActionResult(
-            done: key == nil
-                ? "dialling \(address); it is kept in the address book once it answers"
-                : "pinned \(key!.short) at \(address) in the address book; dialling it")
-    }
-
-    private func banPeer(_ params: PeerBanParams?) async throws(RPCError) -> PeerActionResult {
-        guard let params else { throw invalid("peers.ban needs params: {\"nodeId\": \"<64 hex digits>\"}") }
-        let peer: NodeID
-        do { peer = try NodeID(hex: params.nodeId) } catch { throw invalid("nodeId: \(error.message)") }
-        guard peer != node.nodeID else { throw invalid("a node cannot ban itself") }
-        let reason = params.reason ?? "banned by the operator"
-        do { try await node.database.background { try $0.banPeer(peer, reason: reason, atMs: WallClock.nowMs()) } } catch {
-            throw RPCError(code: RPCError.unavailable, message: error.message)
-        }
-        let wasConnected = await node.peers.disconnect(peer, code: .banned, message: "the operator of node \(node.nodeID.short) has banned your node")
-        return PeerActionResult(done: "banned \(peer.short)\(wasConnected ? " and disconnected it" : ""); it is never dialled or accepted again")
     }
 
     private func info() async -> NodeInfoView {

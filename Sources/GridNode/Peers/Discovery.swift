@@ -53,7 +53,7 @@ actor Discovery {
             dialing.insert(node)
             slots -= 1
             requestDial.yield(DialRequest(
-                target: BootstrapPeer(name: "learned \(node.short)", address: entry.addresses[0], publicKey: node), persistent: false))
+                target: BootstrapPeer(name: "learned \(node.short)", address: entry.addresses[0], publicKey: node, pinnedBy: .peerExchange), persistent: false))
         }
     }
 

@@ -46,10 +46,17 @@ struct FrameDispatcher {
             return false
         case .error(let error):
             logger.warning("peer closed the connection: \(error.message)")
-            if error.code == .banned { await node.peers.peerBannedUs(session.peer) }
+            switch error.code {
+            case .banned: await node.peers.peerBannedUs(session.peer)
+            case .temporarilyBanned:
+                // At most a week: a peer cannot keep this node away for longer with one frame.
+                let wait = Int64(min(error.retryAfterMs, 7 * 86_400_000))
+                await node.peers.peerBannedUs(session.peer, untilMs: WallClock.nowMs() + wait)
+            default: break
+            }
             return false
         case .hello, .helloProof:
-            await drop(.unexpected, "a handshake frame after the handshake; closing the connection")
+            await drop(.unexpected, "a handshake frame after the handshake; closing the connection", offence: .unexpected)
             return false
         case nil:
             // A frame kind from a newer protocol version: skip it.
@@ -174,14 +181,17 @@ struct FrameDispatcher {
             }
         }
         let banned = Set(((try? await node.database.background { try $0.knownPeers() }) ?? []).filter(\.isBanned).compactMap { try? NodeID(hex: $0.nodeId) })
+            .union(await node.peers.temporarilyBanned())
         await node.discovery.learn(
             valid, nowMs: UInt64(WallClock.nowMs()), connected: await node.peers.connectedPeers,
             outbound: await node.peers.outboundCount, banned: banned)
     }
 
-    private func drop(_ reason: NodeStats.DropReason, _ detail: String) async {
+    /// Counts a dropped message and, unless it may be a later version's (a kind this node does not
+    /// know), the peer's offence.
+    private func drop(_ reason: NodeStats.DropReason, _ detail: String, offence: Offence? = nil) async {
         await node.stats.dropped(reason)
-        await node.peers.misbehaved(session.peer)
+        if let offence = offence ?? reason.offence { await node.misbehaved(session.peer, offence) }
         logger.warning("dropped a message from \(session.peer.short) (\(reason.rawValue)): \(detail)")
     }
 }

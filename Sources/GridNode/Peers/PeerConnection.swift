@@ -23,7 +23,9 @@ struct PeerConnection {
 
     /// Runs `channel` until it closes. `expectedPeer` is the key pinned for a dialled address;
     /// `protected` marks a bootstrap or operator-added peer, never closed to make room.
-    func run(_ channel: PeerChannel, direction: PeerSession.Direction, expectedPeer: NodeID?, protected: Bool = false) async -> Outcome {
+    func run(
+        _ channel: PeerChannel, direction: PeerSession.Direction, expectedPeer: NodeID?, pinAdvice: String? = nil, protected: Bool = false
+    ) async -> Outcome {
         let remote = channel.channel.remoteAddress.map(Self.describe) ?? "unknown"
         var logger = node.logger
         logger[metadataKey: "remote"] = "\(remote)"
@@ -41,7 +43,8 @@ struct PeerConnection {
         do {
             try await channel.executeThenClose { frames, outbound in
                 var frames = frames.makeAsyncIterator()
-                let handshake = try await shake(channel, &frames, outbound, direction: direction, expectedPeer: expectedPeer, logger: logger)
+                let handshake = try await shake(
+                    channel, &frames, outbound, direction: direction, expectedPeer: expectedPeer, pinAdvice: pinAdvice, logger: logger)
                 if pending {
                     pending = false
                     await node.peers.endHandshake(from: ip)
@@ -61,6 +64,14 @@ struct PeerConnection {
                     logger.warning("refused banned peer \(peer.nodeID.short): \(known.banReason ?? "")")
                     outcome = .handshakeFailed(.banned)
                     try await outbound.write(.frame(.error(.banned, "the operator of node \(node.nodeID.short) has banned your node")))
+                    return
+                }
+                if let until = await node.peers.bannedUntil(peer.nodeID) {
+                    let left = max(0, until - WallClock.nowMs())
+                    node.refusals.log(logger, "refused peer \(peer.nodeID.short): banned for misbehaviour for \(left / 1000) s more")
+                    outcome = .handshakeFailed(.temporarilyBanned)
+                    try await outbound.write(.frame(.error(.temporarilyBanned, await node.peers.banMessage(leftMs: left), retryAfterMs: UInt64(left))))
+                    await LingeringClose.close(channel.channel, linger: .milliseconds(100))
                     return
                 }
                 if node.faults.isPartitioned(from: peer.nodeID) {  // a test grid's fault
@@ -129,14 +140,14 @@ struct PeerConnection {
     private func shake(
         _ channel: PeerChannel, _ frames: inout NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator,
         _ outbound: NIOAsyncChannelOutboundWriter<OutboundFrame>, direction: PeerSession.Direction, expectedPeer: NodeID?,
-        logger: Logger
+        pinAdvice: String?, logger: Logger
     ) async throws -> Handshake {
         let settings = node.settings
-        var machine = HandshakeMachine(
-            .init(
-                identity: node.identity, isDialer: direction == .outbound, networkID: settings.networkID,
-                listenAddress: advertisedAddress, expectedPeer: expectedPeer),
-            ephemeral: EphemeralKeyPair())
+        var configuration = HandshakeMachine.Configuration(
+            identity: node.identity, isDialer: direction == .outbound, networkID: settings.networkID,
+            listenAddress: advertisedAddress, expectedPeer: expectedPeer)
+        configuration.pinAdvice = pinAdvice
+        var machine = HandshakeMachine(configuration, ephemeral: EphemeralKeyPair())
         // The deadline closes the channel, which ends the wait for the next frame below. The start
         // is taken before the deadline is set, so a close by the deadline always counts as one.
         let started = ContinuousClock.now
@@ -262,7 +273,7 @@ struct PeerConnection {
 
     /// Counts the peer's misbehaviour, tells it why, and ends the connection.
     private func breakOff(_ session: PeerSession, _ code: Grid_V1_ErrorCode, _ message: String, logger: Logger) async {
-        await node.peers.misbehaved(session.peer)
+        await node.misbehaved(session.peer, .connectionRule)
         await node.stats.dropped(.misbehaviour)
         logger.warning("disconnecting \(session.peer.short): \(message)")
         try? await session.send(.error(code, message))
@@ -301,11 +312,12 @@ struct PeerConnection {
 }
 
 extension Grid_V1_Frame {
-    static func error(_ code: Grid_V1_ErrorCode, _ message: String) -> Grid_V1_Frame {
+    static func error(_ code: Grid_V1_ErrorCode, _ message: String, retryAfterMs: UInt64 = 0) -> Grid_V1_Frame {
         .with {
             $0.error = .with {
                 $0.code = code
                 $0.message = message
+                $0.retryAfterMs = retryAfterMs
             }
         }
     }

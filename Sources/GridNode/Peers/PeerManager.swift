@@ -2,6 +2,7 @@ import GridCore
 import GridCrypto
 import GridLocalAPI
 import GridWire
+import Logging
 import NIOCore
 
 /// The connections this node holds — at most one per peer — what each peer announced, and how
@@ -12,8 +13,9 @@ actor PeerManager {
     private(set) var registry: SkillRegistry
     /// Each connected peer's own signed PeerRecord, as it sent it: what peer exchange hands out.
     private var records: [NodeID: Grid_V1_SignedEnvelope] = [:]
-    /// Rule breaks per peer (kept after it disconnects): bad signatures, replays, rate, decryption.
-    private var misbehaviour: [NodeID: Int] = [:]
+    /// Rule breaks per peer (kept after it disconnects), their decaying score and the bans they
+    /// earned: bad signatures, replays, rate, decryption, false evidence.
+    private var misbehaviour: MisbehaviourLedger
     private var pendingHandshakes = 0
     /// Dials in progress, by address, with the key expected there if any.
     private var connecting: [String: NodeID?] = [:]
@@ -32,9 +34,10 @@ actor PeerManager {
 
     init(
         localNode: NodeID, liveness: LivenessSettings = .default, limits: ConnectionLimits = .default,
-        registry: SkillRegistry.Settings = .default
+        registry: SkillRegistry.Settings = .default, misbehaviour: MisbehaviourSettings = .default
     ) {
         self.localNode = localNode
+        self.misbehaviour = MisbehaviourLedger(settings: misbehaviour)
         self.registry = SkillRegistry(settings: registry)
         livenessSettings = liveness
         self.limits = limits
@@ -116,6 +119,30 @@ actor PeerManager {
         sessions[session.peer] = session
         liveness[session.peer] = (LivenessMachine(settings: livenessSettings, now: .now), WallClock.nowMs())  // a new connection starts afresh
         return .accepted(replaced: existing)
+    }
+
+    /// The dialers that keep a peer connected (bootstrap, address book, `peers add`), by address:
+    /// the key pinned there and the generation of the dialer that is wanted. A dialer whose
+    /// generation is not the one here stops (``PeerDialer``).
+    private var persistentDials: [String: (key: NodeID?, generation: Int)] = [:]
+    private var lastDialGeneration = 0
+
+    /// Registers a dialer that keeps `entry` connected; an earlier one for the same address is no longer wanted.
+    func startPersistentDial(_ entry: BootstrapPeer) -> Int {
+        lastDialGeneration += 1
+        persistentDials[entry.address.description] = (entry.publicKey, lastDialGeneration)
+        return lastDialGeneration
+    }
+
+    func isDialWanted(_ address: String, generation: Int) -> Bool {
+        persistentDials[address]?.generation == generation
+    }
+
+    /// Stops the dialers of `address`, or of every address where `key` is pinned: the addresses.
+    func withdrawDials(address: String? = nil, key: NodeID? = nil) -> [String] {
+        let withdrawn = persistentDials.filter { entry in entry.key == address || (key != nil && entry.value.key == key) }.keys
+        for address in withdrawn { persistentDials[address] = nil }
+        return withdrawn.sorted()
     }
 
     func dialStarted(_ address: String, expecting key: NodeID?) {
@@ -206,26 +233,67 @@ actor PeerManager {
     }
 
     /// Disconnects `peer` at once, telling it why. False when it was not connected.
-    func disconnect(_ peer: NodeID, code: Grid_V1_ErrorCode, message: String) async -> Bool {
+    func disconnect(_ peer: NodeID, code: Grid_V1_ErrorCode, message: String, retryAfterMs: UInt64 = 0) async -> Bool {
         guard let session = sessions[peer] else { return false }
-        try? await session.send(.error(code, message))
+        try? await session.send(.error(code, message, retryAfterMs: retryAfterMs))
         session.channel.close(promise: nil)
         return true
     }
 
-    /// Peers that told this node it is banned there: not dialled again while this node runs.
-    private var bannedBy: Set<NodeID> = []
+    /// Peers that told this node it is banned there, with when the ban ends (nil: its operator
+    /// banned this node, so not until this node restarts).
+    private var bannedBy: [NodeID: Int64?] = [:]
 
-    func peerBannedUs(_ peer: NodeID) {
-        bannedBy.insert(peer)
+    func peerBannedUs(_ peer: NodeID, untilMs: Int64? = nil) {
+        bannedBy[peer] = untilMs
     }
 
-    func hasBannedUs(_ peer: NodeID) -> Bool {
-        bannedBy.contains(peer)
+    /// Whether `peer` has banned this node: `.some(nil)` for good, `.some(ms)` until then, nil when not.
+    func banByPeer(_ peer: NodeID, nowMs: Int64) -> Int64?? {
+        guard let until = bannedBy[peer] else { return nil }
+        if let until, until <= nowMs {
+            bannedBy[peer] = nil
+            return nil
+        }
+        return .some(until)
     }
 
-    func misbehaved(_ peer: NodeID) {
-        misbehaviour[peer, default: 0] += 1
+    /// Counts `offence` by `peer`. A verdict of ``MisbehaviourLedger/Verdict/ban(untilMs:durationMs:)``
+    /// is carried out by the caller (``NodeContext/misbehaved(_:_:)``).
+    func misbehaved(_ peer: NodeID, _ offence: Offence) -> MisbehaviourLedger.Verdict {
+        misbehaviour.record(offence, by: peer, nowMs: WallClock.nowMs())
+    }
+
+    /// Counts `offence` by `peer`; when its score reaches the ban threshold, bans it for a while:
+    /// disconnects it with `ERROR_CODE_TEMPORARILY_BANNED`, and neither accepts nor dials it until
+    /// the ban ends.
+    func punish(_ peer: NodeID, _ offence: Offence, stats: NodeStats, logger: Logger) async {
+        guard case .ban(let until, let length) = misbehaved(peer, offence) else { return }
+        await stats.banned()
+        logger.warning(
+            "banned peer \(peer.short) for \(length / 1000) s: its misbehaviour score reached banThreshold (\(Int(misbehaviour.settings.banThreshold))), the last offence \(offence.rawValue); `gridnode peers unban \(peer.hex)` lifts it")
+        let left = max(0, until - WallClock.nowMs())
+        _ = await disconnect(peer, code: .temporarilyBanned, message: banMessage(leftMs: left), retryAfterMs: UInt64(left))
+    }
+
+    /// What a peer banned for misbehaviour is told, with `leftMs` of its ban to go.
+    func banMessage(leftMs: Int64) -> String {
+        "node \(localNode.short) has banned your node for \((leftMs + 999) / 1000) s: its misbehaviour score reached banThreshold (\(Int(misbehaviour.settings.banThreshold))); dial again after retry_after_ms, and fix what the Error frames and dropped messages before it were about"
+    }
+
+    /// When `peer`'s ban for misbehaviour ends, or nil when it is not banned.
+    func bannedUntil(_ peer: NodeID) -> Int64? {
+        misbehaviour.bannedUntil(peer, nowMs: WallClock.nowMs())
+    }
+
+    /// Peers banned for misbehaviour now.
+    func temporarilyBanned() -> Set<NodeID> {
+        Set(misbehaviour.banned(nowMs: WallClock.nowMs()).map(\.peer))
+    }
+
+    /// Lifts `peer`'s ban for misbehaviour and clears its score; false when there was none.
+    func forgive(_ peer: NodeID) -> Bool {
+        misbehaviour.forgive(peer)
     }
 
     func session(for peer: NodeID) -> PeerSession? {
@@ -258,19 +326,33 @@ actor PeerManager {
         }
         let now = WallClock.nowMs()
         var seen = Set(connected.map(\.nodeId))
+        let banned = misbehaviour.banned(nowMs: now).filter { !seen.contains($0.peer.hex) }.map { peer, until in
+            var view = departed.last { $0.view.nodeId == peer.hex }?.view
+                ?? PeerView(nodeId: peer.hex, address: "", listenAddress: "", direction: "", skills: [], connectedAtMs: 0, lastSeen: 0)
+            view.state = "banned"
+            view.bannedUntilMs = until
+            view.misbehaviour = misbehaviour.standing(of: peer, nowMs: now)?.offences ?? view.misbehaviour
+            view.misbehaviourScore = nil
+            view.skills = []
+            view.rttMs = nil
+            return view
+        }
+        seen.formUnion(banned.map(\.nodeId))
         let dead = departed.reversed().filter { now - $0.atMs <= Self.rememberForMs && seen.insert($0.view.nodeId).inserted }.map(\.view)
-        return connected + dialling + dead
+        return connected + dialling + banned + dead
     }
 
     private func view(of session: PeerSession) -> PeerView? {
         guard sessions[session.peer]?.id == session.id else { return nil }
         let health = liveness[session.peer]
+        let standing = misbehaviour.standing(of: session.peer, nowMs: WallClock.nowMs())
         return PeerView(
             nodeId: session.peer.hex, address: session.remoteAddress, listenAddress: session.listenAddress,
             direction: session.direction.rawValue, skills: registry.skills(of: session.peer).map(\.name).sorted(),
-            connectedAtMs: session.connectedAtMs, misbehaviour: misbehaviour[session.peer] ?? 0,
+            connectedAtMs: session.connectedAtMs, misbehaviour: standing?.offences ?? 0,
             state: health?.machine.stateName ?? "alive", rttMs: health?.machine.rtt.map { Double($0.nanoseconds) / 1e6 },
             lastSeen: health?.lastSeenMs ?? session.connectedAtMs,
-            deterministicSkills: registry.entries[session.peer].map { $0.deterministic.map(\.name).sorted() })
+            deterministicSkills: registry.entries[session.peer].map { $0.deterministic.map(\.name).sorted() },
+            misbehaviourScore: standing.flatMap { $0.score >= 0.01 ? ($0.score * 100).rounded() / 100 : nil })
     }
 }

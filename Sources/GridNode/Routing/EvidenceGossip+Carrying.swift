@@ -52,7 +52,7 @@ extension EvidenceGossip {
         if settlement.senderAtFault {
             counts.refused += 1
             await stats.dropped(.falseEvidence)
-            await peers.misbehaved(sender)
+            await peers.punish(sender, .falseEvidence, stats: stats, logger: logger)
             logger.warning("the evidence against \(key.accused.short) from \(sender.short) was false: this node's own run agrees with the accused")
         }
     }

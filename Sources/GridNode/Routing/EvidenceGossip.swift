@@ -152,7 +152,7 @@ actor EvidenceGossip {
         case .refuse(let why):
             counts.refused += 1
             await stats.dropped(.falseEvidence)
-            await peers.misbehaved(sender)
+            await peers.punish(sender, .falseEvidence, stats: stats, logger: logger)
             logger.warning("refused evidence against \(key.accused.short) from \(sender.short): \(why)")
         }
     }

@@ -66,8 +66,11 @@ public nonisolated enum Grid_V1_ErrorCode: SwiftProtobuf.Enum, Swift.CaseIterabl
   /// a frame above the maximum size
   case frameTooLarge // = 11
 
-  /// the operator banned this node
+  /// the operator banned this node: do not dial it again
   case banned // = 12
+
+  /// banned for misbehaviour until retry_after_ms from now
+  case temporarilyBanned // = 13
   case UNRECOGNIZED(Int)
 
   public init() {
@@ -89,6 +92,7 @@ public nonisolated enum Grid_V1_ErrorCode: SwiftProtobuf.Enum, Swift.CaseIterabl
     case 10: self = .tooManyConnections
     case 11: self = .frameTooLarge
     case 12: self = .banned
+    case 13: self = .temporarilyBanned
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -108,6 +112,7 @@ public nonisolated enum Grid_V1_ErrorCode: SwiftProtobuf.Enum, Swift.CaseIterabl
     case .tooManyConnections: return 10
     case .frameTooLarge: return 11
     case .banned: return 12
+    case .temporarilyBanned: return 13
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -127,6 +132,7 @@ public nonisolated enum Grid_V1_ErrorCode: SwiftProtobuf.Enum, Swift.CaseIterabl
     .tooManyConnections,
     .frameTooLarge,
     .banned,
+    .temporarilyBanned,
   ]
 
 }
@@ -494,6 +500,9 @@ public nonisolated struct Grid_V1_Error: Sendable {
 
   /// human-readable: what went wrong and what to do
   public var message: String = String()
+
+  /// With ERROR_CODE_TEMPORARILY_BANNED: ms until the ban ends; dial again no sooner. 0 otherwise.
+  public var retryAfterMs: UInt64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -909,7 +918,7 @@ public nonisolated struct Grid_V1_ConvictionEvidence: Sendable {
 fileprivate nonisolated let _protobuf_package = "grid.v1"
 
 nonisolated extension Grid_V1_ErrorCode: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0ERROR_CODE_UNSPECIFIED\0\u{1}ERROR_CODE_PROTOCOL_VERSION\0\u{1}ERROR_CODE_BAD_PROOF\0\u{1}ERROR_CODE_PINNED_KEY\0\u{1}ERROR_CODE_SELF_CONNECTION\0\u{1}ERROR_CODE_DUPLICATE\0\u{1}ERROR_CODE_MALFORMED\0\u{1}ERROR_CODE_HANDSHAKE_TIMEOUT\0\u{1}ERROR_CODE_WRONG_NETWORK\0\u{1}ERROR_CODE_RATE_LIMITED\0\u{1}ERROR_CODE_TOO_MANY_CONNECTIONS\0\u{1}ERROR_CODE_FRAME_TOO_LARGE\0\u{1}ERROR_CODE_BANNED\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0ERROR_CODE_UNSPECIFIED\0\u{1}ERROR_CODE_PROTOCOL_VERSION\0\u{1}ERROR_CODE_BAD_PROOF\0\u{1}ERROR_CODE_PINNED_KEY\0\u{1}ERROR_CODE_SELF_CONNECTION\0\u{1}ERROR_CODE_DUPLICATE\0\u{1}ERROR_CODE_MALFORMED\0\u{1}ERROR_CODE_HANDSHAKE_TIMEOUT\0\u{1}ERROR_CODE_WRONG_NETWORK\0\u{1}ERROR_CODE_RATE_LIMITED\0\u{1}ERROR_CODE_TOO_MANY_CONNECTIONS\0\u{1}ERROR_CODE_FRAME_TOO_LARGE\0\u{1}ERROR_CODE_BANNED\0\u{1}ERROR_CODE_TEMPORARILY_BANNED\0")
 }
 
 nonisolated extension Grid_V1_GoodbyeReason: SwiftProtobuf._ProtoNameProviding {
@@ -1247,7 +1256,7 @@ nonisolated extension Grid_V1_SignedEnvelope: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension Grid_V1_Error: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Error"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}code\0\u{1}message\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}code\0\u{1}message\0\u{3}retry_after_ms\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1257,6 +1266,7 @@ nonisolated extension Grid_V1_Error: SwiftProtobuf.Message, SwiftProtobuf._Messa
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularEnumField(value: &self.code) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.message) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.retryAfterMs) }()
       default: break
       }
     }
@@ -1269,12 +1279,16 @@ nonisolated extension Grid_V1_Error: SwiftProtobuf.Message, SwiftProtobuf._Messa
     if !self.message.isEmpty {
       try visitor.visitSingularStringField(value: self.message, fieldNumber: 2)
     }
+    if self.retryAfterMs != 0 {
+      try visitor.visitSingularUInt64Field(value: self.retryAfterMs, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Grid_V1_Error, rhs: Grid_V1_Error) -> Bool {
     if lhs.code != rhs.code {return false}
     if lhs.message != rhs.message {return false}
+    if lhs.retryAfterMs != rhs.retryAfterMs {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -24,6 +24,9 @@ public struct HandshakeMachine: Sendable {
         public var listenAddress: String
         /// The key pinned for the address dialled, if any; any other key is refused.
         public var expectedPeer: NodeID?
+        /// Where that pin came from and what to do about a refusal: added to this side's error,
+        /// not to the one sent (the peer cannot fix this node's pin).
+        public var pinAdvice: String?
         public var versions: ClosedRange<UInt32> = HandshakeMachine.supportedVersions
 
         public init(identity: SigningIdentity, isDialer: Bool, networkID: String, listenAddress: String, expectedPeer: NodeID? = nil) {
@@ -154,8 +157,9 @@ public struct HandshakeMachine: Sendable {
         }
         if let expected = configuration.expectedPeer, expected != peerID {
             return refuse(
-                .pinnedKey,
-                "the node at this address has key \(peerID.hex), not the pinned key \(expected.hex); fix the publicKey in bootstrap-peers.json if the node's identity changed")
+                .pinnedKey, "the dialling node expected key \(expected.hex) at this address, not yours (\(peerID.hex))",
+                locally: "the node at this address has key \(peerID.hex), not the pinned key \(expected.hex)"
+                    + (configuration.pinAdvice.map { "; \($0)" } ?? ""))
         }
         let dialerIsUs = configuration.isDialer
         let transcript = HandshakeProof.transcriptHash(dialerHello: dialerIsUs ? sentHello : bytes, listenerHello: dialerIsUs ? bytes : sentHello)
@@ -173,12 +177,13 @@ public struct HandshakeMachine: Sendable {
         return [.send(.with { $0.helloProof = proof }), .startEncrypting(key: keys.send)]
     }
 
-    private mutating func refuse(_ code: Grid_V1_ErrorCode, _ message: String) -> [Action] {
+    /// Sends `message` to the peer and fails with `locally` (by default the same message).
+    private mutating func refuse(_ code: Grid_V1_ErrorCode, _ message: String, locally: String? = nil) -> [Action] {
         state = .failed
         var error = Grid_V1_Error()
         error.code = code
         error.message = message
-        return [.send(.with { $0.error = error }), .fail(GridError(.handshakeFailed, message), reason: code)]
+        return [.send(.with { $0.error = error }), .fail(GridError(.handshakeFailed, locally ?? message), reason: code)]
     }
 
     private static func describe(_ versions: ClosedRange<UInt32>) -> String {
