@@ -50,12 +50,20 @@ public struct RawFrameDecoder: ByteToMessageDecoder {
 /// Plain (unencrypted) frames: the handshake's, and tests'.
 public enum PlainFrame {
     /// A body as a Frame.
+    /// A body as a Frame: one that decodes (a string field's bytes must be UTF-8, as proto3 requires)
+    /// and keeps ``SingleFieldRule``.
     public static func parse(_ body: some Collection<UInt8>) throws(GridError) -> Grid_V1_Frame {
+        let bytes = Array(body)
+        let frame: Grid_V1_Frame
         do {
-            return try Grid_V1_Frame(serializedBytes: Array(body))
+            frame = try Grid_V1_Frame(serializedBytes: bytes)
         } catch {
-            throw GridError(.frameMalformed, "a frame of \(body.count) bytes is not a valid grid.v1.Frame")
+            throw GridError(.frameMalformed, "a frame of \(bytes.count) bytes is not a valid grid.v1.Frame")
         }
+        if let violation = SingleFieldRule.violation(inFrame: bytes) {
+            throw GridError(.frameMalformed, "a frame of \(bytes.count) bytes is not a valid grid.v1.Frame: \(violation)")
+        }
+        return frame
     }
 
     /// `frame` serialized and length-prefixed, refusing one above `maxFrameBytes`.
