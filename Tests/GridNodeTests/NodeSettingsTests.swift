@@ -60,7 +60,17 @@ import Testing
         (#"{"maxPendingHandshakes": 0}"#, "maxPendingHandshakes"),
         (#"{"evidencePerPeerPerMinute": 0}"#, "evidencePerPeerPerMinute is 0; use 1-10000"),
         (#"{"evidenceMemory": 0}"#, "evidenceMemory is 0; use 1-100000"),
-        ("not json", "not a valid JSON"),
+        ("not json", "not valid JSON at line 1, column 1"),
+        (#"{"maxQueuedTasks": 4.5}"#, "'maxQueuedTasks' is 4.5, where a whole number"),
+        (#"{"maxQueuedTasks": 1e20}"#, "'maxQueuedTasks' is 1e20, where a whole number"),
+        (#"{"maxQueuedTasks": "5"}"#, "'maxQueuedTasks' must be a whole number, not a string"),
+        (#"{"skills": "echo"}"#, "'skills' must be a list, not a string"),
+        (#"{"trustedPeers": [1]}"#, "'trustedPeers[0]' must be a string, not a number"),
+        (#"{"routingWeightTrust": "x"}"#, "'routingWeightTrust' must be a number, not a string"),
+        (#"[1]"#, "must be an object, not a list"),
+        (#"{"maxQueuedTasks": null}"#, "setting 'maxQueuedTasks' is null; remove the key to use its default"),
+        (#"{"maxQueuedTasks": 5, "maxQueuedTasks": 6}"#, "the key 'maxQueuedTasks' appears twice (at line 1, column 23)"),
+        ("{\n  \"listen\": \"127.0.0.1:1\",\n}", "not valid JSON at line 3, column 1"),
     ])
     func badSettingsSayWhatToFix(_ json: String, _ mentioned: String) throws {
         let error = #expect(throws: GridError.self) { try load(json) }
@@ -100,8 +110,20 @@ import Testing
         #expect(peers == [BootstrapPeer(name: "hub", address: HostPort(host: "grid.example", port: 7401), publicKey: try NodeID(hex: key))])
     }
 
+    @Test func aDirectoryWhereTheSettingsFileShouldBeIsNamedSo() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        try FileManager.default.createDirectory(atPath: directory.path + "/config.json", withIntermediateDirectories: false)
+        let error = #expect(throws: GridError.self) { try NodeSettings.load(from: directory.path + "/config.json") }
+        #expect(error?.message.hasSuffix("config.json: it is a directory; give the path of a JSON file") == true, "\(error?.message ?? "")")
+        #expect(error?.message.contains("NSCocoaErrorDomain") == false)
+    }
+
     @Test(arguments: [
         (#"[]"#, "expected"),
+        (#"{"peers":[{"address":"h","port":1,"port":2}]}"#, "the key 'peers[0].port' appears twice"),
+        (#"{"peers":[{"address":"h","port":1.5}]}"#, "'peers[0].port' is 1.5"),
+        (#"{"peers":[{"address":"h","port":1,"publicKey":null}]}"#, "'peers[0].publicKey' is null"),
         (#"{"peers":[{"address":"127.0.0.1"}]}"#, "peer 1"),
         (#"{"peers":[{"address":"127.0.0.1","port":0}]}"#, "port 0"),
         (#"{"peers":[{"address":"127.0.0.1","port":70000}]}"#, "out of range"),

@@ -64,23 +64,23 @@ public enum BootstrapPeers {
     }
 
     public static func load(from path: String) throws(GridError) -> [BootstrapPeer] {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            throw GridError(.bootstrapFile, "cannot read bootstrap file \(path): \(error.localizedDescription)")
-        }
-        return try parse(data, source: path)
+        try parse(Data(TextFile.read(path, what: "the bootstrap file", code: .bootstrapFile)), source: path)
     }
 
     public static func parse(_ data: Data, source: String) throws(GridError) -> [BootstrapPeer] {
         let file: File
+        let bytes = [UInt8](data)
+        let shape = "expected {\"peers\": [{\"address\": \"127.0.0.1\", \"port\": 7401}]}"
+        if let problem = JSONText.problem(in: bytes) {
+            throw GridError(.bootstrapFile, "\(source) is not a bootstrap file: \(problem.message); \(shape)")
+        }
+        if let null = JSONText.nullPaths(in: bytes).first {
+            throw GridError(.bootstrapFile, "\(source): '\(null)' is null; give a value or leave the key out")
+        }
         do {
             file = try JSONDecoder().decode(File.self, from: data)
         } catch {
-            throw GridError(
-                .bootstrapFile,
-                "\(source) is not a bootstrap file: expected {\"peers\": [{\"address\": \"127.0.0.1\", \"port\": 7401}]} (\(error))")
+            throw GridError(.bootstrapFile, "\(source) is not a bootstrap file: \(DecodingErrorText.describe(error, in: bytes)); \(shape)")
         }
         guard file.peers.count <= maxEntries else {
             throw GridError(.bootstrapFile, "\(source) lists \(file.peers.count) peers; at most \(maxEntries) are allowed")

@@ -103,20 +103,27 @@ extension NodeSettings {
     /// Reads and validates `path`. A missing file means every default.
     public static func load(from path: String) throws(GridError) -> NodeSettings {
         guard FileManager.default.fileExists(atPath: path) else { return NodeSettings() }
-        let settings: NodeSettings
-        do {
-            let data = try Data(contentsOf: URL(fileURLWithPath: path))
-            settings = try JSONDecoder().decode(NodeSettings.self, from: data)
-        } catch let error as GridError {
-            throw GridError(error.code, "\(path): \(error.message)")
-        } catch let DecodingError.typeMismatch(type, context), let DecodingError.valueNotFound(type, context) {
-            let key = context.codingPath.map(\.stringValue).joined(separator: ".")
-            throw GridError(.unreadableConfig, "\(path): setting '\(key)' must be a \(type)")
-        } catch {
-            throw GridError(.unreadableConfig, "\(path) is not a valid JSON settings file (\(error)); fix it, or delete it to use the defaults")
-        }
+        let bytes = try TextFile.read(path, what: "the settings file", code: .unreadableConfig)
+        let settings = try settings(fromJSON: bytes, path: path)
         try settings.validate()
         return settings
+    }
+
+    /// The settings in `bytes`, the contents of the settings file at `path` (named in errors).
+    static func settings(fromJSON bytes: [UInt8], path: String) throws(GridError) -> NodeSettings {
+        if let problem = JSONText.problem(in: bytes) {
+            throw GridError(.unreadableConfig, "\(path): \(problem.message); fix it, or delete the file to use the defaults")
+        }
+        if let null = JSONText.nullPaths(in: bytes).first {
+            throw GridError(.unreadableConfig, "\(path): setting '\(null)' is null; remove the key to use its default")
+        }
+        do {
+            return try JSONDecoder().decode(NodeSettings.self, from: Data(bytes))
+        } catch let error as GridError {
+            throw GridError(error.code, "\(path): \(error.message)")
+        } catch {
+            throw GridError(.unreadableConfig, "\(path): \(DecodingErrorText.describe(error, in: bytes))")
+        }
     }
 
     /// The settings as the pretty-printed JSON `gridnode init` writes and `gridnode config show` prints.

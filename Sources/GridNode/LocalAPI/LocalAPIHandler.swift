@@ -23,10 +23,11 @@ struct LocalAPIHandler {
             return encode(RPCResponse<NoResult>(
                 id: nil, error: RPCError(code: RPCError.parseError, message: "the request is not valid UTF-8: send text in UTF-8, and binary data as base64 (inputBase64)")))
         }
-        guard let head else {
-            return encode(RPCResponse<NoResult>(
-                id: nil, error: RPCError(code: RPCError.parseError, message: "the request is not a JSON object: send one JSON-RPC 2.0 request per line")))
+        let bytes = [UInt8](line)
+        if let error = RequestChecks.malformed(bytes, headRead: head != nil) {
+            return encode(RPCResponse<NoResult>(id: head?.id, error: error))
         }
+        guard let head else { return nil }  // not reached: a line whose head cannot be read is malformed
         guard head.jsonrpc == "2.0", let name = head.method else {
             return encode(RPCResponse<NoResult>(
                 id: head.id, error: RPCError(code: RPCError.invalidRequest, message: "a request needs \"jsonrpc\": \"2.0\" and a \"method\"")))
@@ -79,11 +80,17 @@ struct LocalAPIHandler {
     private func call<P: Codable & Sendable, R: Codable & Sendable>(
         _ line: Data, id: RPCID?, _ body: (P?) async throws(RPCError) -> R
     ) async -> Data {
+        let bytes = [UInt8](line)
+        let method = (try? JSONDecoder().decode(RPCRequestHead.self, from: line))?.method ?? ""
+        if let error = RequestChecks.paramsProblem(bytes, method: method, takesNone: P.self == NoResult.self) {
+            return encode(RPCResponse<R>(id: id, error: error))
+        }
         let params: P?
         do {
             params = try JSONDecoder().decode(RPCRequest<P>.self, from: line).params
         } catch {
-            return encode(RPCResponse<R>(id: id, error: RPCError(code: RPCError.invalidParams, message: "invalid params: \(Self.explain(error))")))
+            return encode(RPCResponse<R>(
+                id: id, error: RPCError(code: RPCError.invalidParams, message: "invalid params: \(DecodingErrorText.describe(error, in: bytes))")))
         }
         do {
             return encode(RPCResponse(id: id, result: try await body(params)))
@@ -240,16 +247,6 @@ struct LocalAPIHandler {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         // Plain strings and numbers only: encoding cannot fail.
         return (try? encoder.encode(response)) ?? Data(#"{"jsonrpc":"2.0","error":{"code":-32603,"message":"internal error"}}"#.utf8)
-    }
-
-    private static func explain(_ error: any Error) -> String {
-        switch error {
-        case DecodingError.keyNotFound(let key, _): "missing \"\(key.stringValue)\""
-        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context),
-            DecodingError.dataCorrupted(let context):
-            "\"\(context.codingPath.map(\.stringValue).joined(separator: "."))\" has the wrong type"
-        default: "\(error)"
-        }
     }
 }
 
