@@ -261,7 +261,7 @@ public nonisolated enum Grid_V1_TaskErrorCode: SwiftProtobuf.Enum, Swift.CaseIte
   /// the skill could not use the input
   case invalidInput // = 2
 
-  /// the deadline passed while running
+  /// the deadline passed while the task waited for a slot or ran
   case timedOut // = 3
 
   /// the executor failed for a reason of its own
@@ -592,7 +592,9 @@ public nonisolated struct Grid_V1_PeerRecord: Sendable {
   public init() {}
 }
 
-/// Payload of a SignedEnvelope: the skills the author serves. Sent after the handshake and on change.
+/// Payload of a SignedEnvelope: the skills the author serves. Sent right after the handshake, every
+/// announceIntervalMs, and at once when the set of skills served changes (README.md, SkillAnnouncement);
+/// a change of load alone waits for the next periodic one.
 public nonisolated struct Grid_V1_SkillAnnouncement: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
