@@ -30,6 +30,8 @@ actor NodeStats {
         case handshakeTimeout = "handshake_timeout"
         /// The peer closed the connection during its handshake, or before it could be read.
         case abandoned
+        /// A connection in its handshake that had sent nothing, closed to make room for a newer one.
+        case evicted
         /// A local API connection beyond `maxLocalConnections`.
         case localConnections = "local_connections"
     }

@@ -89,6 +89,15 @@ public final class RawSocket {
         try await outbound.write(ByteBuffer(bytes: bytes))
     }
 
+    /// Sends a valid Hello of a fresh identity (network `main`), so the connection has spoken and
+    /// its handshake waits for a proof that never comes.
+    public func sendHello(networkID: String = "main") async throws {
+        var machine = HandshakeMachine(
+            .init(identity: SigningIdentity(), isDialer: true, networkID: networkID, listenAddress: ""), ephemeral: EphemeralKeyPair())
+        guard case .send(let hello)? = machine.start().first else { throw TestKitError("the handshake machine sent no Hello") }
+        try await write(PlainFrame.encode(hello, maxFrameBytes: 1 << 20))
+    }
+
     /// Everything the node sends until it closes the connection.
     public func readUntilClosed() async throws -> [UInt8] {
         var all: [UInt8] = []

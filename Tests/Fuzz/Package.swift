@@ -3,7 +3,7 @@ import PackageDescription
 
 // libFuzzer targets for Grid's wire code. Build and run them with scripts/fuzz.sh (see README.md).
 //
-// The modules under test (GridCore, GridCrypto, GridWire, CSodium) are not products of the root
+// The modules under test (GridCore, GridCrypto, GridWire, GridLocalAPI, CSodium) are not products of the root
 // package, and a package can only depend on another package's products. So this package compiles
 // the root's sources itself, through the symlinks in Sources/ (Sources/GridWire ->
 // ../../../Sources/GridWire, ...), under the same module names so they build unchanged. It does
@@ -48,6 +48,11 @@ let package = Package(
             exclude: ["Generated/README.md"]
         ),
 
+        .target(
+            name: "GridLocalAPI",
+            dependencies: ["GridCore", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+
         // The fuzz targets: each defines LLVMFuzzerTestOneInput (and nothing else runs at top
         // level: -parse-as-library). SwiftPM links every Swift executable with
         // `--defsym main=<module>_main`, so FuzzDriver defines those `<module>_main` functions and
@@ -64,6 +69,11 @@ let package = Package(
                 "FuzzDriver", "GridCore", "GridCrypto", "GridWire",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]
+        ),
+        .executableTarget(
+            name: "FuzzLocalAPI",
+            dependencies: ["FuzzDriver", "GridCore", "GridLocalAPI", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: [.unsafeFlags(["-parse-as-library"])]
         ),
         .executableTarget(

@@ -60,3 +60,50 @@ import Testing
         #expect(ConnectionPolicy.toPrune(connections, limits: limits).isEmpty)
     }
 }
+
+@Suite struct HandshakeAdmissionTests {
+    static func pending(_ id: UInt64, _ ip: String = "10.0.0.1", spoke: Bool = false) -> PendingHandshake {
+        PendingHandshake(id: id, ip: ip, acceptedAt: Int64(id), spoke: spoke)
+    }
+
+    @Test func belowTheLimitsAConnectionIsAdmitted() {
+        #expect(ConnectionPolicy.admission(inboundFrom: "10.0.0.1", connections: [], pending: [Self.pending(1)], maxPending: 4, limits: .default) == .admit)
+    }
+
+    @Test func atThePendingLimitTheOldestSilentHandshakeMakesRoom() {
+        let pending = [Self.pending(3), Self.pending(1, spoke: true), Self.pending(2, "10.0.0.2"), Self.pending(4)]
+        #expect(ConnectionPolicy.admission(inboundFrom: "10.0.0.9", connections: [], pending: pending, maxPending: 4, limits: .default)
+            == .admitEvicting(id: 2))
+    }
+
+    @Test func whenEveryPendingHandshakeHasSpokenTheNewOneIsRefused() {
+        let pending = (1...4).map { Self.pending($0, spoke: true) }
+        guard case .refuse(let reason) = ConnectionPolicy.admission(
+            inboundFrom: "10.0.0.9", connections: [], pending: pending, maxPending: 4, limits: .default)
+        else { Issue.record("admitted"); return }
+        #expect(reason.contains("maxPendingHandshakes"))
+    }
+
+    @Test func atThePerAddressLimitOnlyThatAddressMakesRoom() {
+        var limits = ConnectionLimits()
+        limits.maxPerIP = 2
+        let pending = [Self.pending(1, "10.0.0.2"), Self.pending(2, "10.0.0.1"), Self.pending(3, "10.0.0.1", spoke: true)]
+        #expect(ConnectionPolicy.admission(inboundFrom: "10.0.0.1", connections: [], pending: pending, maxPending: 64, limits: limits)
+            == .admitEvicting(id: 2), "not the older handshake of another address")
+        let spoken = [Self.pending(1, "10.0.0.2"), Self.pending(2, "10.0.0.1", spoke: true), Self.pending(3, "10.0.0.1", spoke: true)]
+        guard case .refuse(let reason) = ConnectionPolicy.admission(
+            inboundFrom: "10.0.0.1", connections: [], pending: spoken, maxPending: 64, limits: limits)
+        else { Issue.record("admitted"); return }
+        #expect(reason.contains("maxConnectionsPerIP"))
+    }
+
+    @Test func establishedConnectionsAreAHardLimit() {
+        var limits = ConnectionLimits()
+        limits.maxInbound = 1
+        let established = [ConnectionInfo(peer: node(1), inbound: true, ip: "10.0.0.5", protected: false, skillCount: 0, connectedAtMs: 0)]
+        guard case .refuse(let reason) = ConnectionPolicy.admission(
+            inboundFrom: "10.0.0.1", connections: established, pending: [Self.pending(7)], maxPending: 64, limits: limits)
+        else { Issue.record("admitted"); return }
+        #expect(reason.contains("maxInboundConnections"))
+    }
+}

@@ -67,6 +67,8 @@ import Testing
         try await withTestCluster([TestNodeSpec(skills: ["echo"], configure: { $0.maxConnectionsPerIP = 1 })]) { cluster in
             try await RawPeer.withSocket(to: cluster[0].address) { first in
                 #expect(try await first.readPlainFrame()?.hello.isEmpty == false)  // the node has begun its handshake
+                try await first.sendHello()  // it speaks, so it keeps its place:
+                #expect(try await first.readPlainFrame()?.helloProof.signature.isEmpty == false)  // the node took our Hello
                 let refusal = try await RawPeer.withSocket(to: cluster[0].address) { second in try await second.readPlainFrame() }
                 #expect(refusal?.error.code == .tooManyConnections)
                 #expect(refusal?.error.message.contains("maxConnectionsPerIP") == true)

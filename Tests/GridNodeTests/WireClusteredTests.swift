@@ -172,13 +172,37 @@ import Testing
     @Test func connectionsBeyondThePendingHandshakeLimitAreRefusedAtOnce() async throws {
         try await withTestCluster([TestNodeSpec(skills: ["echo"], configure: { $0.maxPendingHandshakes = 1 })]) { cluster in
             try await RawPeer.withSocket(to: cluster[0].address) { first in
-                // The node's Hello shows it has begun this connection's handshake.
+                // The node's Hello shows it has begun this connection's handshake; ours, that this
+                // one speaks (a silent one would make room instead: the test below).
                 #expect(try await first.readPlainFrame()?.hello.isEmpty == false)
+                try await first.sendHello()  // it speaks, so it keeps its place:
+                #expect(try await first.readPlainFrame()?.helloProof.signature.isEmpty == false)  // the node took our Hello
                 let refusal = try await RawPeer.withSocket(to: cluster[0].address) { second in
                     try await second.readPlainFrame()
                 }
                 #expect(refusal?.error.code == .tooManyConnections)
             }
+        }
+    }
+
+    @Test func aConnectionThatSaysNothingMakesRoomForANewOne() async throws {
+        try await withTestCluster([TestNodeSpec(skills: ["echo"], configure: { $0.maxPendingHandshakes = 1 })]) { cluster in
+            try await RawPeer.withSocket(to: cluster[0].address) { silent in
+                #expect(try await silent.readPlainFrame()?.hello.isEmpty == false)
+                // A second connection is let in, and the silent first one closed to make room:
+                // idle connections cannot keep an honest peer from its handshake.
+                let welcome = try await RawPeer.withSocket(to: cluster[0].address) { second in try await second.readPlainFrame() }
+                #expect(welcome?.hello.isEmpty == false)
+                #expect(try await silent.readUntilClosed().isEmpty)
+            }
+            try await poll("the eviction to be counted") {
+                try await cluster[0].withClient { try await $0.info() }.refusedConnections ?? 0 >= 1
+            }
+            // And a real peer still joins.
+            let announced = try await RawPeer.withConnection(to: cluster[0].address) { peer in
+                try await peer.nextClaim(Grid_V1_SkillAnnouncement.self)
+            }
+            #expect(announced != nil)
         }
     }
 

@@ -72,3 +72,56 @@ public enum ConnectionPolicy {
         return candidates.prefix(excess).map(\.peer)
     }
 }
+
+/// An inbound connection still in its handshake, as the admission policy sees it.
+public struct PendingHandshake: Sendable, Equatable {
+    public var id: UInt64
+    public var ip: String
+    /// When it was accepted (any monotonic clock; only the order matters).
+    public var acceptedAt: Int64
+    /// Whether a whole frame has come from it yet (an honest dialler's Hello arrives within a
+    /// round trip; a connection that holds a place and says nothing is what a flood looks like).
+    public var spoke: Bool
+
+    public init(id: UInt64, ip: String, acceptedAt: Int64, spoke: Bool) {
+        self.id = id
+        self.ip = ip
+        self.acceptedAt = acceptedAt
+        self.spoke = spoke
+    }
+}
+
+extension ConnectionPolicy {
+    public enum Admission: Sendable, Equatable {
+        case admit
+        /// Admit the new connection, closing the pending handshake `id` to make room.
+        case admitEvicting(id: UInt64)
+        case refuse(String)
+    }
+
+    /// Whether to take an inbound connection from `ip`. The established connections' limits are
+    /// hard. Where only connections in their handshake stand in the way (`maxPending`, or a
+    /// limit they count towards), the oldest of them that has not sent a whole frame yet makes
+    /// room — from `ip` itself when the limit is the per-address one — so connections that hold a
+    /// place and say nothing cannot keep an honest peer out; with none such, the new one is refused.
+    public static func admission(
+        inboundFrom ip: String, connections: [ConnectionInfo], pending: [PendingHandshake], maxPending: Int, limits: ConnectionLimits
+    ) -> Admission {
+        if let hard = refusal(inboundFrom: ip, connections: connections, pendingInbound: 0, pendingFromIP: 0, limits: limits) {
+            return .refuse(hard)
+        }
+        let fromIP = pending.filter { $0.ip == ip }
+        let full = pending.count >= maxPending
+        let soft = refusal(
+            inboundFrom: ip, connections: connections, pendingInbound: pending.count, pendingFromIP: fromIP.count, limits: limits)
+        guard full || soft != nil else { return .admit }
+        let perAddress = !full && refusal(
+            inboundFrom: ip, connections: connections, pendingInbound: 0, pendingFromIP: fromIP.count, limits: limits) != nil
+            && refusal(inboundFrom: ip, connections: connections, pendingInbound: pending.count, pendingFromIP: 0, limits: limits) == nil
+        let candidates = (perAddress ? fromIP : pending).filter { !$0.spoke }
+        if let victim = candidates.min(by: { ($0.acceptedAt, $0.id) < ($1.acceptedAt, $1.id) }) {
+            return .admitEvicting(id: victim.id)
+        }
+        return .refuse(full ? "\(maxPending) connections are in their handshake here (maxPendingHandshakes); retry later" : soft!)
+    }
+}

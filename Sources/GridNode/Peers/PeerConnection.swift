@@ -33,21 +33,31 @@ struct PeerConnection {
         var registered: PeerSession?
         let inbound = direction == .inbound
         let ip = channel.channel.remoteAddress?.ipAddress ?? remote
-        if inbound, let refusal = await node.peers.beginHandshake(from: ip, maxPending: node.settings.maxPendingHandshakes) {
-            await node.stats.refused(.handshakeLimit)
-            node.refusals.log(logger, "refused a connection: \(refusal.reason)")
-            await refuseAtOnce(channel, refusal.code, refusal.reason)
-            return .handshakeFailed(refusal.code)
+        var pendingID: UInt64?
+        if inbound {
+            switch await node.peers.beginHandshake(
+                from: ip, maxPending: node.settings.maxPendingHandshakes, close: { [channel = channel.channel] in channel.close(promise: nil) })
+            {
+            case .failure(let refusal):
+                await node.stats.refused(.handshakeLimit)
+                node.refusals.log(logger, "refused a connection: \(refusal.reason)")
+                await refuseAtOnce(channel, refusal.code, refusal.reason)
+                return .handshakeFailed(refusal.code)
+            case .success(let id):
+                pendingID = id
+            }
         }
         var pending = inbound
+        var evicted = false  // closed to make room for a newer connection while it said nothing
         do {
             try await channel.executeThenClose { frames, outbound in
                 var frames = frames.makeAsyncIterator()
                 let handshake = try await shake(
-                    channel, &frames, outbound, direction: direction, expectedPeer: expectedPeer, pinAdvice: pinAdvice, logger: logger)
-                if pending {
+                    channel, &frames, outbound, direction: direction, expectedPeer: expectedPeer, pinAdvice: pinAdvice, logger: logger,
+                    spoke: { if let pendingID { await node.peers.handshakeSpoke(pendingID) } })
+                if pending, let pendingID {
                     pending = false
-                    await node.peers.endHandshake(from: ip)
+                    if await !node.peers.endHandshake(pendingID) { evicted = true }
                 }
                 guard case .success(let peer, let receiveKey) = handshake else {
                     if case .failure(let reason) = handshake {
@@ -116,8 +126,10 @@ struct PeerConnection {
         } catch {
             logger.debug("connection ended: \(error)")
         }
-        if pending { await node.peers.endHandshake(from: ip) }
-        if registered == nil, case .handshakeFailed(let code) = outcome, code != .selfConnection {
+        if pending, let pendingID, await !node.peers.endHandshake(pendingID) { evicted = true }
+        if evicted {
+            await node.stats.refused(.evicted)
+        } else if registered == nil, case .handshakeFailed(let code) = outcome, code != .selfConnection {
             // Every connection that never became a session is counted, however it ended.
             await node.stats.refused(code == .handshakeTimeout ? .handshakeTimeout : code == .unspecified ? .abandoned : .handshakeFailed)
         }
@@ -140,7 +152,7 @@ struct PeerConnection {
     private func shake(
         _ channel: PeerChannel, _ frames: inout NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator,
         _ outbound: NIOAsyncChannelOutboundWriter<OutboundFrame>, direction: PeerSession.Direction, expectedPeer: NodeID?,
-        pinAdvice: String?, logger: Logger
+        pinAdvice: String?, logger: Logger, spoke: () async -> Void
     ) async throws -> Handshake {
         let settings = node.settings
         var configuration = HandshakeMachine.Configuration(
@@ -156,6 +168,7 @@ struct PeerConnection {
         defer { deadline.cancel() }
 
         var actions = machine.start()
+        var heard = false
         while true {
             for action in actions {
                 switch action {
@@ -184,6 +197,10 @@ struct PeerConnection {
                 }
                 node.refusals.log(logger, "the peer closed the connection during the handshake", level: .info)
                 return .abandoned
+            }
+            if !heard {
+                heard = true
+                await spoke()
             }
             do {
                 actions = machine.receive(try PlainFrame.parse(body.readableBytesView))

@@ -16,15 +16,15 @@ actor PeerManager {
     /// Rule breaks per peer (kept after it disconnects), their decaying score and the bans they
     /// earned: bad signatures, replays, rate, decryption, false evidence.
     private var misbehaviour: MisbehaviourLedger
-    private var pendingHandshakes = 0
+    /// Inbound connections still in their handshake, and how to close each.
+    private var pending: [UInt64: (info: PendingHandshake, close: @Sendable () -> Void)] = [:]
+    private var lastPendingID: UInt64 = 0
     /// Dials in progress, by address, with the key expected there if any.
     private var connecting: [String: NodeID?] = [:]
     /// Peers that died or left, newest last: shown as "dead" for a while, at most `maxRemembered`.
     private var departed: [(view: PeerView, atMs: Int64)] = []
     static let maxRemembered = 64
     static let rememberForMs: Int64 = 600_000
-    /// Inbound connections still in their handshake, per remote IP.
-    private var pendingByIP: [String: Int] = [:]
     private let limits: ConnectionLimits
     private var lastSessionID: UInt64 = 0
     /// Each connected peer's liveness, and when it was last heard from (wall clock, ms).
@@ -49,27 +49,46 @@ actor PeerManager {
     }
 
     /// Claims a place for an inbound connection from `ip` before its handshake, or says why there
-    /// is none: `maxPending` handshakes in progress, or a connection limit (``ConnectionPolicy``).
-    func beginHandshake(from ip: String, maxPending: Int) -> (code: Grid_V1_ErrorCode, reason: String)? {
-        guard pendingHandshakes < maxPending else {
-            return (.tooManyConnections, "\(maxPending) connections are in their handshake here (maxPendingHandshakes); retry later")
-        }
-        if let refusal = ConnectionPolicy.refusal(
-            inboundFrom: ip, connections: connectionInfos, pendingInbound: pendingHandshakes, pendingFromIP: pendingByIP[ip, default: 0],
-            limits: limits)
+    /// is none (``ConnectionPolicy/admission(inboundFrom:connections:pending:maxPending:limits:)``):
+    /// the place of the oldest silent handshake may be taken, which `close` then ends. The ID
+    /// returned goes to ``handshakeSpoke(_:)`` and ``endHandshake(_:)``.
+    func beginHandshake(
+        from ip: String, maxPending: Int, close: @escaping @Sendable () -> Void
+    ) -> Result<UInt64, HandshakeRefusal> {
+        switch ConnectionPolicy.admission(
+            inboundFrom: ip, connections: connectionInfos, pending: Array(pending.values.map(\.info)), maxPending: maxPending, limits: limits)
         {
-            return (.tooManyConnections, refusal)
+        case .refuse(let reason):
+            return .failure(HandshakeRefusal(reason: reason))
+        case .admitEvicting(let victim):
+            pending.removeValue(forKey: victim)?.close()
+            evictedHandshakes += 1
+        case .admit:
+            break
         }
-        pendingHandshakes += 1
-        pendingByIP[ip, default: 0] += 1
-        return nil
+        lastPendingID += 1
+        pending[lastPendingID] = (PendingHandshake(id: lastPendingID, ip: ip, acceptedAt: Int64(lastPendingID), spoke: false), close)
+        return .success(lastPendingID)
     }
 
-    func endHandshake(from ip: String) {
-        pendingHandshakes -= 1
-        pendingByIP[ip, default: 1] -= 1
-        if pendingByIP[ip] == 0 { pendingByIP[ip] = nil }
+    struct HandshakeRefusal: Error {
+        var code: Grid_V1_ErrorCode = .tooManyConnections
+        var reason: String
     }
+
+    /// A whole frame came from the pending handshake `id`: it is no longer evicted to make room.
+    func handshakeSpoke(_ id: UInt64) {
+        pending[id]?.info.spoke = true
+    }
+
+    /// The handshake `id` ended (either way); its place is free. False when it had been evicted.
+    @discardableResult
+    func endHandshake(_ id: UInt64) -> Bool {
+        pending.removeValue(forKey: id) != nil
+    }
+
+    /// Handshakes closed to make room for a newer connection, since the node started.
+    private(set) var evictedHandshakes = 0
 
     private var connectionInfos: [ConnectionInfo] {
         sessions.values.map {

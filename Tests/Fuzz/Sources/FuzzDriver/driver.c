@@ -19,3 +19,4 @@ static int run(int argc, char **argv) {
 int FuzzFrameDecoder_main(int argc, char **argv) { return run(argc, argv); }
 int FuzzEnvelope_main(int argc, char **argv) { return run(argc, argv); }
 int FuzzHandshake_main(int argc, char **argv) { return run(argc, argv); }
+int FuzzLocalAPI_main(int argc, char **argv) { return run(argc, argv); }
