@@ -6,7 +6,7 @@
 #   seconds      how long each target runs (default 600)
 #   --parallel   run two targets at once (never more)
 #   --no-build   use the binaries already built
-#   target       FuzzFrameDecoder, FuzzEnvelope, FuzzHandshake (default: all three)
+#   target       FuzzFrameDecoder, FuzzEnvelope, FuzzHandshake, FuzzLocalAPI (default: all four)
 #
 # Each target fuzzes a working copy of its seed corpus (Tests/Fuzz/corpus/<target>, left as it
 # is) in Tests/Fuzz/.build-fuzz/corpus/<target>; crash, timeout and OOM inputs go to
@@ -15,7 +15,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-ALL_TARGETS=(FuzzFrameDecoder FuzzEnvelope FuzzHandshake)
+ALL_TARGETS=(FuzzFrameDecoder FuzzEnvelope FuzzHandshake FuzzLocalAPI)
 PACKAGE=Tests/Fuzz
 SCRATCH=$PACKAGE/.build-fuzz
 
