@@ -7,9 +7,11 @@ from the same documents. (The layouts of the encrypted handshake and framing wer
 layout comments in Sources/GridWire while Protocol/README.md was being rewritten for them.)
 
 Covers: the protobuf wire format of the grid.v1 messages (no protobuf library: the format is
-small and writing it out is part of the check), length-prefixed framing, envelope signed bytes
-with Ed25519, the handshake's transcript hash, proof bytes and channel keys (libsodium crypto_kx
-rebuilt from X25519 and BLAKE2b), and ChaCha20-Poly1305 frame encryption.
+small and writing it out is part of the check), length-prefixed framing and its parsing rules,
+envelope signed bytes with Ed25519 (verified with libsodium's refusals, each named), the drop
+reasons of an envelope and the error codes of a Hello, the handshake's transcript hash, proof
+bytes and channel keys (libsodium crypto_kx rebuilt from X25519 and BLAKE2b), and
+ChaCha20-Poly1305 frame encryption.
 
 Messages are plain dicts keyed by field name. Needs Python 3 and the `cryptography` package.
 """
