@@ -3,8 +3,9 @@
 
 For each file: decode every byte string, rebuild every derived value (keys, signed bytes,
 signatures, transcript, channel keys, ciphertexts) from the seeds and fields, re-encode every
-message, and compare byte for byte; then make sure tampered bytes are refused. Prints one line
-per file and a final "N passed, M failed"; exits 1 if any failed.
+message, and compare byte for byte; then make sure tampered bytes are refused. Each file in
+negative/ must be refused by the rule it names, and by no other. Prints one line per file, a
+count of the negative vectors by kind, and a final "N passed, M failed"; exits 1 if any failed.
 
     python3 Protocol/reference/check_vectors.py [--vectors DIR]
 """
@@ -276,6 +277,146 @@ def check_negative_vector(name, v):
     raise Mismatch(f"the evidence passes every check; it must be refused by {rule}")
 
 
+# --- Negative vectors: signatures, envelopes, frames, Hellos ------------------------------------
+
+# The ones whose description says any message verifies: their key is the identity point.
+EVERY_MESSAGE = {"signature_small_order_key.json", "signature_key_not_canonical.json"}
+
+
+def check_signature_refusal(name, v):
+    """Refused by exactly its rule; and each is a disagreement, not a broken signature: the bare
+    equation holds (the cofactored one alone for mixed_order_key), so a verifier that leaves out
+    that one rule accepts it."""
+    rule = v["rule"]
+    expect(name.startswith(f"signature_{rule}"), "file name (signature_<rule>[_...].json)")
+    key, message = unhex(v["public_key"], "public_key"), unhex(v["message"], "message")
+    signature = unhex(v["signature"], "signature")
+    same(rule, g.signature_refusal(key, signature, message), "the rule that refuses it")
+    expect(not g.verify(key, signature, message), "it verifies")
+    if rule == "mixed_order_key":
+        expect(not g.in_prime_order_subgroup(key), "the key is in the prime-order subgroup")
+        expect(not g.equation_holds(key, signature, message), "the cofactorless equation holds")
+        expect(g.equation_holds(key, signature, message, cofactor=8), "the cofactored equation does not hold")
+    else:
+        expect(g.equation_holds(key, signature, message), "[S]B = R + [k]A does not hold: no verifier accepts it")
+    if rule == "s_not_canonical":
+        s = int.from_bytes(signature[32:], "little")
+        expect(g.verify(key, signature[:32] + (s - g.ED25519_L).to_bytes(32, "little"), message),
+               "with S - L the signature does not verify")
+    if name in EVERY_MESSAGE:
+        expect(g.is_identity(key), "the key is not the identity point")
+        for other in (b"", b"any other message", bytes(range(256))):
+            expect(g.equation_holds(key, signature, other), f"the equation fails for the message {other[:16].hex()}")
+
+
+def check_signature_control(name, v):
+    """A signature the node accepts although some verifiers refuse it."""
+    expect(v.get("rule") is None, "a positive control names no rule")
+    key, message = unhex(v["public_key"], "public_key"), unhex(v["message"], "message")
+    signature = unhex(v["signature"], "signature")
+    same(None, g.signature_refusal(key, signature, message), "the rule that refuses it")
+    if "mixed_order" in name:
+        expect(not g.in_prime_order_subgroup(key), "the key is in the prime-order subgroup")
+
+
+def unchecked_signed_bytes(payload_type, timestamp_ms, nonce, payload):
+    """The signed bytes of an envelope laid out without the size checks (the type's length byte
+    truncated to 8 bits), as an implementation without check 2 would build them."""
+    kind = payload_type.encode("utf-8")
+    return (g.ENVELOPE_DOMAIN + bytes([len(kind) & 0xFF]) + kind + timestamp_ms.to_bytes(8, "big") + nonce
+            + len(payload).to_bytes(4, "big") + payload)
+
+
+def check_envelope_refusal(name, v):
+    """The frame parses (the fault is in its content) and its envelope is dropped for `rule`."""
+    frame_bytes = unhex(v["frame"], "frame")
+    frame = g.decode_frame(frame_bytes)
+    same("envelope", g.oneof_case("Frame", frame, "body"), "the frame's body")
+    same(g.encode_frame(frame), frame_bytes, "frame re-encoded")
+    envelope = frame["envelope"]
+    same(v["rule"], g.envelope_drop_reason(envelope), "the drop reason")
+    # Sizes refused before the signature: the signature is the executor's over the bytes an
+    # implementation without the size checks would build, so only those checks refuse it.
+    executor = g.ed25519_public_key(EXECUTOR)
+    if v["rule"] == "malformed" and envelope["author"] != executor:
+        same(executor[:len(envelope["author"])], envelope["author"], "the author (a cut executor key)")
+        expect(g.envelope_drop_reason(dict(envelope, author=executor)) is None, "with the whole key it is still refused")
+    elif v["rule"] == "malformed" and not _sizes_ok(envelope):
+        signed = unchecked_signed_bytes(envelope["payload_type"], envelope["timestamp_ms"], envelope["nonce"], envelope["payload"])
+        expect(g.verify(executor, envelope["signature"], signed), "the signature is not over the unchecked layout")
+
+
+def _sizes_ok(envelope):
+    try:
+        g.check_envelope_fields(envelope["payload_type"], envelope["nonce"])
+        return True
+    except g.WireError:
+        return False
+
+
+FRAME_ERROR_CODES = {"length_too_large": "ERROR_CODE_FRAME_TOO_LARGE"}  # every other rule: ERROR_CODE_MALFORMED
+
+
+def refusal(what, rule, action):
+    """Runs `action`, which must raise Refused for `rule`."""
+    try:
+        action()
+    except g.Refused as error:
+        same(rule, error.rule, f"{what}: the rule that refuses it ({error})")
+        return
+    raise Mismatch(f"{what} is accepted; it must be refused by {rule}")
+
+
+def check_frame_refusal(name, v):
+    rule = v["rule"]
+    same(FRAME_ERROR_CODES.get(rule, "ERROR_CODE_MALFORMED"), v["error_code"], "the Error code after the handshake")
+    if "length_prefix" in v:
+        expect("body" not in v, "both length_prefix and body")
+        prefix = unhex(v["length_prefix"], "length_prefix")
+        same(4, len(prefix), "length_prefix size")
+        refusal("the length prefix", rule, lambda: g.split_frame(prefix))  # before any body arrives
+        return
+    body = unhex(v["body"], "body")
+    refusal("the plain frame", rule, lambda: g.decode_frame(g.length_prefix(len(body)) + body))
+    key = bytes([0x33]) * 32
+    sealed, _ = g.split_frame(g.seal_frame(key, 0, body))
+    refusal("the encrypted frame", rule, lambda: g.parse_frame_body(g.open_frame(key, 0, sealed)))
+    if rule in ("field_twice", "two_bodies"):
+        g.decode("Frame", body)  # a decoder that lets the last field win accepts it
+
+
+LISTENER = g.HelloReceiver(  # the listener of handshake.json
+    node_id=g.ed25519_public_key(EXECUTOR), network_id=HANDSHAKE_NETWORK, is_dialer=False,
+    ephemeral_secret=g.x25519_secret_from_seed(HANDSHAKE_SIDES["listener"][1]),
+    ephemeral_public=g.x25519_public_key(g.x25519_secret_from_seed(HANDSHAKE_SIDES["listener"][1])))
+DIALER_HELLO = {  # the dialler's Hello of handshake.json
+    "protocol_version": 1, "min_protocol_version": 1, "node_id": g.ed25519_public_key(REQUESTER),
+    "ephemeral_key": g.x25519_public_key(g.x25519_secret_from_seed(HANDSHAKE_SIDES["dialer"][1])),
+    "listen_address": HANDSHAKE_SIDES["dialer"][2], "network_id": HANDSHAKE_NETWORK}
+HELLOS = {  # file: the change to the dialler's Hello
+    "hello_protocol_version_0.json": {"protocol_version": 0, "min_protocol_version": 0},
+    "hello_min_version_above_version.json": {"min_protocol_version": 2},
+    "hello_node_id_31_bytes.json": {"node_id": g.ed25519_public_key(REQUESTER)[:31]},
+    "hello_ephemeral_key_zero.json": {"ephemeral_key": bytes(32)},
+    "hello_ephemeral_key_order_8.json": {"ephemeral_key": bytes.fromhex(
+        "e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800")},
+}
+
+
+def check_hello_refusal(name, v):
+    hello = unhex(v["hello"], "hello")
+    frame = check_frame_bytes(unhex(v["hello_frame"], "hello_frame"), "hello_frame")
+    same(hello, frame.get("hello"), "hello_frame carries the hello")
+    same(None, g.hello_refusal(g.encode("Hello", DIALER_HELLO), LISTENER), "the unchanged Hello's refusal")
+    same(v["rule"], g.hello_refusal(hello, LISTENER), "the error code")
+    if name in HELLOS:
+        same(g.encode("Hello", dict(DIALER_HELLO, **HELLOS[name])), hello, "the Hello (the dialler's with its change)")
+
+
+NEGATIVE_KINDS = {"conviction_evidence_": check_negative_vector, "signature_": check_signature_refusal,
+                  "envelope_": check_envelope_refusal, "frame_": check_frame_refusal, "hello_": check_hello_refusal}
+
+
 def check_frame_vector(name, v):
     frame_bytes = unhex(v["frame"], "frame")
     frame = check_frame_bytes(frame_bytes, "frame")
@@ -395,16 +536,22 @@ def check_file(path):
     vector = json.loads(path.read_text(encoding="utf-8"))
     expect(isinstance(vector.get("description"), str) and vector["description"], "no description")
     if path.parent.name == "negative":
-        expect(path.name.startswith("conviction_evidence_"), "not a known kind of negative vector (conviction_evidence_*)")
-        check_negative_vector(path.name, vector)
+        kind = next((k for k in NEGATIVE_KINDS if path.name.startswith(k)), None)
+        expect(kind is not None, f"not a known kind of negative vector ({', '.join(k + '*' for k in NEGATIVE_KINDS)})")
+        expect(isinstance(vector.get("rule"), str) and vector["rule"], "no rule")
+        NEGATIVE_KINDS[kind](path.name, vector)
+        return kind
     elif path.name.startswith("envelope_"):
         check_envelope_vector(path.name, vector)
     elif path.name.startswith("frame_"):
         check_frame_vector(path.name, vector)
     elif path.name.startswith("handshake"):
         check_handshake_vector(path.name, vector)
+    elif path.name.startswith("signature_"):
+        check_signature_control(path.name, vector)
     else:
-        raise Mismatch("not a known kind of vector (envelope_*, frame_*, handshake*)")
+        raise Mismatch("not a known kind of vector (envelope_*, frame_*, handshake*, signature_*)")
+    return None
 
 
 def main():
@@ -413,13 +560,14 @@ def main():
                         help="directory of *.json vectors (default: Protocol/vectors)")
     directory = parser.parse_args().vectors
     passed = failed = 0
+    refused = {}  # negative vectors refused by their rule, by kind
     files = sorted(directory.glob("*.json")) + sorted((directory / "negative").glob("*.json"))
     if not files:
         print(f"FAIL {directory}: no *.json vectors")
         failed += 1
     for path in files:
         try:
-            check_file(path)
+            kind = check_file(path)
         except (Mismatch, g.WireError) as error:
             print(f"FAIL {path.relative_to(directory)}: {error}")
             failed += 1
@@ -432,6 +580,10 @@ def main():
         else:
             print(f"ok  {path.relative_to(directory)}")
             passed += 1
+            if kind:
+                refused[kind] = refused.get(kind, 0) + 1
+    print(f"negative vectors refused by their rule: {sum(refused.values())} ("
+          + ", ".join(f"{refused.get(k, 0)} {k}*" for k in NEGATIVE_KINDS) + ")")
     print(f"{passed} passed, {failed} failed")
     return 0 if failed == 0 else 1
 

@@ -7,9 +7,11 @@ from the same documents. (The layouts of the encrypted handshake and framing wer
 layout comments in Sources/GridWire while Protocol/README.md was being rewritten for them.)
 
 Covers: the protobuf wire format of the grid.v1 messages (no protobuf library: the format is
-small and writing it out is part of the check), length-prefixed framing, envelope signed bytes
-with Ed25519, the handshake's transcript hash, proof bytes and channel keys (libsodium crypto_kx
-rebuilt from X25519 and BLAKE2b), and ChaCha20-Poly1305 frame encryption.
+small and writing it out is part of the check), length-prefixed framing and its parsing rules,
+envelope signed bytes with Ed25519 (verified with libsodium's refusals, each named), the drop
+reasons of an envelope and the error codes of a Hello, the handshake's transcript hash, proof
+bytes and channel keys (libsodium crypto_kx rebuilt from X25519 and BLAKE2b), and
+ChaCha20-Poly1305 frame encryption.
 
 Messages are plain dicts keyed by field name. Needs Python 3 and the `cryptography` package.
 """
@@ -27,6 +29,19 @@ from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
 class WireError(Exception):
     """Bytes that are not a valid Grid frame, message or envelope."""
+
+
+class NotUTF8(WireError):
+    """A string field whose bytes are not valid UTF-8."""
+
+
+class Refused(WireError):
+    """An input refused by a named rule of the specification; `rule` is the name the negative
+    vectors use (README.md, "Test vectors")."""
+
+    def __init__(self, rule: str, message: str):
+        super().__init__(f"{rule}: {message}")
+        self.rule = rule
 
 
 # --- Schema (Protocol/grid.proto) -------------------------------------------------------------
@@ -288,7 +303,7 @@ def decode(message_type: str, data: bytes) -> dict:
                 try:
                     value = value.decode("utf-8")
                 except UnicodeDecodeError:
-                    raise WireError(f"{message_type}.{field.name} is not valid UTF-8") from None
+                    raise NotUTF8(f"{message_type}.{field.name} is not valid UTF-8") from None
             elif field.kind == "message":
                 value = decode(field.message, value)
         if field.repeated:
@@ -324,9 +339,9 @@ def split_frame(data: bytes, max_body: int = MAX_FRAME_BYTES + TAG_BYTES) -> tup
         raise WireError("fewer than 4 bytes: no length prefix")
     (length,) = struct.unpack(">I", data[:4])
     if length == 0:
-        raise WireError("frame of length 0")
+        raise Refused("length_zero", "frame of length 0")
     if length > max_body:
-        raise WireError(f"frame of {length} bytes, above the limit of {max_body}")
+        raise Refused("length_too_large", f"frame of {length} bytes, above the limit of {max_body}")
     if len(data) < 4 + length:
         raise WireError(f"frame announces {length} bytes, only {len(data) - 4} follow")
     return data[4:4 + length], data[4 + length:]
@@ -346,7 +361,57 @@ def decode_frame(data: bytes) -> dict:
     body, rest = split_frame(data)
     if rest:
         raise WireError(f"{len(rest)} bytes after the frame")
-    return decode("Frame", body)
+    return parse_frame_body(body)
+
+
+def parse_frame_body(body: bytes) -> dict:
+    """A frame body (plain, or the plaintext of an encrypted one) as a Frame, by the parsing rules
+    of README.md, "Framing"; a body that breaks one raises Refused naming it: `not_protobuf` (it
+    does not decode), `not_utf8` (a string field anywhere in it), `field_twice` (a field number
+    twice at the top level of the Frame or of its SignedEnvelope), `two_bodies` (two of the body
+    fields 1-9)."""
+    try:
+        frame = decode("Frame", body)
+    except NotUTF8 as error:
+        raise Refused("not_utf8", str(error)) from None
+    except WireError as error:
+        raise Refused("not_protobuf", str(error)) from None
+    numbers = [number for number, _, _ in _top_level_fields(body)]
+    repeated = _first_repeated(numbers)
+    if repeated is not None:
+        raise Refused("field_twice", f"field {repeated} of the Frame appears more than once")
+    bodies = [number for number in numbers if 1 <= number <= 9]
+    if len(bodies) > 1:
+        raise Refused("two_bodies", f"the Frame holds {len(bodies)} of its body fields {bodies}")
+    for number, wire_type, content in _top_level_fields(body):
+        if number == 3 and wire_type == _LEN:
+            repeated = _first_repeated([n for n, _, _ in _top_level_fields(content)])
+            if repeated is not None:
+                raise Refused("field_twice", f"field {repeated} of the SignedEnvelope appears more than once")
+    return frame
+
+
+def _top_level_fields(data: bytes) -> list:
+    """(field number, wire type, content of a length-delimited field) of each field of a message
+    that decodes, in wire order."""
+    fields, pos = [], 0
+    while pos < len(data):
+        key, pos = decode_varint(data, pos)
+        start = pos
+        if key & 7 == _LEN:
+            length, start = decode_varint(data, pos)
+        pos = _skip(data, pos, key & 7)
+        fields.append((key >> 3, key & 7, data[start:pos]))
+    return fields
+
+
+def _first_repeated(numbers: list) -> Optional[int]:
+    seen = set()
+    for number in numbers:
+        if number in seen:
+            return number
+        seen.add(number)
+    return None
 
 
 # --- Keys -------------------------------------------------------------------------------------
@@ -377,18 +442,124 @@ def _y(encoding: bytes) -> int:
 
 def verify(public_key: bytes, signature: bytes, message: bytes) -> bool:
     """As libsodium's crypto_sign_verify_detached (the spec names it), which is stricter than
-    RFC 8032 alone and than OpenSSL: it also refuses a public key that is not canonical or of
-    small order, an R of small order, and an S not below L (a malleable signature)."""
-    if len(public_key) != 32 or len(signature) != 64:
-        return False
-    if (_y(public_key) >= _P or _y(public_key) in _SMALL_ORDER_Y or _y(signature[:32]) in _SMALL_ORDER_Y
-            or int.from_bytes(signature[32:], "little") >= ED25519_L):
-        return False
+    RFC 8032 alone and than OpenSSL: see signature_refusal."""
+    return signature_refusal(public_key, signature, message) is None
+
+
+def signature_refusal(public_key: bytes, signature: bytes, message: bytes) -> Optional[str]:
+    """None when the signature verifies, else the first rule that refuses it, in the order of
+    README.md, "Signature verification" (libsodium's): `signature_length`, `key_length`,
+    `s_not_canonical` (S not below L: a malleable twin), `small_order_r`, `key_not_canonical`
+    (y not below p), `small_order_key`, `key_not_a_point`, then the cofactorless equation
+    [S]B = R + [k]A with R compared as encoded: `mixed_order_key` when the key has a small-order
+    component and the signature holds only in the cofactored equation, else `does_not_verify`.
+    OpenSSL alone (the `cryptography` package) accepts a small-order R or key and a non-canonical
+    key; the blocklist checks here are what make this as strict as libsodium."""
+    if len(signature) != 64:
+        return "signature_length"
+    if len(public_key) != 32:
+        return "key_length"
+    if int.from_bytes(signature[32:], "little") >= ED25519_L:
+        return "s_not_canonical"
+    if _y(signature[:32]) in _SMALL_ORDER_Y:
+        return "small_order_r"
+    if _y(public_key) >= _P:
+        return "key_not_canonical"
+    if _y(public_key) in _SMALL_ORDER_Y:
+        return "small_order_key"
+    key = point_decode(public_key)
+    if key is None:
+        return "key_not_a_point"
     try:
         Ed25519PublicKey.from_public_bytes(public_key).verify(signature, message)
-        return True
+        return None
     except (InvalidSignature, ValueError):
+        pass
+    if not in_prime_order_subgroup(public_key) and equation_holds(public_key, signature, message, cofactor=8):
+        return "mixed_order_key"
+    return "does_not_verify"
+
+
+# --- Edwards25519 points, in pure Python: to name why a signature is refused and to show what a
+# laxer verifier would do with it (RFC 8032, section 5.1; extended coordinates X, Y, Z, T).
+
+_D = -121665 * pow(121666, _P - 2, _P) % _P
+_SQRT_M1 = pow(2, (_P - 1) // 4, _P)
+_IDENTITY = (0, 1, 1, 0)
+
+
+def point_decode(encoding: bytes, reduce_y: bool = False) -> Optional[tuple]:
+    """The point an encoding names, or None (y not below p, unless `reduce_y`, as a lax decoder
+    does; or no x for that y)."""
+    y, sign = _y(encoding), encoding[31] >> 7
+    if reduce_y:
+        y %= _P
+    if y >= _P:
+        return None
+    x2 = (y * y - 1) * pow(_D * y * y + 1, _P - 2, _P) % _P
+    x = pow(x2, (_P + 3) // 8, _P)
+    if (x * x - x2) % _P:
+        x = x * _SQRT_M1 % _P
+    if (x * x - x2) % _P:
+        return None
+    if x & 1 != sign:
+        x = (_P - x) % _P
+    return (x, y, 1, x * y % _P)
+
+
+def _point_add(p: tuple, q: tuple) -> tuple:
+    x1, y1, z1, t1 = p
+    x2, y2, z2, t2 = q
+    a, b = (y1 - x1) * (y2 - x2) % _P, (y1 + x1) * (y2 + x2) % _P
+    c, d = t1 * 2 * _D * t2 % _P, z1 * 2 * z2 % _P
+    e, f, g, h = b - a, d - c, d + c, b + a
+    return (e * f % _P, g * h % _P, f * g % _P, e * h % _P)
+
+
+def _point_mul(scalar: int, point: tuple) -> tuple:
+    result = _IDENTITY
+    while scalar:
+        if scalar & 1:
+            result = _point_add(result, point)
+        point, scalar = _point_add(point, point), scalar >> 1
+    return result
+
+
+def _point_equal(p: tuple, q: tuple) -> bool:
+    return (p[0] * q[2] - q[0] * p[2]) % _P == 0 and (p[1] * q[2] - q[1] * p[2]) % _P == 0
+
+
+def _is_identity(p: tuple) -> bool:
+    return _point_equal(p, _IDENTITY)
+
+
+def in_prime_order_subgroup(encoding: bytes) -> bool:
+    """Whether the encoding names a point P with [L]P the identity (y reduced mod p)."""
+    point = point_decode(encoding, reduce_y=True)
+    return point is not None and _is_identity(_point_mul(ED25519_L, point))
+
+
+def is_identity(encoding: bytes) -> bool:
+    """Whether the encoding names the identity point (y reduced mod p)."""
+    point = point_decode(encoding, reduce_y=True)
+    return point is not None and _is_identity(point)
+
+
+_BASE = point_decode((4 * pow(5, _P - 2, _P) % _P).to_bytes(32, "little"))
+
+
+def equation_holds(public_key: bytes, signature: bytes, message: bytes, cofactor: int = 1) -> bool:
+    """Whether [c][S]B = [c]R + [c][k]A (k = SHA-512(R || A || M) mod L, c the cofactor: 1 or 8)
+    holds as points, checking nothing else: S is taken as it is, even if not below L, and y of R
+    and of A is reduced mod p. This is the equation a lax verifier checks, not the node's rule."""
+    key, r = point_decode(public_key, reduce_y=True), point_decode(signature[:32], reduce_y=True)
+    if key is None or r is None:
         return False
+    k = int.from_bytes(hashlib.sha512(signature[:32] + public_key + message).digest(), "little") % ED25519_L
+    s = int.from_bytes(signature[32:], "little")
+    left = _point_mul(cofactor * s, _BASE)
+    right = _point_mul(cofactor, _point_add(r, _point_mul(k, key)))
+    return _point_equal(left, right)
 
 
 def x25519_secret_from_seed(seed: bytes) -> bytes:
@@ -428,6 +599,29 @@ def seal_envelope(seed: bytes, payload_type: str, payload: bytes, timestamp_ms: 
     signed = envelope_signed_bytes(payload_type, timestamp_ms, nonce, payload)
     return {"author": ed25519_public_key(seed), "payload_type": payload_type, "payload": payload,
             "timestamp_ms": timestamp_ms, "nonce": nonce, "signature": sign(seed, signed)}
+
+
+def envelope_drop_reason(envelope: dict) -> Optional[str]:
+    """The drop reason of the receiver's checks on an envelope (README.md, "Receiving an
+    envelope") that need neither its clock nor its state (1-3, 9, 10), or None when it passes
+    them: `malformed`, `bad_signature` or `unexpected`."""
+    if len(envelope["author"]) != 32:
+        return "malformed"
+    try:
+        signed = envelope_signed_bytes(envelope["payload_type"], envelope["timestamp_ms"],
+                                       envelope["nonce"], envelope["payload"])
+    except WireError:
+        return "malformed"
+    if not verify(envelope["author"], envelope["signature"], signed):
+        return "bad_signature"
+    message_type = PAYLOAD_TYPES.get(envelope["payload_type"])
+    if message_type is None:
+        return "unexpected"
+    try:
+        decode(message_type, envelope["payload"])
+    except WireError:
+        return "malformed"
+    return None
 
 
 def verify_envelope(envelope: dict) -> dict:
@@ -560,6 +754,46 @@ def transcript_hash(dialer_hello: bytes, listener_hello: bytes) -> bytes:
     length-prefixed, dialler's first."""
     return hashlib.sha256(TRANSCRIPT_DOMAIN + length_prefix(len(dialer_hello)) + dialer_hello
                           + length_prefix(len(listener_hello)) + listener_hello).digest()
+
+
+class HelloReceiver(NamedTuple):
+    """The side that receives a Hello: what its checks compare the Hello with."""
+    node_id: bytes
+    network_id: str
+    ephemeral_secret: bytes
+    ephemeral_public: bytes
+    is_dialer: bool
+    versions: tuple = (1, 1)         # (lowest, highest) protocol version it speaks
+    expected_peer: Optional[bytes] = None  # the key pinned to the address it dialled
+
+
+def hello_refusal(hello_bytes: bytes, receiver: HelloReceiver) -> Optional[str]:
+    """The error code the receiver sends for the peer's Hello (README.md, "Checks on the peer's
+    Hello", in order), as its name (`ERROR_CODE_MALFORMED`, ...), or None when it passes."""
+    try:
+        hello = decode("Hello", hello_bytes)
+    except WireError:
+        return "ERROR_CODE_MALFORMED"
+    highest = hello["protocol_version"]
+    lowest = hello["min_protocol_version"] or highest
+    if highest == 0 or lowest > highest:
+        return "ERROR_CODE_MALFORMED"
+    if min(receiver.versions[1], highest) < max(receiver.versions[0], lowest):
+        return "ERROR_CODE_PROTOCOL_VERSION"
+    if hello["network_id"] != receiver.network_id:
+        return "ERROR_CODE_WRONG_NETWORK"
+    if len(hello["node_id"]) != 32 or len(hello["ephemeral_key"]) != 32:
+        return "ERROR_CODE_MALFORMED"
+    if hello["node_id"] == receiver.node_id:
+        return "ERROR_CODE_SELF_CONNECTION"
+    if receiver.expected_peer is not None and hello["node_id"] != receiver.expected_peer:
+        return "ERROR_CODE_PINNED_KEY"
+    try:
+        kx_session_keys(receiver.ephemeral_secret, receiver.ephemeral_public, hello["ephemeral_key"],
+                        receiver.is_dialer)
+    except WireError:
+        return "ERROR_CODE_MALFORMED"
+    return None
 
 
 def proof_signed_bytes(transcript: bytes, signer_dialed: bool) -> bytes:

@@ -193,7 +193,7 @@ enum VectorCatalog {
     }
 
     static func all() -> [NamedVector] {
-        envelopes() + frames() + [handshake()] + negatives()
+        envelopes() + frames() + [handshake()] + negatives() + NegativeVectorCatalog.all()
     }
 
     static let taskRequest = Grid_V1_TaskRequest.with {
