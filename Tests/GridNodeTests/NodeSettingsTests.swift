@@ -170,3 +170,16 @@ import Testing
         #expect(try NodeSettings.load(from: directory.configPath) == .default)
     }
 }
+
+@Suite struct QueueMemoryTests {
+    @Test func queueBoundsThatCouldTakeMoreThanHalfTheMemoryAreRefused() throws {
+        var settings = NodeSettings()
+        settings.queueBoundLow = 1_000_000
+        let gib: UInt64 = 1 << 30
+        let error = #expect(throws: GridError.self) { try settings.validate(physicalMemory: 16 * gib) }
+        #expect(error?.message.contains("let 1005440 tasks wait at once") == true, "\(error?.message ?? "")")
+        #expect(error?.message.contains("more than half of this machine's 16384 MiB") == true)
+        try settings.validate(physicalMemory: 32 * gib)  // 9.4 GB of 32 GiB: allowed
+        try NodeSettings().validate(physicalMemory: 1 * gib)  // the defaults fit a small machine
+    }
+}

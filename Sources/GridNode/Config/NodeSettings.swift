@@ -206,8 +206,25 @@ public struct NodeSettings: Sendable, Equatable, Codable {
 
     public init() {}
 
-    /// Checks every setting; the error names the setting and the range it must be in.
+    /// Memory a task waiting in this node's queues holds, about: 9,314 bytes each with 50,000
+    /// waiting, 8,786 with 10,000 (release build, RSS over a node with one busy slot, 2026-12-03;
+    /// docs/BENCHMARKS.md, "Memory per waiting task"). Used to check the queue bounds.
+    public static let bytesPerWaitingTask = 9_400
+
+    /// Checks every setting against this machine's memory; the error names the setting and the
+    /// range it must be in.
     public func validate() throws(GridError) {
+        try validate(physicalMemory: ProcessInfo.processInfo.physicalMemory)
+    }
+
+    /// The most tasks the queues may hold waiting: the four class bounds and `maxQueuedTasks`.
+    public var queueCapacity: Int {
+        queueBoundCritical + queueBoundHigh + queueBoundNormal + queueBoundLow + maxQueuedTasks
+    }
+
+    /// Checks every setting; the queue bounds against `physicalMemory` bytes: full queues may take
+    /// at most half of it (``bytesPerWaitingTask`` each, inputs not counted).
+    public func validate(physicalMemory: UInt64) throws(GridError) {
         func check(_ ok: Bool, _ message: @autoclosure () -> String) throws(GridError) {
             if !ok { throw GridError(.invalidSetting, message()) }
         }
@@ -285,6 +302,10 @@ public struct NodeSettings: Sendable, Equatable, Codable {
         ] {
             try check((0...1_000_000).contains(bound), "\(name) is \(bound); use 0-1000000")
         }
+        let queueBytes = UInt64(queueCapacity) * UInt64(Self.bytesPerWaitingTask)
+        try check(
+            physicalMemory == 0 || queueBytes <= physicalMemory / 2,
+            "the queue bounds (queueBoundCritical \(queueBoundCritical), queueBoundHigh \(queueBoundHigh), queueBoundNormal \(queueBoundNormal), queueBoundLow \(queueBoundLow), maxQueuedTasks \(maxQueuedTasks)) let \(queueCapacity) tasks wait at once: at about \(Self.bytesPerWaitingTask) bytes each that is \(Self.mebibytes(queueBytes)) MiB, more than half of this machine's \(Self.mebibytes(physicalMemory)) MiB of memory; lower them")
         try check((1_000...86_400_000).contains(metricsSnapshotIntervalMs), "metricsSnapshotIntervalMs is \(metricsSnapshotIntervalMs); use 1000-86400000")
         if let metricsListen {
             try check(
@@ -310,6 +331,8 @@ public struct NodeSettings: Sendable, Equatable, Codable {
         }
         try validateSkillCommands()
     }
+
+    private static func mebibytes(_ bytes: UInt64) -> UInt64 { bytes >> 20 }
 
     public var logLevelValue: Logger.Level { Logger.Level(rawValue: logLevel) ?? .info }
 
